@@ -1,0 +1,51 @@
+import express, { type Express } from 'express';
+import type { Authenticator } from './auth/authenticator.js';
+import type { Config } from './config.js';
+import { ScimError } from './errors/scim-error.js';
+import { groupEndpoint } from './http/endpoints/groups.js';
+import { userEndpoint } from './http/endpoints/users.js';
+import { authenticate } from './http/middleware/authenticate.js';
+import { errorHandler } from './http/middleware/error-handler.js';
+import { bodyErrorToScim, parseJsonBody, requireJsonContentType } from './http/middleware/json-body.js';
+import { discoveryRoutes } from './http/routes/discovery.js';
+import { healthRoutes } from './http/routes/health.js';
+import { resourceRoutes } from './http/routes/resource-routes.js';
+import { unsupportedRoutes } from './http/routes/unsupported.js';
+import { SCIM_BASE_PATH } from './http/scim-response.js';
+import { createGroupService } from './services/groups.js';
+import { createUserService } from './services/users.js';
+import type { Storage } from './store/contract.js';
+
+export interface AppDeps {
+  config: Config;
+  storage: Storage;
+  authenticator: Authenticator;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+const defaultLog = (entry: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+
+/** Builds the HTTP application without listening, so tests run it in-process. */
+export function createApp({ config, storage, authenticator, log = defaultLog }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(healthRoutes(storage));
+
+  const scim = express.Router();
+  scim.use(authenticate(authenticator));
+  scim.use(requireJsonContentType, parseJsonBody, bodyErrorToScim);
+  scim.use(discoveryRoutes(config));
+  scim.use(unsupportedRoutes());
+  scim.use(resourceRoutes(config, userEndpoint(createUserService(storage))));
+  scim.use(resourceRoutes(config, groupEndpoint(createGroupService(storage))));
+  app.use(SCIM_BASE_PATH, scim);
+
+  app.use(() => {
+    throw new ScimError('notFound', 'No such endpoint');
+  });
+  app.use(errorHandler(log));
+  return app;
+}

@@ -1,0 +1,74 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Everything else receives the frozen result, so a
+ * misconfiguration fails at start-up with a message naming the variable, never mid-request.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Unset → the server starts its embedded engine. */
+  readonly mongodbUri: string | undefined;
+  readonly dataDir: string;
+  /** Static bootstrap token for the default tenant; unset → a generated one kept as a hash. */
+  readonly bearerToken: string | undefined;
+  /** Base for Location and meta.location, e.g. https://scim.example.com/scim/v2; unset → from the request. */
+  readonly publicBaseUrl: string | undefined;
+  readonly defaultTenant: string;
+}
+
+const MONGODB_URI_PATTERN = /^mongodb(\+srv)?:\/\/[^/?#\s]+(\/[^?#\s]*)?(\?[^#\s]*)?$/;
+
+const envSchema = z.object({
+  PORT: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(0).max(65535))
+    .default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  MONGODB_URI: z
+    .string()
+    .regex(MONGODB_URI_PATTERN, 'must be a mongodb:// or mongodb+srv:// connection string with a host')
+    .optional(),
+  DATA_DIR: z.string().min(1).default('./.data'),
+  SCIM_BEARER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  PUBLIC_BASE_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
+  DEFAULT_TENANT: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "-" or "_"')
+    .default('default'),
+});
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Empty strings count as unset: `PORT= npm start` should mean the default, not an error. */
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(definedOnly(env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    mongodbUri: e.MONGODB_URI,
+    dataDir: path.resolve(e.DATA_DIR),
+    bearerToken: e.SCIM_BEARER_TOKEN,
+    publicBaseUrl: e.PUBLIC_BASE_URL,
+    defaultTenant: e.DEFAULT_TENANT,
+  });
+}

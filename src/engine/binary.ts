@@ -1,0 +1,93 @@
+// Locates the embedded FerretDB binary, building it from engine/ferretdb on first use.
+// No mongod can be installed where we develop, so when MONGODB_URI is unset we run FerretDB instead.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+
+const WRAPPER_DIR = path.join('engine', 'ferretdb');
+const WRAPPER_FILES = ['go.mod', 'go.sum', 'main.go'] as const;
+const BINARY_NAME = 'ferretdb-embedded';
+const BUILD_OUTPUT_TAIL_LINES = 20;
+
+const GO_MISSING =
+  'Go >= 1.24 is needed to build the embedded FerretDB engine, but `go` is not on PATH. ' +
+  'Install Go, or set MONGODB_URI to use an existing MongoDB.';
+
+export async function ensureEngineBinary(opts: { log?: (line: string) => void } = {}): Promise<string> {
+  const repoRoot = findRepoRoot();
+  const wrapperDir = path.join(repoRoot, WRAPPER_DIR);
+  // Keyed by the wrapper's contents, so editing it rebuilds and an unchanged wrapper never does.
+  const binary = path.join(repoRoot, '.cache', 'engine', await hashWrapper(wrapperDir), BINARY_NAME);
+  if (await isFile(binary)) return binary;
+
+  opts.log?.('building embedded FerretDB engine (first run only, takes a few minutes)…');
+  await mkdir(path.dirname(binary), { recursive: true });
+  // A per-process temp name plus rename keeps concurrent builders (e.g. two mocha runs)
+  // from ever executing a half-written binary: rename within one directory is atomic.
+  const temp = `${binary}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await goBuild(wrapperDir, temp);
+    await rename(temp, binary);
+  } finally {
+    await rm(temp, { force: true });
+  }
+  return binary;
+}
+
+// Walks up from this module because it runs both from src/engine (via a loader) and dist/src/engine.
+function findRepoRoot(): string {
+  const start = path.dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, WRAPPER_DIR, 'go.mod'))) {
+      return dir;
+    }
+    if (path.dirname(dir) === dir) {
+      throw new Error(`cannot find the repository root (package.json + ${WRAPPER_DIR}/go.mod) above ${start}`);
+    }
+  }
+}
+
+async function hashWrapper(wrapperDir: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const name of WRAPPER_FILES) {
+    // Names and separators keep different splits of the same bytes from colliding.
+    hash.update(`${name}\0`).update(await readFile(path.join(wrapperDir, name))).update('\0');
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function goBuild(cwd: string, output: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('go', ['build', '-trimpath', '-o', output, '.'], {
+      cwd,
+      // Pure-Go SQLite (modernc.org) needs no C toolchain; CGO off keeps the build portable.
+      env: { ...process.env, CGO_ENABLED: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let outputText = '';
+    const collect = (stream: Readable): void => {
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => (outputText += chunk));
+    };
+    collect(child.stdout);
+    collect(child.stderr);
+    child.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new Error(GO_MISSING) : err));
+    child.once('close', (code, signal) => {
+      if (code === 0) return resolve();
+      const tail = outputText.trimEnd().split('\n').slice(-BUILD_OUTPUT_TAIL_LINES).join('\n');
+      reject(new Error(`building the embedded FerretDB engine failed (${signal ?? `exit code ${code}`}):\n${tail}`));
+    });
+  });
+}

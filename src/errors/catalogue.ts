@@ -1,0 +1,29 @@
+/**
+ * The one error catalogue: every failure the server reports has a stable code here, mapped to the
+ * HTTP status and SCIM scimType of RFC 7644 §3.12. Codes are part of our contract with operators
+ * (they appear in logs and docs); never renumber or reuse one.
+ */
+export const ERROR_CATALOGUE = {
+  invalidFilter: { status: 400, scimType: 'invalidFilter' },
+  tooMany: { status: 400, scimType: 'tooMany' },
+  invalidSyntax: { status: 400, scimType: 'invalidSyntax' },
+  invalidPath: { status: 400, scimType: 'invalidPath' },
+  noTarget: { status: 400, scimType: 'noTarget' },
+  invalidValue: { status: 400, scimType: 'invalidValue' },
+  invalidVersion: { status: 400, scimType: 'invalidVers' },
+  mutability: { status: 400, scimType: 'mutability' },
+  sensitive: { status: 400, scimType: 'sensitive' },
+  unauthorized: { status: 401 },
+  forbidden: { status: 403 },
+  notFound: { status: 404 },
+  methodNotAllowed: { status: 405 },
+  uniqueness: { status: 409, scimType: 'uniqueness' },
+  preconditionFailed: { status: 412 },
+  payloadTooLarge: { status: 413 },
+  unsupportedMediaType: { status: 415 },
+  internal: { status: 500 },
+  notImplemented: { status: 501 },
+  unavailable: { status: 503 },
+} as const satisfies Record<string, { status: number; scimType?: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -1,0 +1,28 @@
+import type { NextFunction, Request, Response } from 'express';
+import { ScimError } from '../../errors/scim-error.js';
+import { sendScim } from '../scim-response.js';
+
+const UNAVAILABLE_ERRORS = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError']);
+
+/** The engine being down is the one expected 5xx; everything else unexpected is a bug. */
+function classify(error: unknown): ScimError {
+  if (error instanceof ScimError) return error;
+  const name = error instanceof Error ? error.name : '';
+  if (UNAVAILABLE_ERRORS.has(name)) {
+    return new ScimError('unavailable', 'The identity store is temporarily unavailable', { 'Retry-After': '5' });
+  }
+  return new ScimError('internal', 'An internal error occurred');
+}
+
+export function errorHandler(log: (entry: Record<string, unknown>) => void) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const scimError = classify(error);
+    if (scimError.status >= 500) {
+      // Details go to the log only: a 5xx body never carries internals.
+      log({ level: 'error', msg: 'request failed', method: req.method, path: req.path, error: error instanceof Error ? error.stack : String(error) });
+    }
+    if (res.headersSent) return;
+    res.set(scimError.headers);
+    sendScim(res, scimError.status, scimError.toBody());
+  };
+}

@@ -1,0 +1,77 @@
+import { Router, type Request, type Response } from 'express';
+import type { Config } from '../../config.js';
+import { ScimError } from '../../errors/scim-error.js';
+import { parseListRequest } from '../../scim/list-request.js';
+import { applyProjection, parseProjection } from '../../scim/projection.js';
+import type { ResourceEndpoint, Rendered } from '../endpoints/endpoint.js';
+import { principalOf } from '../middleware/authenticate.js';
+import { expectedVersion, notModified } from '../preconditions.js';
+import { baseUrlOf, listResponse, sendScim } from '../scim-response.js';
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+function methodNotAllowed(allow: string): Handler {
+  return async (req, res) => {
+    res.set('Allow', allow);
+    throw new ScimError('methodNotAllowed', `${req.method} is not supported on this endpoint`);
+  };
+}
+
+/** RFC 7644 §3.2–3.6 routes for one resource type, over any ResourceEndpoint. */
+export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Router {
+  const router = Router();
+  const { definition } = endpoint;
+  const collection = definition.endpoint;
+  const tenantOf = (res: Response) => principalOf(res).tenant;
+  const projectionOf = (req: Request) => {
+    const query = req.query as Record<string, unknown>;
+    return parseProjection(definition, query['attributes'], query['excludedAttributes']);
+  };
+
+  function sendOne(req: Request, res: Response, status: number, rendered: Rendered): void {
+    res.set('ETag', rendered.etag);
+    if (status === 201) res.set('Location', rendered.location);
+    sendScim(res, status, applyProjection(definition, rendered.resource, projectionOf(req)));
+  }
+
+  router.get(collection, async (req, res) => {
+    const request = parseListRequest(definition, req.query as Record<string, unknown>);
+    const page = await endpoint.list(tenantOf(res), request, baseUrlOf(config, req));
+    const resources = page.resources.map((resource) => applyProjection(definition, resource, request.projection));
+    sendScim(res, 200, listResponse(page.total, request.query.startIndex, resources));
+  });
+
+  router.post(collection, async (req, res) => {
+    sendOne(req, res, 201, await endpoint.create(tenantOf(res), req.body, baseUrlOf(config, req)));
+  });
+
+  router.all(collection, methodNotAllowed('GET, POST'));
+
+  router.get(`${collection}/:id`, async (req, res) => {
+    const rendered = await endpoint.get(tenantOf(res), String(req.params['id']), projectionOf(req), baseUrlOf(config, req));
+    if (notModified(req, rendered.etag)) {
+      res.set('ETag', rendered.etag).status(304).end();
+      return;
+    }
+    sendOne(req, res, 200, rendered);
+  });
+
+  router.put(`${collection}/:id`, async (req, res) => {
+    const version = expectedVersion(req);
+    sendOne(req, res, 200, await endpoint.replace(tenantOf(res), String(req.params['id']), req.body, version, baseUrlOf(config, req)));
+  });
+
+  router.delete(`${collection}/:id`, async (req, res) => {
+    await endpoint.delete(tenantOf(res), String(req.params['id']));
+    res.status(204).end();
+  });
+
+  // RFC 7644 §3.5.2: a provider without PATCH answers 501, advertised as patch.supported=false.
+  router.patch(`${collection}/:id`, async () => {
+    throw new ScimError('notImplemented', 'PATCH is not supported yet; use PUT');
+  });
+
+  router.all(`${collection}/:id`, methodNotAllowed('GET, PUT, DELETE'));
+
+  return router;
+}

@@ -1,0 +1,17 @@
+import { Router } from 'express';
+import { ScimError } from '../../errors/scim-error.js';
+
+/** Endpoints of RFC 7644 we do not offer yet answer 501 rather than 404, so clients can tell. */
+export function unsupportedRoutes(): Router {
+  const router = Router();
+  router.all('/Me', () => {
+    throw new ScimError('notImplemented', '/Me is not supported: tokens are not mapped to users');
+  });
+  router.all('/Bulk', () => {
+    throw new ScimError('notImplemented', 'Bulk operations are not supported yet');
+  });
+  router.all(['/.search', '/Users/.search', '/Groups/.search'], () => {
+    throw new ScimError('notImplemented', 'POST .search is not supported yet; use GET with a filter');
+  });
+  return router;
+}

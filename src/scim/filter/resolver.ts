@@ -1,0 +1,23 @@
+export type ScimType = 'string' | 'boolean' | 'decimal' | 'integer' | 'dateTime' | 'reference' | 'binary' | 'complex';
+
+/** What the storage layer says about one attribute path. */
+export interface AttributeInfo {
+  /** MongoDB dotted field path where the value is stored, e.g. "data.emails" or "data.emails.value". */
+  field: string;
+  type: ScimType;
+  caseExact: boolean;
+  multiValued: boolean;
+  /** A stored lower-cased copy of the value; when present, eq/ne/sw/co/ew/gt/... on a caseExact:false string use it with the lower-cased operand instead of a case-insensitive regex. */
+  lowercaseField?: string;
+}
+
+export interface AttributeResolver {
+  /**
+   * Resolves a full attribute path, case-insensitively, e.g. "userName", "name.givenName",
+   * "emails", "emails.value", "meta.lastModified", "id",
+   * "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+   * "urn:ietf:params:scim:schemas:core:2.0:User:userName".
+   * Returns undefined for unknown attributes (the translator then throws invalidFilter).
+   */
+  resolve(path: string): AttributeInfo | undefined;
+}

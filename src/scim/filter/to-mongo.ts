@@ -1,0 +1,274 @@
+import { ScimError } from '../../errors/scim-error.js';
+import type { CompareNode, ComparisonOperator, FilterNode, FilterValue, ValuePathNode } from './ast.js';
+import { isAttributePath } from './parse.js';
+import type { AttributeInfo, AttributeResolver, ScimType } from './resolver.js';
+
+/**
+ * Translates a parsed filter into a MongoDB query. The query uses only operators that FerretDB 1.24
+ * also implements ($and $or $nor $eq $ne $gt $gte $lt $lte $in $nin $exists $regex $elemMatch).
+ * Field names only ever come from the resolver and user values only ever appear as operands, so a
+ * filter cannot inject operators or fields.
+ */
+
+export type MongoQuery = Record<string, unknown>;
+
+type EqualityOrOrdering = Exclude<ComparisonOperator, SubstringOperator>;
+type SubstringOperator = 'co' | 'sw' | 'ew';
+
+const MONGO_OPERATOR: Readonly<Record<EqualityOrOrdering, string>> = {
+  eq: '$eq',
+  ne: '$ne',
+  gt: '$gt',
+  ge: '$gte',
+  lt: '$lt',
+  le: '$lte',
+};
+
+/** RE2 (FerretDB), PCRE (MongoDB) and JS all accept a backslash before these. */
+const REGEX_SPECIAL = /[\\^$.|?*+()[\]{}\-/]/g;
+const NUMERIC_STRING = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/i;
+
+/** Where paths are resolved: the whole resource, or the elements of one multi-valued attribute. */
+interface Scope {
+  resolver: AttributeResolver;
+  /** Prepended to paths before resolving, e.g. "emails." inside emails[...]. */
+  pathPrefix: string;
+  /** Stripped from resolved fields so they are relative to the $elemMatch element, e.g. "data.emails.". */
+  fieldPrefix: string;
+}
+
+interface Target {
+  path: string;
+  info: AttributeInfo;
+}
+
+export function filterToMongo(node: FilterNode, resolver: AttributeResolver): MongoQuery {
+  return translate(node, { resolver, pathPrefix: '', fieldPrefix: '' });
+}
+
+/** Returns the Mongo field to sort on for a sortBy attribute (RFC 7644 §3.4.2.3). */
+export function sortToMongo(sortBy: string, resolver: AttributeResolver): string {
+  const path = typeof sortBy === 'string' ? sortBy.trim() : '';
+  if (!isAttributePath(path)) throw new ScimError('invalidValue', `sortBy '${shorten(path)}' is not a valid attribute path`);
+  const info = resolver.resolve(path);
+  if (!info) throw new ScimError('invalidValue', `sortBy names the unknown attribute '${path}'`);
+  if (info.type === 'complex') {
+    throw new ScimError('invalidValue', `sortBy cannot sort on the complex attribute '${path}'; name a sub-attribute such as '${path}.value'`);
+  }
+  return usesLowercaseCopy(info) ? info.lowercaseField : info.field;
+}
+
+function translate(node: FilterNode, scope: Scope): MongoQuery {
+  switch (node.kind) {
+    case 'and':
+      return { $and: node.operands.map((operand) => translate(operand, scope)) };
+    case 'or':
+      return { $or: node.operands.map((operand) => translate(operand, scope)) };
+    case 'not':
+      return { $nor: [translate(node.operand, scope)] };
+    case 'present':
+      return { [lookup(node.path, scope).info.field]: { $exists: true, $nin: [null, '', []] } };
+    case 'compare':
+      return compare(node, scope);
+    case 'valuePath':
+      return valuePath(node, scope);
+  }
+}
+
+function valuePath(node: ValuePathNode, scope: Scope): MongoQuery {
+  const parent = lookup(node.path, scope);
+  if (parent.info.type !== 'complex' || !parent.info.multiValued) {
+    throw invalid(`'${parent.path}[...]' is not allowed: '${parent.path}' is not a multi-valued complex attribute`);
+  }
+  const element: Scope = { resolver: scope.resolver, pathPrefix: `${parent.path}.`, fieldPrefix: `${parent.info.field}.` };
+  const conditions = [translate(node.filter, element)];
+  if (node.subAttribute) conditions.push(translate(node.subAttribute, element));
+  const query = conditions.length === 1 ? conditions[0] : { $and: conditions };
+  return { [parent.info.field]: { $elemMatch: query } };
+}
+
+function lookup(path: string, scope: Scope): Target {
+  return resolveFull(scope.pathPrefix + path, scope);
+}
+
+function resolveFull(path: string, scope: Scope): Target {
+  const info = scope.resolver.resolve(path);
+  if (!info) throw invalid(`Unknown attribute '${path}' in filter`);
+  return { path, info: relativeTo(scope.fieldPrefix, path, info) };
+}
+
+function relativeTo(prefix: string, path: string, info: AttributeInfo): AttributeInfo {
+  if (prefix === '') return info;
+  if (!info.field.startsWith(prefix)) throw invalid(`'${path}' cannot be used inside a value filter`);
+  const { lowercaseField, ...rest } = info;
+  const relative: AttributeInfo = { ...rest, field: info.field.slice(prefix.length) };
+  if (lowercaseField?.startsWith(prefix)) relative.lowercaseField = lowercaseField.slice(prefix.length);
+  return relative;
+}
+
+function compare(node: CompareNode, scope: Scope): MongoQuery {
+  const target = comparable(lookup(node.path, scope), scope);
+  const { op, value } = node;
+  if (value.kind === 'null') return compareNull(target, op);
+  switch (target.info.type) {
+    case 'boolean':
+      return compareBoolean(target, op, value);
+    case 'integer':
+    case 'decimal':
+      return compareOrdered(target, op, toNumber(target, value));
+    case 'dateTime':
+      return compareOrdered(target, op, toDate(target, value));
+    default:
+      return compareString(target, op, toText(target, value));
+  }
+}
+
+/** RFC 7644 §3.4.2.2: a multi-valued complex attribute compared directly means its "value" sub-attribute. */
+function comparable(target: Target, scope: Scope): Target {
+  if (target.info.type !== 'complex') return target;
+  const value = target.info.multiValued ? resolveFull(`${target.path}.value`, scope) : undefined;
+  if (!value || value.info.type === 'complex') {
+    throw invalid(`The complex attribute '${target.path}' cannot be compared with a value; compare one of its sub-attributes`);
+  }
+  return value;
+}
+
+function compareNull(target: Target, op: ComparisonOperator): MongoQuery {
+  // In MongoDB `{ field: null }` matches both a missing field and an explicit null.
+  if (op === 'eq') return { [target.info.field]: null };
+  if (op === 'ne') return { [target.info.field]: { $ne: null } };
+  throw invalid(`Operator '${op}' cannot be used with null on '${target.path}'; only eq and ne can`);
+}
+
+function compareBoolean(target: Target, op: ComparisonOperator, value: FilterValue): MongoQuery {
+  if (op !== 'eq' && op !== 'ne') {
+    throw invalid(`Operator '${op}' cannot be used with the boolean attribute '${target.path}'; only eq, ne and pr can`);
+  }
+  return condition(target.info.field, op, toBoolean(target, value));
+}
+
+function compareOrdered(target: Target, op: ComparisonOperator, operand: number | Date): MongoQuery {
+  if (isSubstring(op)) {
+    throw invalid(`Operator '${op}' cannot be used with the ${target.info.type} attribute '${target.path}'`);
+  }
+  return condition(target.info.field, op, operand);
+}
+
+function compareString(target: Target, op: ComparisonOperator, text: string): MongoQuery {
+  const { info } = target;
+  if (info.type === 'binary' && !isSubstring(op) && op !== 'eq' && op !== 'ne') {
+    throw invalid(`Operator '${op}' cannot be used with the binary attribute '${target.path}'`);
+  }
+  if (usesLowercaseCopy(info)) return exactStringTest(info.lowercaseField, op, text.toLowerCase());
+  if (info.caseExact) return exactStringTest(info.field, op, text);
+  return caseInsensitiveStringTest(info.field, op, text);
+}
+
+function exactStringTest(field: string, op: ComparisonOperator, text: string): MongoQuery {
+  return isSubstring(op) ? { [field]: { $regex: substringPattern(op, text) } } : condition(field, op, text);
+}
+
+/**
+ * Without a stored lower-cased copy, equality falls back to an anchored case-insensitive regex, which
+ * cannot use an index. Limitation: gt/ge/lt/le then compare the raw value, i.e. case-sensitively.
+ */
+function caseInsensitiveStringTest(field: string, op: ComparisonOperator, text: string): MongoQuery {
+  if (isSubstring(op)) return { [field]: { $regex: substringPattern(op, text), $options: 'i' } };
+  const equal = { [field]: { $regex: `^${escapeRegex(text)}$`, $options: 'i' } };
+  if (op === 'eq') return equal;
+  if (op === 'ne') return { $nor: [equal] };
+  return condition(field, op, text);
+}
+
+function condition(field: string, op: EqualityOrOrdering, operand: string | number | boolean | Date): MongoQuery {
+  return { [field]: { [MONGO_OPERATOR[op]]: operand } };
+}
+
+function substringPattern(op: SubstringOperator, text: string): string {
+  const escaped = escapeRegex(text);
+  if (op === 'sw') return `^${escaped}`;
+  if (op === 'ew') return `${escaped}$`;
+  return escaped;
+}
+
+/** BSON stores regex patterns as C strings, so a NUL must be written as an escape, not raw. */
+function escapeRegex(text: string): string {
+  return text.replace(REGEX_SPECIAL, '\\$&').replace(/\0/g, '\\x00');
+}
+
+function isSubstring(op: ComparisonOperator): op is SubstringOperator {
+  return op === 'co' || op === 'sw' || op === 'ew';
+}
+
+function usesLowercaseCopy(info: AttributeInfo): info is AttributeInfo & { lowercaseField: string } {
+  return isStringType(info.type) && !info.caseExact && info.lowercaseField !== undefined;
+}
+
+function isStringType(type: ScimType): boolean {
+  return type === 'string' || type === 'reference' || type === 'binary';
+}
+
+/** Unquoted legacy values such as `externalId eq 00123` arrive as words; numbers keep their text. */
+function toText(target: Target, value: FilterValue): string {
+  if (value.kind === 'string') return value.value;
+  if (value.kind === 'number') return value.text;
+  throw invalid(`The ${target.info.type} attribute '${target.path}' must be compared with a string, not ${describeValue(value)}`);
+}
+
+/** Entra sends booleans as the strings "True"/"False". */
+function toBoolean(target: Target, value: FilterValue): boolean {
+  if (value.kind === 'boolean') return value.value;
+  const lower = value.kind === 'string' ? value.value.toLowerCase() : '';
+  if (lower === 'true' || lower === 'false') return lower === 'true';
+  throw invalid(`The boolean attribute '${target.path}' must be compared with true or false, not ${describeValue(value)}`);
+}
+
+function toNumber(target: Target, value: FilterValue): number {
+  if (value.kind === 'number') return value.value;
+  const number = value.kind === 'string' && NUMERIC_STRING.test(value.value) ? Number(value.value) : NaN;
+  if (Number.isFinite(number)) return number;
+  throw invalid(`The ${target.info.type} attribute '${target.path}' must be compared with a number, not ${describeValue(value)}`);
+}
+
+function toDate(target: Target, value: FilterValue): Date {
+  const date = value.kind === 'string' ? parseDateTime(value.value) : undefined;
+  if (date) return date;
+  throw invalid(
+    `The dateTime attribute '${target.path}' must be compared with an RFC 3339 date-time such as "2026-01-31T12:00:00Z", not ${describeValue(value)}`,
+  );
+}
+
+/** Checks every field's range because Date silently rolls "02-30" over into March. */
+function parseDateTime(text: string): Date | undefined {
+  const match = RFC3339.exec(text);
+  if (!match) return undefined;
+  const fields = match.slice(1).map((group) => Number(group ?? 0));
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, offsetHour = 0, offsetMinute = 0] = fields;
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const dateInRange = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth;
+  const timeInRange = hour <= 23 && minute <= 59 && second <= 59 && offsetHour <= 23 && offsetMinute <= 59;
+  const date = new Date(text.toUpperCase());
+  return dateInRange && timeInRange && !Number.isNaN(date.getTime()) ? date : undefined;
+}
+
+function describeValue(value: FilterValue): string {
+  switch (value.kind) {
+    case 'string':
+      return JSON.stringify(shorten(value.value));
+    case 'number':
+      return value.text;
+    case 'boolean':
+      return String(value.value);
+    case 'null':
+      return 'null';
+  }
+}
+
+function shorten(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+function invalid(detail: string): ScimError {
+  return new ScimError('invalidFilter', detail);
+}

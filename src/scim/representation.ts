@@ -1,0 +1,56 @@
+import type { GroupView, UserView } from '../services/views.js';
+import type { ResourceRecord } from '../store/contract.js';
+import { GROUP_RESOURCE, USER_RESOURCE, type ResourceTypeDefinition } from './schema-registry.js';
+
+export type ScimResource = Record<string, unknown>;
+
+/** W/"n": weak because equal versions promise equivalent, not byte-identical, representations. */
+export function etagOf(record: ResourceRecord): string {
+  return `W/"${record.version}"`;
+}
+
+export function locationOf(baseUrl: string, definition: ResourceTypeDefinition, id: string): string {
+  return `${baseUrl}${definition.endpoint}/${encodeURIComponent(id)}`;
+}
+
+function baseResource(definition: ResourceTypeDefinition, record: ResourceRecord, baseUrl: string): ScimResource {
+  const extensions = definition.extensions.filter((extension) => record.attributes[extension.urn] !== undefined);
+  return {
+    schemas: [definition.schema, ...extensions.map((extension) => extension.urn)],
+    id: record.id,
+    ...record.attributes,
+    meta: {
+      resourceType: definition.name,
+      created: record.created.toISOString(),
+      lastModified: record.lastModified.toISOString(),
+      version: etagOf(record),
+      location: locationOf(baseUrl, definition, record.id),
+    },
+  };
+}
+
+export function userResource(view: UserView, baseUrl: string): ScimResource {
+  const resource = baseResource(USER_RESOURCE, view.record, baseUrl);
+  if (view.groups.length > 0) {
+    resource['groups'] = view.groups.map((group) => ({
+      value: group.id,
+      $ref: locationOf(baseUrl, GROUP_RESOURCE, group.id),
+      ...(group.display !== undefined ? { display: group.display } : {}),
+      type: 'direct',
+    }));
+  }
+  return resource;
+}
+
+export function groupResource(view: GroupView, baseUrl: string): ScimResource {
+  const resource = baseResource(GROUP_RESOURCE, view.record, baseUrl);
+  if (view.members !== undefined) {
+    resource['members'] = view.members.map((member) => ({
+      value: member.id,
+      $ref: locationOf(baseUrl, member.kind === 'User' ? USER_RESOURCE : GROUP_RESOURCE, member.id),
+      ...(member.display !== undefined ? { display: member.display } : {}),
+      type: member.kind,
+    }));
+  }
+  return resource;
+}

@@ -1,0 +1,65 @@
+import { once } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createApp } from './app.js';
+import { createAuthenticator, ensureBootstrapToken } from './auth/authenticator.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { startEmbeddedEngine, type EmbeddedEngine } from './engine/embedded.js';
+import { SCIM_BASE_PATH } from './http/scim-response.js';
+import type { Storage } from './store/contract.js';
+import { createMongoStorage } from './store/mongo/storage.js';
+
+const log = (message: string) => console.error(`[scim] ${message}`);
+
+async function openEngine(config: Config): Promise<{ uri: string; engine?: EmbeddedEngine }> {
+  if (config.mongodbUri) return { uri: config.mongodbUri };
+  await mkdir(config.dataDir, { recursive: true });
+  log(`MONGODB_URI is not set: starting the embedded engine (data in ${config.dataDir})`);
+  const engine = await startEmbeddedEngine({ dataDir: config.dataDir, log });
+  return { uri: `${engine.uri}scim`, engine };
+}
+
+async function announceBootstrapToken(config: Config, storage: Storage): Promise<void> {
+  if (config.bearerToken) return;
+  const token = await ensureBootstrapToken(storage.credentials, config.defaultTenant);
+  if (token) {
+    // Printed once, on the first start; only its hash is kept.
+    console.log(`\nGenerated bearer token (shown only this once; store it now):\n\n  ${token}\n`);
+  } else {
+    log('using the bearer token generated on first start (set SCIM_BEARER_TOKEN to use your own)');
+  }
+}
+
+function stopOnSignals(server: Server, storage: Storage, engine: EmbeddedEngine | undefined): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal} received: finishing in-flight requests`);
+    server.close();
+    server.closeIdleConnections();
+    await once(server, 'close');
+    await storage.close();
+    await engine?.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const { uri, engine } = await openEngine(config);
+  const storage = await createMongoStorage({ uri });
+  await announceBootstrapToken(config, storage);
+  const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: config.defaultTenant, staticToken: config.bearerToken });
+  const server = createApp({ config, storage, authenticator }).listen(config.port, config.host);
+  await once(server, 'listening');
+  log(`SCIM 2.0 service listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}${SCIM_BASE_PATH}`);
+  stopOnSignals(server, storage, engine);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? `[scim] ${error.message}` : error);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { ScimError } from '../errors/scim-error.js';
+import { parseResourceBody, type ResourceAttributes } from '../scim/ingress.js';
+import { GROUP_RESOURCE } from '../scim/schema-registry.js';
+import type { ListQuery, ResourceRecord, Storage } from '../store/contract.js';
+import type { GroupView, Page } from './views.js';
+import { writeWithVersion } from './versioned-write.js';
+
+export interface GroupReadOptions {
+  /** False when the client excluded `members`: they are then never loaded. */
+  includeMembers: boolean;
+}
+
+export interface GroupService {
+  create(tenant: string, body: unknown): Promise<GroupView>;
+  get(tenant: string, id: string, options: GroupReadOptions): Promise<GroupView>;
+  replace(tenant: string, id: string, body: unknown, expectedVersion?: number): Promise<GroupView>;
+  delete(tenant: string, id: string): Promise<void>;
+  list(tenant: string, query: ListQuery, options: GroupReadOptions): Promise<Page<GroupView>>;
+}
+
+interface ParsedGroup {
+  attributes: ResourceAttributes;
+  memberIds: string[];
+}
+
+/** Members are not stored on the group (see MembershipStore), so they are split off the body. */
+function parseGroup(body: unknown): ParsedGroup {
+  const { attributes } = parseResourceBody(GROUP_RESOURCE, body);
+  const { members, ...rest } = attributes;
+  const memberIds = Array.isArray(members) ? members.map((member) => (member as { value?: unknown }).value) : [];
+  if (!memberIds.every((value): value is string => typeof value === 'string' && value.length > 0)) {
+    throw new ScimError('invalidValue', 'Every member must have a non-empty "value" (the member\'s id)');
+  }
+  return { attributes: rest, memberIds: [...new Set(memberIds)] };
+}
+
+export function createGroupService(storage: Storage): GroupService {
+  async function checkMembers(tenant: string, groupId: string | undefined, memberIds: readonly string[]): Promise<void> {
+    if (groupId !== undefined && memberIds.includes(groupId)) {
+      throw new ScimError('invalidValue', 'A group cannot be a member of itself');
+    }
+    const missing = await storage.memberships.missing(tenant, memberIds);
+    if (missing.length > 0) {
+      throw new ScimError('invalidValue', `Members do not exist: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`);
+    }
+  }
+
+  async function view(tenant: string, record: ResourceRecord, options: GroupReadOptions): Promise<GroupView> {
+    return { record, members: options.includeMembers ? await storage.memberships.membersOf(tenant, record.id) : undefined };
+  }
+
+  async function reload(tenant: string, id: string): Promise<GroupView> {
+    const record = await storage.groups.get(tenant, id);
+    if (!record) throw new ScimError('notFound', `Group ${id} not found`);
+    return view(tenant, record, { includeMembers: true });
+  }
+
+  return {
+    async create(tenant, body) {
+      const { attributes, memberIds } = parseGroup(body);
+      await checkMembers(tenant, undefined, memberIds);
+      const record = await storage.groups.create({ tenant, id: randomUUID(), attributes });
+      if (memberIds.length === 0) return { record, members: [] };
+      await storage.memberships.add(tenant, record.id, memberIds);
+      return reload(tenant, record.id);
+    },
+
+    async get(tenant, id, options) {
+      const record = await storage.groups.get(tenant, id);
+      if (!record) throw new ScimError('notFound', `Group ${id} not found`);
+      return view(tenant, record, options);
+    },
+
+    async replace(tenant, id, body, expectedVersion) {
+      const { attributes, memberIds } = parseGroup(body);
+      await checkMembers(tenant, id, memberIds);
+      await writeWithVersion(storage.groups, tenant, id, expectedVersion, (current) =>
+        storage.groups.replace(tenant, id, current.version, { attributes }),
+      );
+      const current = new Set((await storage.memberships.membersOf(tenant, id)).map((member) => member.id));
+      const wanted = new Set(memberIds);
+      await storage.memberships.remove(tenant, id, [...current].filter((member) => !wanted.has(member)));
+      await storage.memberships.add(tenant, id, memberIds.filter((member) => !current.has(member)));
+      return reload(tenant, id);
+    },
+
+    async delete(tenant, id) {
+      const deleted = await storage.groups.delete(tenant, id);
+      if (!deleted) throw new ScimError('notFound', `Group ${id} not found`);
+      await storage.memberships.forgetGroup(tenant, id);
+      await storage.memberships.touchGroups(tenant, deleted.groupIds);
+    },
+
+    async list(tenant, query, options) {
+      const page = await storage.groups.list(tenant, query);
+      return { total: page.total, items: await Promise.all(page.items.map((record) => view(tenant, record, options))) };
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { ScimError } from '../errors/scim-error.js';
+import type { ResourceRecord, ResourceStore } from '../store/contract.js';
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Read → compute → conditional write, retried when another writer got there first. With an
+ * expected version (If-Match) a mismatch is the client's precondition failing, so no retry.
+ */
+export async function writeWithVersion(
+  store: ResourceStore,
+  tenant: string,
+  id: string,
+  expectedVersion: number | undefined,
+  write: (current: ResourceRecord) => Promise<ResourceRecord | 'conflict' | null>,
+): Promise<ResourceRecord> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+    const current = await store.get(tenant, id);
+    if (!current) throw new ScimError('notFound', `${store.kind} ${id} not found`);
+    if (expectedVersion !== undefined && current.version !== expectedVersion) {
+      throw new ScimError('preconditionFailed', `${store.kind} ${id} has changed since version ${expectedVersion}`);
+    }
+    const result = await write(current);
+    if (result === null) throw new ScimError('notFound', `${store.kind} ${id} not found`);
+    if (result !== 'conflict') return result;
+    if (expectedVersion !== undefined) {
+      throw new ScimError('preconditionFailed', `${store.kind} ${id} was changed by another request`);
+    }
+  }
+  throw new ScimError('preconditionFailed', `${store.kind} ${id} is being changed concurrently; retry`);
+}

@@ -1,0 +1,97 @@
+import { Schema, type Model } from 'mongoose';
+import type { Collection } from 'mongodb';
+import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
+import type { ResourceAttributes } from '../../scim/ingress.js';
+import type { ResourceRecord } from '../contract.js';
+
+/**
+ * How a User or Group is stored. Every key is engine-safe: extension URNs (which contain dots) are
+ * stored under their registry `storageKey`, and engine-internal names never leave this folder.
+ *
+ *   _id          the SCIM id (a UUID): FerretDB's SQLite backend only pushes `_id` lookups down
+ *   tenant       every query is scoped by it
+ *   version      +1 on every write; meta.version and optimistic concurrency
+ *   nameLc       userName / displayName lower-cased: case-insensitive lookups and sorting
+ *   data         core attributes as validated on ingress
+ *   ext          extension objects keyed by storageKey
+ *   groupIds     direct memberships of this resource (membership lives on the member)
+ *   passwordHash never mapped back out
+ */
+export interface ResourceDocument {
+  _id: string;
+  tenant: string;
+  version: number;
+  created: Date;
+  lastModified: Date;
+  nameLc: string;
+  data: Record<string, unknown>;
+  ext: Record<string, unknown>;
+  groupIds: string[];
+  passwordHash?: string;
+}
+
+export const resourceSchema = new Schema<ResourceDocument>(
+  {
+    _id: { type: String, required: true },
+    tenant: { type: String, required: true },
+    version: { type: Number, required: true },
+    created: { type: Date, required: true },
+    lastModified: { type: Date, required: true },
+    nameLc: { type: String, required: true },
+    data: { type: Schema.Types.Mixed, default: {} },
+    ext: { type: Schema.Types.Mixed, default: {} },
+    groupIds: { type: [String], default: [] },
+    passwordHash: { type: String },
+  },
+  { versionKey: false, minimize: false, autoIndex: false, autoCreate: false },
+);
+
+// Only plain compound indexes: FerretDB rejects partial, TTL and collation options.
+resourceSchema.index({ tenant: 1, nameLc: 1 });
+resourceSchema.index({ tenant: 1, 'data.externalId': 1 });
+resourceSchema.index({ tenant: 1, created: 1, _id: 1 });
+resourceSchema.index({ tenant: 1, lastModified: 1, _id: 1 });
+resourceSchema.index({ tenant: 1, groupIds: 1 });
+
+export interface StoredFields {
+  nameLc: string;
+  data: Record<string, unknown>;
+  ext: Record<string, unknown>;
+}
+
+/** Splits validated SCIM attributes into core data and safely-keyed extension objects. */
+export function toStoredFields(definition: ResourceTypeDefinition, nameAttribute: string, attributes: ResourceAttributes): StoredFields {
+  const data: Record<string, unknown> = {};
+  const ext: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    const extension = definition.extensions.find((candidate) => candidate.urn === key);
+    if (extension) ext[extension.storageKey] = value;
+    else data[key] = value;
+  }
+  return { nameLc: String(data[nameAttribute] ?? '').toLowerCase(), data, ext };
+}
+
+export function toRecord(definition: ResourceTypeDefinition, doc: ResourceDocument): ResourceRecord {
+  const attributes: ResourceAttributes = { ...doc.data };
+  for (const extension of definition.extensions) {
+    const value = doc.ext?.[extension.storageKey];
+    if (value !== undefined) attributes[extension.urn] = value;
+  }
+  return {
+    id: doc._id,
+    tenant: doc.tenant,
+    version: doc.version,
+    created: doc.created,
+    lastModified: doc.lastModified,
+    attributes,
+    groupIds: doc.groupIds ?? [],
+  };
+}
+
+/**
+ * The driver collection behind a model, typed with our string `_id`. Writes go through it because
+ * mongoose's findOneAndUpdate may add projections, which FerretDB rejects.
+ */
+export function nativeCollection(model: Model<ResourceDocument>): Collection<ResourceDocument> {
+  return model.collection as unknown as Collection<ResourceDocument>;
+}

@@ -1,0 +1,71 @@
+import type { Collection } from 'mongodb';
+import { ScimError } from '../../errors/scim-error.js';
+
+interface ClaimDocument {
+  _id: string;
+  owner: string;
+  at: Date;
+}
+
+/**
+ * Case-insensitive uniqueness (userName, group displayName) enforced by inserting a claim whose
+ * `_id` is the lower-cased name. `_id` uniqueness holds on every engine, whereas FerretDB reports a
+ * unique-index violation on update as a generic error, and cannot use collation.
+ *
+ * A crash between claiming and writing the resource leaves a claim with no owner; such a claim is
+ * taken over once it is older than any request can take, and only if its owner does not hold the name.
+ */
+const STALE_AFTER_MS = 120_000;
+const MAX_ATTEMPTS = 4;
+
+export interface NameClaims {
+  claim(key: string, owner: string, ownerHolds: (owner: string) => Promise<boolean>, description: string): Promise<void>;
+  release(key: string, owner: string): Promise<void>;
+  ownerOf(key: string): Promise<string | undefined>;
+}
+
+export function claimKey(tenant: string, kind: string, nameLc: string): string {
+  return `${tenant}|${kind}|${nameLc}`;
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+export function createNameClaims(collection: Collection<ClaimDocument>): NameClaims {
+  async function tryInsert(key: string, owner: string): Promise<boolean> {
+    try {
+      await collection.insertOne({ _id: key, owner, at: new Date() });
+      return true;
+    } catch (error) {
+      if (isDuplicateKey(error)) return false;
+      throw error;
+    }
+  }
+
+  async function takeOverIfStale(existing: ClaimDocument, owner: string, ownerHolds: (owner: string) => Promise<boolean>): Promise<boolean> {
+    if (Date.now() - existing.at.getTime() < STALE_AFTER_MS || (await ownerHolds(existing.owner))) return false;
+    const result = await collection.updateOne({ _id: existing._id, owner: existing.owner }, { $set: { owner, at: new Date() } });
+    return result.modifiedCount === 1;
+  }
+
+  return {
+    async claim(key, owner, ownerHolds, description) {
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+        if (await tryInsert(key, owner)) return;
+        const existing = await collection.findOne({ _id: key });
+        if (!existing) continue;
+        if (existing.owner === owner) return;
+        if (!(await takeOverIfStale(existing, owner, ownerHolds))) break;
+        return;
+      }
+      throw new ScimError('uniqueness', `${description} is already in use`);
+    },
+    async release(key, owner) {
+      await collection.deleteOne({ _id: key, owner });
+    },
+    async ownerOf(key) {
+      return (await collection.findOne({ _id: key }))?.owner;
+    },
+  };
+}

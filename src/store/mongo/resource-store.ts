@@ -1,0 +1,103 @@
+import type { Model } from 'mongoose';
+import { filterToMongo, sortToMongo } from '../../scim/filter/to-mongo.js';
+import type { AttributeResolver } from '../../scim/filter/resolver.js';
+import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
+import type { ListPage, ListQuery, NewResource, Replacement, ResourceKind, ResourceRecord, ResourceStore } from '../contract.js';
+import { nativeCollection, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
+import { claimKey, type NameClaims } from './name-claims.js';
+import { createAttributeResolver } from './attribute-resolver.js';
+import { scopedQuery } from './scoped-query.js';
+
+interface ResourceStoreOptions {
+  kind: ResourceKind;
+  model: Model<ResourceDocument>;
+  definition: ResourceTypeDefinition;
+  /** The case-insensitively unique attribute: userName or displayName. */
+  nameAttribute: string;
+  claims: NameClaims;
+}
+
+export function createResourceStore({ kind, model, definition, nameAttribute, claims }: ResourceStoreOptions): ResourceStore & { resolver: AttributeResolver } {
+  const resolver = createAttributeResolver(definition, nameAttribute);
+  const collection = nativeCollection(model);
+  const record = (doc: ResourceDocument): ResourceRecord => toRecord(definition, doc);
+
+  async function ownerHolds(tenant: string, nameLc: string, owner: string): Promise<boolean> {
+    return (await model.exists({ _id: owner, tenant, nameLc })) !== null;
+  }
+
+  async function claimName(tenant: string, nameLc: string, owner: string): Promise<string> {
+    const key = claimKey(tenant, kind, nameLc);
+    await claims.claim(key, owner, (holder) => ownerHolds(tenant, nameLc, holder), `${nameAttribute} "${nameLc}"`);
+    return key;
+  }
+
+  async function create({ tenant, id, attributes, passwordHash }: NewResource): Promise<ResourceRecord> {
+    const fields = toStoredFields(definition, nameAttribute, attributes);
+    const key = await claimName(tenant, fields.nameLc, id);
+    const now = new Date();
+    const doc: ResourceDocument = { _id: id, tenant, version: 1, created: now, lastModified: now, ...fields, groupIds: [] };
+    if (passwordHash) doc.passwordHash = passwordHash;
+    try {
+      await collection.insertOne(doc);
+    } catch (error) {
+      await claims.release(key, id);
+      throw error;
+    }
+    return record(doc);
+  }
+
+  async function get(tenant: string, id: string): Promise<ResourceRecord | null> {
+    const doc = await model.findOne({ _id: id, tenant }).lean<ResourceDocument>();
+    return doc ? record(doc) : null;
+  }
+
+  async function getMany(tenant: string, ids: readonly string[]): Promise<ResourceRecord[]> {
+    if (ids.length === 0) return [];
+    const docs = await model.find({ _id: { $in: [...ids] }, tenant }).lean<ResourceDocument[]>();
+    return docs.map(record);
+  }
+
+  async function replace(tenant: string, id: string, expectedVersion: number, replacement: Replacement): Promise<ResourceRecord | 'conflict' | null> {
+    const current = await model.findOne({ _id: id, tenant }, { nameLc: 1, version: 1 }).lean<Pick<ResourceDocument, 'nameLc' | 'version'>>();
+    if (!current) return null;
+    if (current.version !== expectedVersion) return 'conflict';
+    const fields = toStoredFields(definition, nameAttribute, replacement.attributes);
+    const renamed = fields.nameLc !== current.nameLc;
+    const newKey = renamed ? await claimName(tenant, fields.nameLc, id) : undefined;
+    const set: Partial<ResourceDocument> = { ...fields, lastModified: new Date() };
+    if (replacement.passwordHash) set.passwordHash = replacement.passwordHash;
+    const updated = await collection.findOneAndUpdate(
+      { _id: id, tenant, version: expectedVersion },
+      { $set: set, $inc: { version: 1 } },
+      { returnDocument: 'after' },
+    );
+    if (!updated) {
+      if (newKey) await claims.release(newKey, id);
+      return (await model.exists({ _id: id, tenant })) ? 'conflict' : null;
+    }
+    if (renamed) await claims.release(claimKey(tenant, kind, current.nameLc), id);
+    return record(updated);
+  }
+
+  async function remove(tenant: string, id: string): Promise<ResourceRecord | null> {
+    const deleted = await collection.findOneAndDelete({ _id: id, tenant });
+    if (!deleted) return null;
+    await claims.release(claimKey(tenant, kind, deleted.nameLc), id);
+    return record(deleted);
+  }
+
+  async function list(tenant: string, query: ListQuery): Promise<ListPage<ResourceRecord>> {
+    const filter = scopedQuery(tenant, query.filter ? filterToMongo(query.filter, resolver) : {});
+    const total = await model.countDocuments(filter);
+    if (query.count === 0 || query.startIndex > total) return { total, items: [] };
+    const direction = query.descending ? -1 : 1;
+    const sort: Record<string, 1 | -1> = query.sortBy
+      ? { [sortToMongo(query.sortBy, resolver)]: direction, _id: direction }
+      : { created: 1, _id: 1 };
+    const docs = await model.find(filter).sort(sort).skip(query.startIndex - 1).limit(query.count).lean<ResourceDocument[]>();
+    return { total, items: docs.map(record) };
+  }
+
+  return { kind, resolver, create, get, getMany, replace, delete: remove, list };
+}

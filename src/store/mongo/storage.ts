@@ -1,0 +1,42 @@
+import mongoose from 'mongoose';
+import type { Storage } from '../contract.js';
+import { GROUP_RESOURCE, USER_RESOURCE } from '../../scim/schema-registry.js';
+import { resourceSchema, type ResourceDocument } from './documents.js';
+import { createNameClaims } from './name-claims.js';
+import { createResourceStore } from './resource-store.js';
+import { createMembershipStore } from './membership-store.js';
+import { createCredentialStore } from './credential-store.js';
+
+export interface MongoStorageOptions {
+  uri: string;
+  /** Overrides the database named in the URI (each test file uses its own). */
+  dbName?: string;
+}
+
+/** Opens a dedicated mongoose connection and returns the storage contract implemented on it. */
+export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): Promise<Storage> {
+  const connection = mongoose.createConnection(uri, {
+    ...(dbName ? { dbName } : {}),
+    serverSelectionTimeoutMS: 5_000,
+    autoIndex: false,
+    autoCreate: false,
+  });
+  await connection.asPromise();
+  const db = connection.db;
+  if (!db) throw new Error('the MongoDB connection has no database');
+  const users = connection.model<ResourceDocument>('User', resourceSchema, 'users');
+  const groups = connection.model<ResourceDocument>('Group', resourceSchema, 'groups');
+  await Promise.all([users.createIndexes(), groups.createIndexes()]);
+  const claims = createNameClaims(db.collection('name_claims'));
+
+  return {
+    users: createResourceStore({ kind: 'User', model: users, definition: USER_RESOURCE, nameAttribute: 'userName', claims }),
+    groups: createResourceStore({ kind: 'Group', model: groups, definition: GROUP_RESOURCE, nameAttribute: 'displayName', claims }),
+    memberships: createMembershipStore(users, groups),
+    credentials: createCredentialStore(db.collection('credentials'), db.collection('credential_names')),
+    async ping() {
+      await db.admin().ping();
+    },
+    close: () => connection.close(),
+  };
+}

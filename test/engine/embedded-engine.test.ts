@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { MongoClient } from 'mongodb';
+import { type EmbeddedEngine, startEmbeddedEngine } from '../../src/engine/embedded.js';
+import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
+
+interface Probe {
+  _id: string;
+  n: number;
+}
+
+async function withDb<T>(uri: string, fn: (client: MongoClient) => Promise<T>): Promise<T> {
+  const client = await MongoClient.connect(uri);
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function acceptsConnections(uri: string): Promise<boolean> {
+  const { hostname, port } = new URL(uri);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), hostname);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('embedded engine', () => {
+  it('stores and reads documents in the shared test engine', async () => {
+    await withDb(testDatabaseUri(uniqueDbName('embedded-engine')), async (client) => {
+      const probes = client.db().collection<Probe>('probes');
+      await probes.insertOne({ _id: 'a', n: 1 });
+      assert.deepEqual(await probes.findOne({ _id: 'a' }), { _id: 'a', n: 1 });
+      await client.db().dropDatabase();
+    });
+  });
+
+  it('keeps data across a restart and stops idempotently', async function () {
+    if (process.env.MONGODB_URI) this.skip();
+    this.timeout(90_000);
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'scim-engine-restart-'));
+    const started: EmbeddedEngine[] = [];
+    const start = async (): Promise<EmbeddedEngine> => {
+      const engine = await startEmbeddedEngine({ dataDir });
+      started.push(engine);
+      return engine;
+    };
+    try {
+      const first = await start();
+      await withDb(`${first.uri}restart`, (client) => client.db().collection<Probe>('probes').insertOne({ _id: 'kept', n: 7 }));
+      await first.stop();
+
+      const second = await start();
+      const found = await withDb(`${second.uri}restart`, (client) => client.db().collection<Probe>('probes').findOne({ _id: 'kept' }));
+      assert.deepEqual(found, { _id: 'kept', n: 7 });
+
+      await Promise.all([second.stop(), second.stop()]);
+      await second.stop();
+      assert.equal(await acceptsConnections(second.uri), false);
+    } finally {
+      // A failed assertion must not leave an engine running, or mocha would never exit.
+      await Promise.all(started.map((engine) => engine.stop()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import type { Express } from 'express';
+import supertest from 'supertest';
+import { createApp } from '../../src/app.js';
+import { createAuthenticator } from '../../src/auth/authenticator.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { Storage } from '../../src/store/contract.js';
+import { createMongoStorage } from '../../src/store/mongo/storage.js';
+import { testDatabaseUri, uniqueDbName } from './engine.js';
+
+export const TEST_TOKEN = 'test-token-0123456789abcdef';
+
+export interface TestApp {
+  app: Express;
+  storage: Storage;
+  config: Config;
+  /** A supertest agent whose requests carry the test bearer token. */
+  scim: {
+    get(path: string): supertest.Test;
+    post(path: string): supertest.Test;
+    put(path: string): supertest.Test;
+    patch(path: string): supertest.Test;
+    delete(path: string): supertest.Test;
+  };
+  close(): Promise<void>;
+}
+
+/** The app in-process on a database of its own (one per test file). */
+export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
+  const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN, ...env });
+  const storage = await createMongoStorage({ uri: testDatabaseUri(uniqueDbName(fileTag)) });
+  const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: config.defaultTenant, staticToken: config.bearerToken });
+  const app = createApp({ config, storage, authenticator, log: () => undefined });
+  const agent = supertest(app);
+  const withAuth = (test: supertest.Test) => test.set('Authorization', `Bearer ${TEST_TOKEN}`);
+  return {
+    app,
+    storage,
+    config,
+    scim: {
+      get: (path) => withAuth(agent.get(`/scim/v2${path}`)),
+      post: (path) => withAuth(agent.post(`/scim/v2${path}`)),
+      put: (path) => withAuth(agent.put(`/scim/v2${path}`)),
+      patch: (path) => withAuth(agent.patch(`/scim/v2${path}`)),
+      delete: (path) => withAuth(agent.delete(`/scim/v2${path}`)),
+    },
+    close: () => storage.close(),
+  };
+}
+
+export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
+export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+
+export function user(userName: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { schemas: [USER_SCHEMA], userName, active: true, ...extra };
+}
+
+export function group(displayName: string, members: string[] = []): Record<string, unknown> {
+  return { schemas: [GROUP_SCHEMA], displayName, members: members.map((value) => ({ value })) };
+}
+
+/** Asserts an RFC 7644 §3.12 error response. */
+export function assertScimError(response: supertest.Response, status: number, scimType?: string): void {
+  const body = response.body as Record<string, unknown>;
+  const context = `${response.status} ${JSON.stringify(body)}`;
+  if (response.status !== status) throw new Error(`expected status ${status}, got ${context}`);
+  if (!String(response.headers['content-type']).startsWith('application/scim+json')) throw new Error(`expected application/scim+json, got ${response.headers['content-type']}`);
+  if (!Array.isArray(body['schemas']) || body['schemas'][0] !== ERROR_SCHEMA) throw new Error(`not a SCIM error body: ${context}`);
+  if (body['status'] !== String(status)) throw new Error(`body status mismatch: ${context}`);
+  if (scimType !== undefined && body['scimType'] !== scimType) throw new Error(`expected scimType ${scimType}: ${context}`);
+}
