@@ -1,0 +1,74 @@
+import { strict as assert } from 'node:assert';
+import { ENTERPRISE, GROUP_SCHEMA, LIST_SCHEMA, startTestApp, USER_SCHEMA, type TestApp } from '../support/app.js';
+
+describe('Discovery (RFC 7644 §4)', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp('discovery');
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  describe('GET /ServiceProviderConfig', () => {
+    it('advertises only what the server does', async () => {
+      const response = await t.scim.get('/ServiceProviderConfig');
+      assert.equal(response.status, 200);
+      assert.match(String(response.headers['content-type']), /^application\/scim\+json/);
+      const body = response.body;
+      assert.deepEqual(body.schemas, ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig']);
+      assert.deepEqual(body.patch, { supported: false });
+      assert.equal(body.bulk.supported, false);
+      assert.deepEqual(body.filter, { supported: true, maxResults: 200 });
+      assert.deepEqual(body.sort, { supported: true });
+      assert.deepEqual(body.etag, { supported: false });
+      assert.deepEqual(body.changePassword, { supported: false });
+      assert.equal(body.authenticationSchemes[0].type, 'oauthbearertoken');
+      assert.equal(body.meta.resourceType, 'ServiceProviderConfig');
+    });
+  });
+
+  describe('GET /Schemas', () => {
+    it('lists the User, Enterprise User and Group schemas with their attributes', async () => {
+      const response = await t.scim.get('/Schemas');
+      assert.equal(response.status, 200);
+      assert.deepEqual(response.body.schemas, [LIST_SCHEMA]);
+      const ids = response.body.Resources.map((schema: { id: string }) => schema.id);
+      assert.deepEqual(ids.sort(), [ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA].sort());
+      assert.equal(response.body.totalResults, 3);
+      const userSchema = response.body.Resources.find((schema: { id: string }) => schema.id === USER_SCHEMA);
+      const userName = userSchema.attributes.find((attribute: { name: string }) => attribute.name === 'userName');
+      assert.equal(userName.uniqueness, 'server');
+      assert.equal(userName.caseExact, false);
+      const password = userSchema.attributes.find((attribute: { name: string }) => attribute.name === 'password');
+      assert.equal(password.returned, 'never');
+      assert.equal(userSchema.meta.resourceType, 'Schema');
+    });
+
+    it('returns one schema by its URN', async () => {
+      const response = await t.scim.get(`/Schemas/${GROUP_SCHEMA}`);
+      assert.equal(response.status, 200);
+      assert.equal(response.body.id, GROUP_SCHEMA);
+      assert.ok(response.body.attributes.some((attribute: { name: string }) => attribute.name === 'members'));
+    });
+  });
+
+  describe('GET /ResourceTypes', () => {
+    it('lists User (with the enterprise extension) and Group', async () => {
+      const response = await t.scim.get('/ResourceTypes');
+      assert.equal(response.status, 200);
+      const byId = Object.fromEntries(response.body.Resources.map((type: { id: string }) => [type.id, type]));
+      assert.equal(byId.User.endpoint, '/Users');
+      assert.equal(byId.User.schema, USER_SCHEMA);
+      assert.deepEqual(byId.User.schemaExtensions, [{ schema: ENTERPRISE, required: false }]);
+      assert.equal(byId.Group.endpoint, '/Groups');
+      assert.equal(byId.Group.schema, GROUP_SCHEMA);
+    });
+
+    it('returns one resource type by name', async () => {
+      const response = await t.scim.get('/ResourceTypes/Group');
+      assert.equal(response.status, 200);
+      assert.equal(response.body.name, 'Group');
+    });
+  });
+});
