@@ -10,6 +10,7 @@ import { bodyErrorToScim, parseJsonBody, requireJsonContentType } from './http/m
 import { discoveryRoutes } from './http/routes/discovery.js';
 import { healthRoutes } from './http/routes/health.js';
 import { resourceRoutes } from './http/routes/resource-routes.js';
+import { rootSearchRoutes } from './http/routes/root-search.js';
 import { unsupportedRoutes } from './http/routes/unsupported.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
 import { createGroupService } from './services/groups.js';
@@ -39,8 +40,9 @@ export function createApp({ config, storage, authenticator, log = defaultLog }: 
   scim.use(requireJsonContentType, parseJsonBody, bodyErrorToScim);
   scim.use(discoveryRoutes(config));
   scim.use(unsupportedRoutes());
-  scim.use(resourceRoutes(config, userEndpoint(createUserService(storage))));
-  scim.use(resourceRoutes(config, groupEndpoint(createGroupService(storage))));
+  const endpoints = [userEndpoint(createUserService(storage)), groupEndpoint(createGroupService(storage))];
+  scim.use(rootSearchRoutes(config, endpoints));
+  for (const endpoint of endpoints) scim.use(resourceRoutes(config, endpoint));
   app.use(SCIM_BASE_PATH, scim);
 
   app.use(() => {

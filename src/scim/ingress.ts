@@ -90,9 +90,10 @@ function knownSchemas(resource: ResourceTypeDefinition, body: Json): Json {
   if (!Array.isArray(body['schemas']) || !body['schemas'].every((urn) => typeof urn === 'string')) {
     throw new ScimError('invalidSyntax', '"schemas" must be an array of schema URNs');
   }
-  const known = [resource.schema, ...resource.extensions.map((extension) => extension.urn)].map((urn) => urn.toLowerCase());
-  const schemas = body['schemas'].filter((urn: string) => known.includes(urn.toLowerCase()));
-  if (!schemas.some((urn: string) => urn.toLowerCase() === resource.schema.toLowerCase())) {
+  const known = [resource.schema, ...resource.extensions.map((extension) => extension.urn)];
+  // Compared case-insensitively, passed on in our spelling: the validator compares exactly.
+  const schemas = body['schemas'].flatMap((urn: string) => known.find((candidate) => candidate.toLowerCase() === urn.toLowerCase()) ?? []);
+  if (!schemas.includes(resource.schema)) {
     throw new ScimError('invalidSyntax', `"schemas" must include ${resource.schema}`);
   }
   return { ...body, schemas };
@@ -131,5 +132,9 @@ export function parseResourceBody(resource: ResourceTypeDefinition, raw: unknown
   }
   delete validated['schemas'];
   delete validated['meta'];
+  // RFC 7643 §4.1.1: "Each User MUST include a non-empty userName value."
+  if (resource.name === 'User' && typeof validated['userName'] === 'string' && validated['userName'].trim() === '') {
+    throw new ScimError('invalidValue', 'Attribute "userName" must not be empty');
+  }
   return { attributes: validated, password };
 }

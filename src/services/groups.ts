@@ -4,7 +4,7 @@ import { parseResourceBody, type ResourceAttributes } from '../scim/ingress.js';
 import { GROUP_RESOURCE } from '../scim/schema-registry.js';
 import type { ListQuery, ResourceRecord, Storage } from '../store/contract.js';
 import type { GroupView, Page } from './views.js';
-import { writeWithVersion } from './versioned-write.js';
+import { deleteWithVersion, writeWithVersion } from './versioned-write.js';
 
 export interface GroupReadOptions {
   /** False when the client excluded `members`: they are then never loaded. */
@@ -15,7 +15,7 @@ export interface GroupService {
   create(tenant: string, body: unknown): Promise<GroupView>;
   get(tenant: string, id: string, options: GroupReadOptions): Promise<GroupView>;
   replace(tenant: string, id: string, body: unknown, expectedVersion?: number): Promise<GroupView>;
-  delete(tenant: string, id: string): Promise<void>;
+  delete(tenant: string, id: string, expectedVersion?: number): Promise<void>;
   list(tenant: string, query: ListQuery, options: GroupReadOptions): Promise<Page<GroupView>>;
 }
 
@@ -85,9 +85,8 @@ export function createGroupService(storage: Storage): GroupService {
       return reload(tenant, id);
     },
 
-    async delete(tenant, id) {
-      const deleted = await storage.groups.delete(tenant, id);
-      if (!deleted) throw new ScimError('notFound', `Group ${id} not found`);
+    async delete(tenant, id, expectedVersion) {
+      const deleted = await deleteWithVersion(storage.groups, tenant, id, expectedVersion);
       await storage.memberships.forgetGroup(tenant, id);
       await storage.memberships.touchGroups(tenant, deleted.groupIds);
     },

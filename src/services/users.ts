@@ -5,13 +5,13 @@ import { parseResourceBody } from '../scim/ingress.js';
 import { USER_RESOURCE } from '../scim/schema-registry.js';
 import type { ListQuery, ResourceRecord, Storage } from '../store/contract.js';
 import type { GroupRef, Page, UserView } from './views.js';
-import { writeWithVersion } from './versioned-write.js';
+import { deleteWithVersion, writeWithVersion } from './versioned-write.js';
 
 export interface UserService {
   create(tenant: string, body: unknown): Promise<UserView>;
   get(tenant: string, id: string): Promise<UserView>;
   replace(tenant: string, id: string, body: unknown, expectedVersion?: number): Promise<UserView>;
-  delete(tenant: string, id: string): Promise<void>;
+  delete(tenant: string, id: string, expectedVersion?: number): Promise<void>;
   list(tenant: string, query: ListQuery): Promise<Page<UserView>>;
 }
 
@@ -58,9 +58,8 @@ export function createUserService(storage: Storage): UserService {
       return view(tenant, record);
     },
 
-    async delete(tenant, id) {
-      const deleted = await storage.users.delete(tenant, id);
-      if (!deleted) throw new ScimError('notFound', `User ${id} not found`);
+    async delete(tenant, id, expectedVersion) {
+      const deleted = await deleteWithVersion(storage.users, tenant, id, expectedVersion);
       await storage.memberships.touchGroups(tenant, deleted.groupIds);
     },
 

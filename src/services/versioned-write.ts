@@ -3,6 +3,14 @@ import type { ResourceRecord, ResourceStore } from '../store/contract.js';
 
 const MAX_ATTEMPTS = 5;
 
+/** Deletes, honouring If-Match; the record returned is what was deleted. */
+export async function deleteWithVersion(store: ResourceStore, tenant: string, id: string, expectedVersion: number | undefined): Promise<ResourceRecord> {
+  const deleted = await store.delete(tenant, id, expectedVersion);
+  if (deleted === 'conflict') throw new ScimError('preconditionFailed', `${store.kind} ${id} has changed since version ${String(expectedVersion)}`);
+  if (!deleted) throw new ScimError('notFound', `${store.kind} ${id} not found`);
+  return deleted;
+}
+
 /**
  * Read → compute → conditional write, retried when another writer got there first. With an
  * expected version (If-Match) a mismatch is the client's precondition failing, so no retry.

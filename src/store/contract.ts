@@ -59,7 +59,8 @@ export interface ResourceStore {
   get(tenant: string, id: string): Promise<ResourceRecord | null>;
   getMany(tenant: string, ids: readonly string[]): Promise<ResourceRecord[]>;
   replace(tenant: string, id: string, expectedVersion: number, replacement: Replacement): Promise<ResourceRecord | 'conflict' | null>;
-  delete(tenant: string, id: string): Promise<ResourceRecord | null>;
+  /** With an expected version, deletes only that version ('conflict' otherwise). */
+  delete(tenant: string, id: string, expectedVersion?: number): Promise<ResourceRecord | 'conflict' | null>;
   list(tenant: string, query: ListQuery): Promise<ListPage<ResourceRecord>>;
 }
 

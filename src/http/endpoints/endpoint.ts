@@ -20,6 +20,6 @@ export interface ResourceEndpoint {
   create(tenant: string, body: unknown, baseUrl: string): Promise<Rendered>;
   get(tenant: string, id: string, projection: Projection, baseUrl: string): Promise<Rendered>;
   replace(tenant: string, id: string, body: unknown, expectedVersion: number | undefined, baseUrl: string): Promise<Rendered>;
-  delete(tenant: string, id: string): Promise<void>;
+  delete(tenant: string, id: string, expectedVersion: number | undefined): Promise<void>;
   list(tenant: string, request: ListRequest, baseUrl: string): Promise<RenderedPage>;
 }

@@ -17,7 +17,7 @@ export function groupEndpoint(groups: GroupService): ResourceEndpoint {
     create: async (tenant, body, baseUrl) => render(await groups.create(tenant, body), baseUrl),
     get: async (tenant, id, projection, baseUrl) => render(await groups.get(tenant, id, { includeMembers: wants(projection, 'members') }), baseUrl),
     replace: async (tenant, id, body, version, baseUrl) => render(await groups.replace(tenant, id, body, version), baseUrl),
-    delete: (tenant, id) => groups.delete(tenant, id),
+    delete: (tenant, id, version) => groups.delete(tenant, id, version),
     async list(tenant, request, baseUrl) {
       const page = await groups.list(tenant, request.query, { includeMembers: wants(request.projection, 'members') });
       return { total: page.total, resources: page.items.map((view) => groupResource(view, baseUrl)) };

@@ -16,7 +16,7 @@ export function userEndpoint(users: UserService): ResourceEndpoint {
     create: async (tenant, body, baseUrl) => render(await users.create(tenant, body), baseUrl),
     get: async (tenant, id, _projection, baseUrl) => render(await users.get(tenant, id), baseUrl),
     replace: async (tenant, id, body, version, baseUrl) => render(await users.replace(tenant, id, body, version), baseUrl),
-    delete: (tenant, id) => users.delete(tenant, id),
+    delete: (tenant, id, version) => users.delete(tenant, id, version),
     async list(tenant, request, baseUrl) {
       const page = await users.list(tenant, request.query);
       return { total: page.total, resources: page.items.map((view) => userResource(view, baseUrl)) };

@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import { ScimError } from '../../errors/scim-error.js';
 import { parseListRequest } from '../../scim/list-request.js';
 import { applyProjection, parseProjection } from '../../scim/projection.js';
+import { searchRequestToParameters } from '../../scim/search-request.js';
 import type { ResourceEndpoint, Rendered } from '../endpoints/endpoint.js';
 import { principalOf } from '../middleware/authenticate.js';
 import { expectedVersion, notModified } from '../preconditions.js';
@@ -34,12 +35,15 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
     sendScim(res, status, applyProjection(definition, rendered.resource, projectionOf(req)));
   }
 
-  router.get(collection, async (req, res) => {
-    const request = parseListRequest(definition, req.query as Record<string, unknown>);
+  async function sendList(req: Request, res: Response, parameters: Record<string, unknown>): Promise<void> {
+    const request = parseListRequest(definition, parameters);
     const page = await endpoint.list(tenantOf(res), request, baseUrlOf(config, req));
     const resources = page.resources.map((resource) => applyProjection(definition, resource, request.projection));
     sendScim(res, 200, listResponse(page.total, request.query.startIndex, resources));
-  });
+  }
+
+  router.get(collection, (req, res) => sendList(req, res, req.query as Record<string, unknown>));
+  router.post(`${collection}/.search`, (req, res) => sendList(req, res, searchRequestToParameters(req.body)));
 
   router.post(collection, async (req, res) => {
     sendOne(req, res, 201, await endpoint.create(tenantOf(res), req.body, baseUrlOf(config, req)));
@@ -62,7 +66,7 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
   });
 
   router.delete(`${collection}/:id`, async (req, res) => {
-    await endpoint.delete(tenantOf(res), String(req.params['id']));
+    await endpoint.delete(tenantOf(res), String(req.params['id']), expectedVersion(req));
     res.status(204).end();
   });
 

@@ -10,8 +10,5 @@ export function unsupportedRoutes(): Router {
   router.all('/Bulk', () => {
     throw new ScimError('notImplemented', 'Bulk operations are not supported yet');
   });
-  router.all(['/.search', '/Users/.search', '/Groups/.search'], () => {
-    throw new ScimError('notImplemented', 'POST .search is not supported yet; use GET with a filter');
-  });
   return router;
 }

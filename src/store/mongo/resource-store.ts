@@ -80,21 +80,23 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     return record(updated);
   }
 
-  async function remove(tenant: string, id: string): Promise<ResourceRecord | null> {
-    const deleted = await collection.findOneAndDelete({ _id: id, tenant });
-    if (!deleted) return null;
+  async function remove(tenant: string, id: string, expectedVersion?: number): Promise<ResourceRecord | 'conflict' | null> {
+    const filter = expectedVersion === undefined ? { _id: id, tenant } : { _id: id, tenant, version: expectedVersion };
+    const deleted = await collection.findOneAndDelete(filter);
+    if (!deleted) return expectedVersion !== undefined && (await collection.countDocuments({ _id: id, tenant })) > 0 ? 'conflict' : null;
     await claims.release(claimKey(tenant, kind, deleted.nameLc), id);
     return record(deleted);
   }
 
   async function list(tenant: string, query: ListQuery): Promise<ListPage<ResourceRecord>> {
     const filter = scopedQuery(tenant, query.filter ? filterToMongo(query.filter, resolver) : {});
-    const total = await model.countDocuments(filter);
-    if (query.count === 0 || query.startIndex > total) return { total, items: [] };
+    // sortBy is validated before the early return, so a bad sortBy is a 400 even when no page is read.
     const direction = query.descending ? -1 : 1;
     const sort: Record<string, 1 | -1> = query.sortBy
       ? { [sortToMongo(query.sortBy, resolver)]: direction, _id: direction }
       : { created: 1, _id: 1 };
+    const total = await model.countDocuments(filter);
+    if (query.count === 0 || query.startIndex > total) return { total, items: [] };
     const docs = await model.find(filter).sort(sort).skip(query.startIndex - 1).limit(query.count).lean<ResourceDocument[]>();
     return { total, items: docs.map(record) };
   }

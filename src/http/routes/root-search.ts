@@ -1,0 +1,63 @@
+import { Router } from 'express';
+import type { Config } from '../../config.js';
+import { ScimError } from '../../errors/scim-error.js';
+import { parseListRequest } from '../../scim/list-request.js';
+import { applyProjection } from '../../scim/projection.js';
+import type { ScimResource } from '../../scim/representation.js';
+import { searchRequestToParameters } from '../../scim/search-request.js';
+import type { ResourceEndpoint } from '../endpoints/endpoint.js';
+import { principalOf } from '../middleware/authenticate.js';
+import { baseUrlOf, listResponse, sendScim } from '../scim-response.js';
+
+interface TypeTotal {
+  endpoint: ResourceEndpoint;
+  total: number;
+}
+
+/**
+ * POST /.search (RFC 7644 §3.4.3) across every resource type. Results are the types in order
+ * (Users, then Groups), each sorted and paged in the database; a type whose schema lacks an
+ * attribute the filter names contributes nothing, and a filter no type understands is invalid.
+ */
+export function rootSearchRoutes(config: Config, endpoints: ResourceEndpoint[]): Router {
+  const router = Router();
+
+  async function totals(tenant: string, parameters: Record<string, unknown>, baseUrl: string): Promise<TypeTotal[]> {
+    const results: TypeTotal[] = [];
+    let lastError: ScimError | undefined;
+    for (const endpoint of endpoints) {
+      try {
+        const request = parseListRequest(endpoint.definition, { ...parameters, startIndex: '1', count: '0' });
+        results.push({ endpoint, total: (await endpoint.list(tenant, request, baseUrl)).total });
+      } catch (error) {
+        if (!(error instanceof ScimError) || error.code !== 'invalidFilter') throw error;
+        lastError = error;
+      }
+    }
+    if (results.length === 0 && lastError) throw lastError;
+    return results;
+  }
+
+  router.post('/.search', async (req, res) => {
+    const tenant = principalOf(res).tenant;
+    const baseUrl = baseUrlOf(config, req);
+    const parameters = searchRequestToParameters(req.body);
+    const bounds = parseListRequest(endpoints[0]!.definition, { ...parameters, attributes: undefined, excludedAttributes: undefined }).query;
+    const typeTotals = await totals(tenant, parameters, baseUrl);
+    const resources: ScimResource[] = [];
+    let skip = bounds.startIndex - 1;
+    for (const { endpoint, total } of typeTotals) {
+      const wanted = bounds.count - resources.length;
+      if (wanted > 0 && skip < total) {
+        const request = parseListRequest(endpoint.definition, { ...parameters, startIndex: String(skip + 1), count: String(wanted) });
+        const page = await endpoint.list(tenant, request, baseUrl);
+        resources.push(...page.resources.map((resource) => applyProjection(endpoint.definition, resource, request.projection)));
+      }
+      skip = Math.max(0, skip - total);
+    }
+    const totalResults = typeTotals.reduce((sum, { total }) => sum + total, 0);
+    sendScim(res, 200, listResponse(totalResults, bounds.startIndex, resources));
+  });
+
+  return router;
+}
