@@ -11,6 +11,7 @@ import { discoveryRoutes } from './http/routes/discovery.js';
 import { healthRoutes } from './http/routes/health.js';
 import { resourceRoutes } from './http/routes/resource-routes.js';
 import { rootSearchRoutes } from './http/routes/root-search.js';
+import { bulkRoutes, parseBulkBody } from './http/routes/bulk.js';
 import { unsupportedRoutes } from './http/routes/unsupported.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
 import { createGroupService } from './services/groups.js';
@@ -37,11 +38,14 @@ export function createApp({ config, storage, authenticator, log = defaultLog }: 
 
   const scim = express.Router();
   scim.use(authenticate(authenticator));
-  scim.use(requireJsonContentType, parseJsonBody, bodyErrorToScim);
+  scim.use(requireJsonContentType);
+  scim.use('/Bulk', parseBulkBody);
+  scim.use(parseJsonBody, bodyErrorToScim);
   scim.use(discoveryRoutes(config));
   scim.use(unsupportedRoutes());
   const endpoints = [userEndpoint(createUserService(storage)), groupEndpoint(createGroupService(storage))];
   scim.use(rootSearchRoutes(config, endpoints));
+  scim.use(bulkRoutes(config, endpoints));
   for (const endpoint of endpoints) scim.use(resourceRoutes(config, endpoint));
   app.use(SCIM_BASE_PATH, scim);
 

@@ -18,6 +18,7 @@ export const ERROR_CATALOGUE = {
   notFound: { status: 404 },
   methodNotAllowed: { status: 405 },
   uniqueness: { status: 409, scimType: 'uniqueness' },
+  unresolvedReference: { status: 409, scimType: 'invalidValue' },
   preconditionFailed: { status: 412 },
   payloadTooLarge: { status: 413 },
   unsupportedMediaType: { status: 415 },

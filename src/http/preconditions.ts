@@ -6,7 +6,11 @@ import { ScimError } from '../errors/scim-error.js';
  * Our ETags are W/"<version>"; the strong spelling "<version>" is accepted too.
  */
 export function expectedVersion(req: Request): number | undefined {
-  const header = req.headers['if-match'];
+  return versionFromEtag(req.headers['if-match']);
+}
+
+/** Also used for a bulk operation's `version`, which carries an ETag the same way. */
+export function versionFromEtag(header: string | undefined): number | undefined {
   if (header === undefined || header.trim() === '*') return undefined;
   const match = /^\s*(?:W\/)?"(\d{1,15})"\s*$/.exec(header);
   if (!match) throw new ScimError('preconditionFailed', 'If-Match does not name a version of this resource');

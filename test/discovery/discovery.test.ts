@@ -18,7 +18,7 @@ describe('Discovery (RFC 7644 §4)', () => {
       const body = response.body;
       assert.deepEqual(body.schemas, ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig']);
       assert.deepEqual(body.patch, { supported: false });
-      assert.equal(body.bulk.supported, false);
+      assert.deepEqual(body.bulk, { supported: true, maxOperations: 1000, maxPayloadSize: 4 * 1024 * 1024 });
       assert.deepEqual(body.filter, { supported: true, maxResults: 200 });
       assert.deepEqual(body.sort, { supported: true });
       assert.deepEqual(body.etag, { supported: false });

@@ -13,7 +13,7 @@ function serviceProviderConfig(baseUrl: string): Record<string, unknown> {
   return {
     schemas: [SPC_SCHEMA],
     patch: { supported: false },
-    bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
+    bulk: { supported: true, maxOperations: LIMITS.maxBulkOperations, maxPayloadSize: LIMITS.maxBulkPayloadBytes },
     filter: { supported: true, maxResults: LIMITS.maxResults },
     changePassword: { supported: false },
     sort: { supported: true },

@@ -7,8 +7,5 @@ export function unsupportedRoutes(): Router {
   router.all('/Me', () => {
     throw new ScimError('notImplemented', '/Me is not supported: tokens are not mapped to users');
   });
-  router.all('/Bulk', () => {
-    throw new ScimError('notImplemented', 'Bulk operations are not supported yet');
-  });
   return router;
 }
