@@ -78,10 +78,7 @@ export function createGroupService(storage: Storage): GroupService {
       await writeWithVersion(storage.groups, tenant, id, expectedVersion, (current) =>
         storage.groups.replace(tenant, id, current.version, { attributes }),
       );
-      const current = new Set((await storage.memberships.membersOf(tenant, id)).map((member) => member.id));
-      const wanted = new Set(memberIds);
-      await storage.memberships.remove(tenant, id, [...current].filter((member) => !wanted.has(member)));
-      await storage.memberships.add(tenant, id, memberIds.filter((member) => !current.has(member)));
+      await storage.memberships.replace(tenant, id, memberIds);
       return reload(tenant, id);
     },
 

@@ -1,7 +1,11 @@
 import { ScimError } from '../errors/scim-error.js';
 import type { ResourceRecord, ResourceStore } from '../store/contract.js';
 
-const MAX_ATTEMPTS = 5;
+/** Enough for a burst of concurrent writers to one resource; each round lets at least one through. */
+const MAX_ATTEMPTS = 30;
+
+/** Jitter spreads retrying writers apart so they do not collide again in lockstep. */
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
 
 /** Deletes, honouring If-Match; the record returned is what was deleted. */
 export async function deleteWithVersion(store: ResourceStore, tenant: string, id: string, expectedVersion: number | undefined): Promise<ResourceRecord> {
@@ -34,6 +38,7 @@ export async function writeWithVersion(
     if (expectedVersion !== undefined) {
       throw new ScimError('preconditionFailed', `${store.kind} ${id} was changed by another request`);
     }
+    await backoff(attempt);
   }
   throw new ScimError('preconditionFailed', `${store.kind} ${id} is being changed concurrently; retry`);
 }

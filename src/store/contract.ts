@@ -38,19 +38,37 @@ export interface Replacement {
   passwordHash?: string | undefined;
 }
 
+/** A sort value as a cursor can carry it. */
+export type SortValue = string | number | boolean | Date | null;
+
+/**
+ * Keyset position for cursor paging (RFC 9865): the page continues strictly after (or before)
+ * the resource with this sort value and id, so deletions between pages never shift it.
+ */
+export interface KeysetPosition {
+  sortValue: SortValue;
+  id: string;
+  direction: 'after' | 'before';
+}
+
 export interface ListQuery {
   filter?: FilterNode | undefined;
   sortBy?: string | undefined;
   descending: boolean;
-  /** 1-based. */
+  /** 1-based; ignored when `keyset` is set. */
   startIndex: number;
   /** 0 asks for the total only. */
   count: number;
+  /** Cursor paging: set (possibly `null` for the first page) instead of using startIndex. */
+  keyset?: KeysetPosition | null | undefined;
 }
 
 export interface ListPage<R> {
   total: number;
   items: R[];
+  /** Cursor paging only: each item's sort value, and whether more items lie beyond the page. */
+  sortValues?: SortValue[];
+  more?: boolean;
 }
 
 export interface ResourceStore {
@@ -81,6 +99,8 @@ export interface MembershipStore {
   missing(tenant: string, memberIds: readonly string[]): Promise<string[]>;
   add(tenant: string, groupId: string, memberIds: readonly string[]): Promise<void>;
   remove(tenant: string, groupId: string, memberIds: readonly string[]): Promise<void>;
+  /** Makes the member list exactly `memberIds`; concurrent replacements never leave a mix. */
+  replace(tenant: string, groupId: string, memberIds: readonly string[]): Promise<void>;
   /** After a group is deleted: no resource may still list it. */
   forgetGroup(tenant: string, groupId: string): Promise<void>;
   /** After a member is deleted: its former groups change version (their member list changed). */

@@ -13,6 +13,8 @@ export interface TestApp {
   app: Express;
   storage: Storage;
   config: Config;
+  /** The database this app uses (for raw document checks through a MongoClient). */
+  dbName?: string;
   /** A supertest agent whose requests carry the test bearer token. */
   scim: {
     get(path: string): supertest.Test;
@@ -27,7 +29,8 @@ export interface TestApp {
 /** The app in-process on a database of its own (one per test file). */
 export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
   const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN, ...env });
-  const storage = await createMongoStorage({ uri: testDatabaseUri(uniqueDbName(fileTag)) });
+  const dbName = uniqueDbName(fileTag);
+  const storage = await createMongoStorage({ uri: testDatabaseUri(dbName) });
   const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: config.defaultTenant, staticToken: config.bearerToken });
   const app = createApp({ config, storage, authenticator, log: () => undefined });
   const agent = supertest(app);
@@ -36,6 +39,7 @@ export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {})
     app,
     storage,
     config,
+    dbName,
     scim: {
       get: (path) => withAuth(agent.get(`/scim/v2${path}`)),
       post: (path) => withAuth(agent.post(`/scim/v2${path}`)),

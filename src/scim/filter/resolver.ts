@@ -9,6 +9,12 @@ export interface AttributeInfo {
   multiValued: boolean;
   /** A stored lower-cased copy of the value; when present, eq/ne/sw/co/ew/gt/... on a caseExact:false string use it with the lower-cased operand instead of a case-insensitive regex. */
   lowercaseField?: string;
+  /**
+   * A stored sort key: "1" + the value (lower-cased unless caseExact) when present, "2" when absent.
+   * Sorting on it orders case-insensitively with absent values last (RFC 7644 §3.4.2.3), and
+   * ordering comparisons (gt, ge, lt, le) use it with the same encoding of the operand.
+   */
+  sortKeyField?: string;
 }
 
 export interface AttributeResolver {

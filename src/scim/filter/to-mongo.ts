@@ -5,7 +5,10 @@ import type { AttributeInfo, AttributeResolver, ScimType } from './resolver.js';
 
 /**
  * Translates a parsed filter into a MongoDB query. The query uses only operators that FerretDB 1.24
- * also implements ($and $or $nor $eq $ne $gt $gte $lt $lte $in $nin $exists $regex $elemMatch).
+ * also implements ($and $or $nor $eq $ne $gt $gte $lt $lte $in $nin $exists $regex). FerretDB's
+ * `$elemMatch` matches nothing or fails, so value paths whose conditions must hold for one element
+ * ("correlated": `and`, `not`, or a trailing `.sub`) are resolved by the store beforehand into the
+ * ids of matching resources; the others translate exactly to dotted paths (any element matches).
  * Field names only ever come from the resolver and user values only ever appear as operands, so a
  * filter cannot inject operators or fields.
  */
@@ -32,6 +35,7 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|
 /** Where paths are resolved: the whole resource, or the elements of one multi-valued attribute. */
 interface Scope {
   resolver: AttributeResolver;
+  correlated: CorrelatedMatches;
   /** Prepended to paths before resolving, e.g. "emails." inside emails[...]. */
   pathPrefix: string;
   /** Stripped from resolved fields so they are relative to the $elemMatch element, e.g. "data.emails.". */
@@ -43,8 +47,57 @@ interface Target {
   info: AttributeInfo;
 }
 
-export function filterToMongo(node: FilterNode, resolver: AttributeResolver): MongoQuery {
-  return translate(node, { resolver, pathPrefix: '', fieldPrefix: '' });
+/** Ids of the resources matching each correlated value path, computed by the caller. */
+export type CorrelatedMatches = ReadonlyMap<ValuePathNode, readonly string[]>;
+
+export function filterToMongo(node: FilterNode, resolver: AttributeResolver, correlated: CorrelatedMatches = new Map()): MongoQuery {
+  return translate(node, { resolver, pathPrefix: '', fieldPrefix: '', correlated });
+}
+
+/** True when the value path's conditions must be met by one and the same element. */
+export function needsCorrelation(node: ValuePathNode): boolean {
+  return node.subAttribute !== undefined || containsAndOrNot(node.filter);
+}
+
+function containsAndOrNot(node: FilterNode): boolean {
+  if (node.kind === 'and' || node.kind === 'not') return true;
+  return node.kind === 'or' && node.operands.some(containsAndOrNot);
+}
+
+/** Every correlated value path in a filter, for the caller to resolve. */
+export function correlatedValuePaths(node: FilterNode): ValuePathNode[] {
+  switch (node.kind) {
+    case 'and':
+    case 'or':
+      return node.operands.flatMap(correlatedValuePaths);
+    case 'not':
+      return correlatedValuePaths(node.operand);
+    case 'valuePath':
+      return needsCorrelation(node) ? [node] : [];
+    default:
+      return [];
+  }
+}
+
+/**
+ * A query matching at least every resource the value path matches, without correlation: each
+ * condition met by some element. `not` cannot be widened that way, so it is dropped (widens further).
+ */
+export function valuePathSuperset(node: ValuePathNode, resolver: AttributeResolver): MongoQuery {
+  const scope = dottedScope(node, { resolver, pathPrefix: '', fieldPrefix: '', correlated: new Map() });
+  const conditions = [withoutNot(node.filter), ...(node.subAttribute ? [node.subAttribute] : [])].flatMap((part) => (part ? [translate(part, scope)] : []));
+  return conditions.length === 0 ? { [lookup(node.path, scope.parent).info.field]: { $exists: true } } : { $and: conditions };
+}
+
+function withoutNot(node: FilterNode): FilterNode | undefined {
+  if (node.kind === 'not') return undefined;
+  if (node.kind === 'and' || node.kind === 'or') {
+    const operands = node.operands.map(withoutNot);
+    if (node.kind === 'or' && operands.some((operand) => operand === undefined)) return undefined;
+    const kept = operands.filter((operand): operand is FilterNode => operand !== undefined);
+    return kept.length === 0 ? undefined : kept.length === 1 ? kept[0] : { kind: node.kind, operands: kept };
+  }
+  return node;
 }
 
 /** Returns the Mongo field to sort on for a sortBy attribute (RFC 7644 §3.4.2.3). */
@@ -56,6 +109,7 @@ export function sortToMongo(sortBy: string, resolver: AttributeResolver): string
   if (info.type === 'complex') {
     throw new ScimError('invalidValue', `sortBy cannot sort on the complex attribute '${path}'; name a sub-attribute such as '${path}.value'`);
   }
+  if (info.sortKeyField) return info.sortKeyField;
   return usesLowercaseCopy(info) ? info.lowercaseField : info.field;
 }
 
@@ -81,11 +135,17 @@ function valuePath(node: ValuePathNode, scope: Scope): MongoQuery {
   if (parent.info.type !== 'complex' || !parent.info.multiValued) {
     throw invalid(`'${parent.path}[...]' is not allowed: '${parent.path}' is not a multi-valued complex attribute`);
   }
-  const element: Scope = { resolver: scope.resolver, pathPrefix: `${parent.path}.`, fieldPrefix: `${parent.info.field}.` };
-  const conditions = [translate(node.filter, element)];
-  if (node.subAttribute) conditions.push(translate(node.subAttribute, element));
-  const query = conditions.length === 1 ? conditions[0] : { $and: conditions };
-  return { [parent.info.field]: { $elemMatch: query } };
+  if (needsCorrelation(node)) {
+    const ids = scope.correlated.get(node);
+    if (!ids) throw new Error(`the value path '${parent.path}[...]' must be resolved before translation`);
+    return { _id: { $in: [...ids] } };
+  }
+  return translate(node.filter, dottedScope(node, scope));
+}
+
+/** Sub-attributes of a value path resolved to full dotted fields (e.g. data.emails.type). */
+function dottedScope(node: ValuePathNode, scope: Scope): Scope & { parent: Scope } {
+  return { ...scope, pathPrefix: `${scope.pathPrefix}${node.path}.`, parent: scope };
 }
 
 function lookup(path: string, scope: Scope): Target {
@@ -160,6 +220,7 @@ function compareString(target: Target, op: ComparisonOperator, text: string): Mo
   if (info.type === 'binary' && !isSubstring(op) && op !== 'eq' && op !== 'ne') {
     throw invalid(`Operator '${op}' cannot be used with the binary attribute '${target.path}'`);
   }
+  if (info.sortKeyField && isOrdering(op)) return sortKeyRange(info.sortKeyField, op, info.caseExact ? text : text.toLowerCase());
   if (usesLowercaseCopy(info)) return exactStringTest(info.lowercaseField, op, text.toLowerCase());
   if (info.caseExact) return exactStringTest(info.field, op, text);
   return caseInsensitiveStringTest(info.field, op, text);
@@ -199,6 +260,17 @@ function escapeRegex(text: string): string {
 
 function isSubstring(op: ComparisonOperator): op is SubstringOperator {
   return op === 'co' || op === 'sw' || op === 'ew';
+}
+
+function isOrdering(op: ComparisonOperator): op is 'gt' | 'ge' | 'lt' | 'le' {
+  return op === 'gt' || op === 'ge' || op === 'lt' || op === 'le';
+}
+
+/** Sort keys are "1" + value when present and "2" when absent; a range must stay among the present. */
+function sortKeyRange(field: string, op: 'gt' | 'ge' | 'lt' | 'le', text: string): MongoQuery {
+  const key = `1${text}`;
+  if (op === 'gt' || op === 'ge') return { [field]: { [MONGO_OPERATOR[op]]: key, $lt: '2' } };
+  return { [field]: { [MONGO_OPERATOR[op]]: key, $gte: '1' } };
 }
 
 function usesLowercaseCopy(info: AttributeInfo): info is AttributeInfo & { lowercaseField: string } {

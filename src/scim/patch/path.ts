@@ -26,7 +26,12 @@ export interface PathSchemas {
 /** RFC 7643 ATTRNAME, plus the "$ref" sub-attribute name. */
 const NAME = /^(?:\$ref|[A-Za-z][\w-]*)$/;
 
-function common(name: string, type: AttributeSchema['type'], mutability: AttributeSchema['mutability'], multiValued = false): AttributeSchema {
+function common(
+  name: string,
+  type: AttributeSchema['type'],
+  mutability: AttributeSchema['mutability'],
+  multiValued = false,
+): AttributeSchema {
   return { name, type, multiValued, required: false, caseExact: true, mutability, returned: 'default', uniqueness: 'none' };
 }
 
@@ -50,7 +55,10 @@ export function attributesFor(definition: ResourceTypeDefinition, extension: str
   return findExtension(definition, extension)?.attributes ?? [];
 }
 
-export function isWholeExtension(path: PatchPath): boolean {
+/** A bare extension URN path: it addresses the whole extension object. */
+export type WholeExtensionPath = PatchPath & { extension: string; attribute: '' };
+
+export function isWholeExtension(path: PatchPath): path is WholeExtensionPath {
   return path.extension !== undefined && path.attribute === '';
 }
 
@@ -113,8 +121,12 @@ function closingBracket(text: string, open: number): number {
 /** `rest` is undefined when the whole text is an extension URN. */
 function splitSchema(definition: ResourceTypeDefinition, head: string, text: string): { extension?: string; rest?: string } {
   const lower = head.toLowerCase();
-  const extension = definition.extensions.find((candidate) => lower === candidate.urn.toLowerCase() || lower.startsWith(`${candidate.urn.toLowerCase()}:`));
-  if (extension) return lower.length === extension.urn.length ? { extension: extension.urn } : { extension: extension.urn, rest: head.slice(extension.urn.length + 1) };
+  const extension = definition.extensions.find((candidate) => {
+    const urn = candidate.urn.toLowerCase();
+    return lower === urn || lower.startsWith(`${urn}:`);
+  });
+  if (extension && lower.length === extension.urn.length) return { extension: extension.urn };
+  if (extension) return { extension: extension.urn, rest: head.slice(extension.urn.length + 1) };
   const core = `${definition.schema.toLowerCase()}:`;
   if (lower.startsWith(core)) return { rest: head.slice(core.length) };
   if (head.includes(':')) throw invalidPath(`'${text}' names an unknown schema`);

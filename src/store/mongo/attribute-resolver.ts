@@ -1,5 +1,6 @@
 import type { AttributeInfo, AttributeResolver } from '../../scim/filter/resolver.js';
 import { findAttribute, type AttributeSchema, type ResourceTypeDefinition } from '../../scim/schema-registry.js';
+import { isSortKeyed } from './sort-keys.js';
 
 /** Attributes that are not in `data`: common attributes (RFC 7643 §3.1) and derived ones. */
 function specialAttribute(definition: ResourceTypeDefinition, path: string): AttributeInfo | undefined {
@@ -7,7 +8,7 @@ function specialAttribute(definition: ResourceTypeDefinition, path: string): Att
     case 'id':
       return { field: '_id', type: 'string', caseExact: true, multiValued: false };
     case 'externalid':
-      return { field: 'data.externalId', type: 'string', caseExact: true, multiValued: false };
+      return { field: 'data.externalId', type: 'string', caseExact: true, multiValued: false, sortKeyField: 'sk.data.externalId' };
     case 'meta.created':
       return { field: 'created', type: 'dateTime', caseExact: true, multiValued: false };
     case 'meta.lastmodified':
@@ -20,13 +21,14 @@ function specialAttribute(definition: ResourceTypeDefinition, path: string): Att
   }
 }
 
-function info(field: string, attribute: AttributeSchema, lowercaseField?: string): AttributeInfo {
+function info(field: string, attribute: AttributeSchema, lowercaseField?: string, keyed = isSortKeyed(attribute)): AttributeInfo {
   return {
     field,
     type: attribute.type,
     caseExact: attribute.caseExact,
     multiValued: attribute.multiValued,
     ...(lowercaseField ? { lowercaseField } : {}),
+    ...(keyed ? { sortKeyField: `sk.${field}` } : {}),
   };
 }
 
@@ -49,7 +51,9 @@ export function createAttributeResolver(definition: ResourceTypeDefinition, name
       return info(field, attribute, lowercase);
     }
     const subAttribute = attribute.subAttributes && findAttribute(attribute.subAttributes, sub);
-    return subAttribute ? { ...info(`${field}.${subAttribute.name}`, subAttribute), multiValued: attribute.multiValued || subAttribute.multiValued } : undefined;
+    if (!subAttribute) return undefined;
+    const keyed = !attribute.multiValued && isSortKeyed(subAttribute);
+    return { ...info(`${field}.${subAttribute.name}`, subAttribute, undefined, keyed), multiValued: attribute.multiValued || subAttribute.multiValued };
   }
 
   function resolve(path: string): AttributeInfo | undefined {

@@ -3,6 +3,7 @@ import type { Collection } from 'mongodb';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { ResourceAttributes } from '../../scim/ingress.js';
 import type { ResourceRecord } from '../contract.js';
+import { sortKeys } from './sort-keys.js';
 
 /**
  * How a User or Group is stored. Every key is engine-safe: extension URNs (which contain dots) are
@@ -27,6 +28,8 @@ export interface ResourceDocument {
   data: Record<string, unknown>;
   ext: Record<string, unknown>;
   groupIds: string[];
+  /** Sort keys (see sort-keys.ts), mirroring the stored paths: sk.data.name.familyName. */
+  sk: Record<string, unknown>;
   passwordHash?: string;
 }
 
@@ -41,6 +44,7 @@ export const resourceSchema = new Schema<ResourceDocument>(
     data: { type: Schema.Types.Mixed, default: {} },
     ext: { type: Schema.Types.Mixed, default: {} },
     groupIds: { type: [String], default: [] },
+    sk: { type: Schema.Types.Mixed, default: {} },
     passwordHash: { type: String },
   },
   { versionKey: false, minimize: false, autoIndex: false, autoCreate: false },
@@ -57,6 +61,7 @@ export interface StoredFields {
   nameLc: string;
   data: Record<string, unknown>;
   ext: Record<string, unknown>;
+  sk: Record<string, unknown>;
 }
 
 /** Splits validated SCIM attributes into core data and safely-keyed extension objects. */
@@ -68,7 +73,7 @@ export function toStoredFields(definition: ResourceTypeDefinition, nameAttribute
     if (extension) ext[extension.storageKey] = value;
     else data[key] = value;
   }
-  return { nameLc: String(data[nameAttribute] ?? '').toLowerCase(), data, ext };
+  return { nameLc: String(data[nameAttribute] ?? '').toLowerCase(), data, ext, sk: sortKeys(definition, data, ext) };
 }
 
 export function toRecord(definition: ResourceTypeDefinition, doc: ResourceDocument): ResourceRecord {

@@ -1,5 +1,6 @@
 import type { Model } from 'mongoose';
-import type { MemberRef, MembershipStore } from '../contract.js';
+import type { MemberRef, MembershipStore, ResourceKind } from '../contract.js';
+import type { DocumentLocks } from './document-locks.js';
 import { nativeCollection, type ResourceDocument } from './documents.js';
 
 /** Bounds the requests in flight when a change names many members (an Okta push carries up to 1,000). */
@@ -23,27 +24,29 @@ function displayOf(doc: MemberProjection): string | undefined {
 
 /**
  * Membership is the member's `groupIds`. Every per-member operation is an `_id` lookup or update,
- * the one access path that stays flat on FerretDB's SQLite backend as collections grow.
+ * the one access path that stays flat on FerretDB's SQLite backend as collections grow. Writes to
+ * one document go through its lock (see document-locks.ts); changes to one group's member list
+ * go through the group's membership lock, so a replacement never interleaves with another change.
  */
-export function createMembershipStore(users: Model<ResourceDocument>, groups: Model<ResourceDocument>): MembershipStore {
-  const userDocs = nativeCollection(users);
-  const groupDocs = nativeCollection(groups);
+export function createMembershipStore(users: Model<ResourceDocument>, groups: Model<ResourceDocument>, locks: DocumentLocks): MembershipStore {
+  const collections: Record<ResourceKind, ReturnType<typeof nativeCollection>> = { User: nativeCollection(users), Group: nativeCollection(groups) };
   const touch = () => ({ $inc: { version: 1 }, $set: { lastModified: new Date() } });
 
-  async function bumpGroup(tenant: string, groupId: string): Promise<void> {
-    await groupDocs.updateOne({ _id: groupId, tenant }, touch());
+  function bumpGroup(tenant: string, groupId: string): Promise<unknown> {
+    return locks.withLock(`Group:${groupId}`, () => collections.Group.updateOne({ _id: groupId, tenant }, touch()));
+  }
+
+  function updateMember(kind: ResourceKind, tenant: string, memberId: string, groupId: string, adding: boolean): Promise<boolean> {
+    const filter = adding ? { _id: memberId, tenant, groupIds: { $ne: groupId } } : { _id: memberId, tenant, groupIds: groupId };
+    const change = adding ? { $addToSet: { groupIds: groupId } } : { $pull: { groupIds: groupId } };
+    return locks.withLock(`${kind}:${memberId}`, async () => (await collections[kind].updateOne(filter, { ...touch(), ...change })).modifiedCount > 0);
   }
 
   async function changeOne(tenant: string, groupId: string, memberId: string, adding: boolean): Promise<boolean> {
-    const filter = adding ? { _id: memberId, tenant, groupIds: { $ne: groupId } } : { _id: memberId, tenant, groupIds: groupId };
-    const change = adding ? { $addToSet: { groupIds: groupId } } : { $pull: { groupIds: groupId } };
-    const update = { ...touch(), ...change };
-    const asUser = await userDocs.updateOne(filter, update);
-    if (asUser.matchedCount > 0) return true;
-    return (await groupDocs.updateOne(filter, update)).matchedCount > 0;
+    return (await updateMember('User', tenant, memberId, groupId, adding)) || updateMember('Group', tenant, memberId, groupId, adding);
   }
 
-  async function change(tenant: string, groupId: string, memberIds: readonly string[], adding: boolean): Promise<void> {
+  async function changeUnlocked(tenant: string, groupId: string, memberIds: readonly string[], adding: boolean): Promise<void> {
     let changed = false;
     await inBatches([...new Set(memberIds)], async (memberId) => {
       if (await changeOne(tenant, groupId, memberId, adding)) changed = true;
@@ -51,19 +54,23 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
     if (changed) await bumpGroup(tenant, groupId);
   }
 
+  async function membersOf(tenant: string, groupId: string): Promise<MemberRef[]> {
+    const projection = { _id: 1, 'data.displayName': 1, 'data.userName': 1 };
+    const [userDocs, groupDocs] = await Promise.all([
+      users.find({ tenant, groupIds: groupId }, projection).lean<MemberProjection[]>(),
+      groups.find({ tenant, groupIds: groupId }, projection).lean<MemberProjection[]>(),
+    ]);
+    const refs: MemberRef[] = [
+      ...userDocs.map((doc): MemberRef => ({ id: doc._id, kind: 'User', display: displayOf(doc) })),
+      ...groupDocs.map((doc): MemberRef => ({ id: doc._id, kind: 'Group', display: displayOf(doc) })),
+    ];
+    return refs.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  const withMembership = <T>(groupId: string, work: () => Promise<T>) => locks.withLock(`members:${groupId}`, work);
+
   return {
-    async membersOf(tenant, groupId) {
-      const projection = { _id: 1, 'data.displayName': 1, 'data.userName': 1 };
-      const [userDocs, groupDocs] = await Promise.all([
-        users.find({ tenant, groupIds: groupId }, projection).lean<MemberProjection[]>(),
-        groups.find({ tenant, groupIds: groupId }, projection).lean<MemberProjection[]>(),
-      ]);
-      const refs: MemberRef[] = [
-        ...userDocs.map((doc): MemberRef => ({ id: doc._id, kind: 'User', display: displayOf(doc) })),
-        ...groupDocs.map((doc): MemberRef => ({ id: doc._id, kind: 'Group', display: displayOf(doc) })),
-      ];
-      return refs.sort((a, b) => a.id.localeCompare(b.id));
-    },
+    membersOf,
 
     async missing(tenant, memberIds) {
       const absent: string[] = [];
@@ -74,13 +81,22 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
       return absent;
     },
 
-    add: (tenant, groupId, memberIds) => change(tenant, groupId, memberIds, true),
-    remove: (tenant, groupId, memberIds) => change(tenant, groupId, memberIds, false),
+    add: (tenant, groupId, memberIds) => withMembership(groupId, () => changeUnlocked(tenant, groupId, memberIds, true)),
+    remove: (tenant, groupId, memberIds) => withMembership(groupId, () => changeUnlocked(tenant, groupId, memberIds, false)),
+
+    replace: (tenant, groupId, memberIds) =>
+      withMembership(groupId, async () => {
+        const current = new Set((await membersOf(tenant, groupId)).map((member) => member.id));
+        const wanted = new Set(memberIds);
+        await changeUnlocked(tenant, groupId, [...current].filter((id) => !wanted.has(id)), false);
+        await changeUnlocked(tenant, groupId, [...wanted].filter((id) => !current.has(id)), true);
+      }),
 
     async forgetGroup(tenant, groupId) {
-      const update = { ...touch(), $pull: { groupIds: groupId } };
-      await userDocs.updateMany({ tenant, groupIds: groupId }, update);
-      await groupDocs.updateMany({ tenant, groupIds: groupId }, update);
+      await withMembership(groupId, async () => {
+        const members = await membersOf(tenant, groupId);
+        await inBatches(members, (member) => updateMember(member.kind, tenant, member.id, groupId, false));
+      });
     },
 
     async touchGroups(tenant, groupIds) {

@@ -7,6 +7,9 @@ import { nativeCollection, toRecord, toStoredFields, type ResourceDocument } fro
 import { claimKey, type NameClaims } from './name-claims.js';
 import { createAttributeResolver } from './attribute-resolver.js';
 import { scopedQuery } from './scoped-query.js';
+import type { DocumentLocks } from './document-locks.js';
+import { keysetFilter, sortValueOf } from './keyset.js';
+import { resolveCorrelatedValuePaths } from './correlated-value-paths.js';
 
 interface ResourceStoreOptions {
   kind: ResourceKind;
@@ -15,9 +18,10 @@ interface ResourceStoreOptions {
   /** The case-insensitively unique attribute: userName or displayName. */
   nameAttribute: string;
   claims: NameClaims;
+  locks: DocumentLocks;
 }
 
-export function createResourceStore({ kind, model, definition, nameAttribute, claims }: ResourceStoreOptions): ResourceStore & { resolver: AttributeResolver } {
+export function createResourceStore({ kind, model, definition, nameAttribute, claims, locks }: ResourceStoreOptions): ResourceStore & { resolver: AttributeResolver } {
   const resolver = createAttributeResolver(definition, nameAttribute);
   const collection = nativeCollection(model);
   const record = (doc: ResourceDocument): ResourceRecord => toRecord(definition, doc);
@@ -58,7 +62,11 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     return docs.map(record);
   }
 
-  async function replace(tenant: string, id: string, expectedVersion: number, replacement: Replacement): Promise<ResourceRecord | 'conflict' | null> {
+  function replace(tenant: string, id: string, expectedVersion: number, replacement: Replacement): Promise<ResourceRecord | 'conflict' | null> {
+    return locks.withLock(`${kind}:${id}`, () => replaceUnlocked(tenant, id, expectedVersion, replacement));
+  }
+
+  async function replaceUnlocked(tenant: string, id: string, expectedVersion: number, replacement: Replacement): Promise<ResourceRecord | 'conflict' | null> {
     const current = await model.findOne({ _id: id, tenant }, { nameLc: 1, version: 1 }).lean<Pick<ResourceDocument, 'nameLc' | 'version'>>();
     if (!current) return null;
     if (current.version !== expectedVersion) return 'conflict';
@@ -80,7 +88,11 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     return record(updated);
   }
 
-  async function remove(tenant: string, id: string, expectedVersion?: number): Promise<ResourceRecord | 'conflict' | null> {
+  function remove(tenant: string, id: string, expectedVersion?: number): Promise<ResourceRecord | 'conflict' | null> {
+    return locks.withLock(`${kind}:${id}`, () => removeUnlocked(tenant, id, expectedVersion));
+  }
+
+  async function removeUnlocked(tenant: string, id: string, expectedVersion?: number): Promise<ResourceRecord | 'conflict' | null> {
     const filter = expectedVersion === undefined ? { _id: id, tenant } : { _id: id, tenant, version: expectedVersion };
     const deleted = await collection.findOneAndDelete(filter);
     if (!deleted) return expectedVersion !== undefined && (await collection.countDocuments({ _id: id, tenant })) > 0 ? 'conflict' : null;
@@ -88,16 +100,30 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     return record(deleted);
   }
 
+  async function listByKeyset(filter: Record<string, unknown>, total: number, query: ListQuery, sortField: string): Promise<ListPage<ResourceRecord>> {
+    const position = query.keyset ?? undefined;
+    const backwards = position?.direction === 'before';
+    const direction = query.descending !== backwards ? -1 : 1;
+    const scoped = position ? { $and: [filter, keysetFilter(sortField, query.descending, position)] } : filter;
+    const docs = await model.find(scoped).sort({ [sortField]: direction, _id: direction }).limit(query.count + 1).lean<ResourceDocument[]>();
+    const page = docs.slice(0, query.count);
+    if (backwards) page.reverse();
+    const sortValues = page.map((doc) => sortValueOf(doc as unknown as Record<string, unknown>, sortField));
+    return { total, items: page.map(record), sortValues, more: docs.length > query.count };
+  }
+
   async function list(tenant: string, query: ListQuery): Promise<ListPage<ResourceRecord>> {
-    const filter = scopedQuery(tenant, query.filter ? filterToMongo(query.filter, resolver) : {});
-    // sortBy is validated before the early return, so a bad sortBy is a 400 even when no page is read.
-    const direction = query.descending ? -1 : 1;
-    const sort: Record<string, 1 | -1> = query.sortBy
-      ? { [sortToMongo(query.sortBy, resolver)]: direction, _id: direction }
-      : { created: 1, _id: 1 };
+    const correlated = query.filter ? await resolveCorrelatedValuePaths(model, tenant, definition, resolver, query.filter) : undefined;
+    const filter = scopedQuery(tenant, query.filter ? filterToMongo(query.filter, resolver, correlated) : {});
+    // sortBy is validated before any early return, so a bad sortBy is a 400 even when no page is read.
+    const sortField = query.sortBy ? sortToMongo(query.sortBy, resolver) : 'created';
     const total = await model.countDocuments(filter);
+    if (query.keyset !== undefined) {
+      return query.count === 0 ? { total, items: [], sortValues: [], more: total > 0 } : listByKeyset(filter, total, query, sortField);
+    }
     if (query.count === 0 || query.startIndex > total) return { total, items: [] };
-    const docs = await model.find(filter).sort(sort).skip(query.startIndex - 1).limit(query.count).lean<ResourceDocument[]>();
+    const direction = query.sortBy && query.descending ? -1 : 1;
+    const docs = await model.find(filter).sort({ [sortField]: direction, _id: direction }).skip(query.startIndex - 1).limit(query.count).lean<ResourceDocument[]>();
     return { total, items: docs.map(record) };
   }
 

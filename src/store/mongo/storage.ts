@@ -3,6 +3,7 @@ import type { Storage } from '../contract.js';
 import { GROUP_RESOURCE, USER_RESOURCE } from '../../scim/schema-registry.js';
 import { resourceSchema, type ResourceDocument } from './documents.js';
 import { createNameClaims } from './name-claims.js';
+import { createDocumentLocks } from './document-locks.js';
 import { createResourceStore } from './resource-store.js';
 import { createMembershipStore } from './membership-store.js';
 import { createCredentialStore } from './credential-store.js';
@@ -28,11 +29,12 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   const groups = connection.model<ResourceDocument>('Group', resourceSchema, 'groups');
   await Promise.all([users.createIndexes(), groups.createIndexes()]);
   const claims = createNameClaims(db.collection('name_claims'));
+  const locks = createDocumentLocks();
 
   return {
-    users: createResourceStore({ kind: 'User', model: users, definition: USER_RESOURCE, nameAttribute: 'userName', claims }),
-    groups: createResourceStore({ kind: 'Group', model: groups, definition: GROUP_RESOURCE, nameAttribute: 'displayName', claims }),
-    memberships: createMembershipStore(users, groups),
+    users: createResourceStore({ kind: 'User', model: users, definition: USER_RESOURCE, nameAttribute: 'userName', claims, locks }),
+    groups: createResourceStore({ kind: 'Group', model: groups, definition: GROUP_RESOURCE, nameAttribute: 'displayName', claims, locks }),
+    memberships: createMembershipStore(users, groups, locks),
     credentials: createCredentialStore(db.collection('credentials'), db.collection('credential_names')),
     async ping() {
       await db.admin().ping();
