@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { matchesFilter } from '../scim/filter/evaluate.js';
+import { applyPatch } from '../scim/patch/apply.js';
+import { splitMembershipOperations, type MembershipOperation } from '../scim/patch/membership.js';
+import { parsePatchRequest } from '../scim/patch/operations.js';
 import { ScimError } from '../errors/scim-error.js';
 import { parseResourceBody, type ResourceAttributes } from '../scim/ingress.js';
-import { GROUP_RESOURCE } from '../scim/schema-registry.js';
+import { findAttribute, GROUP_RESOURCE } from '../scim/schema-registry.js';
 import type { ListQuery, ResourceRecord, Storage } from '../store/contract.js';
 import type { GroupView, Page } from './views.js';
 import { deleteWithVersion, writeWithVersion } from './versioned-write.js';
@@ -15,6 +20,7 @@ export interface GroupService {
   create(tenant: string, body: unknown): Promise<GroupView>;
   get(tenant: string, id: string, options: GroupReadOptions): Promise<GroupView>;
   replace(tenant: string, id: string, body: unknown, expectedVersion?: number): Promise<GroupView>;
+  patch(tenant: string, id: string, body: unknown, expectedVersion?: number): Promise<GroupView>;
   delete(tenant: string, id: string, expectedVersion?: number): Promise<void>;
   list(tenant: string, query: ListQuery, options: GroupReadOptions): Promise<Page<GroupView>>;
 }
@@ -23,6 +29,8 @@ interface ParsedGroup {
   attributes: ResourceAttributes;
   memberIds: string[];
 }
+
+const MEMBER_ATTRIBUTES = findAttribute(GROUP_RESOURCE.attributes, 'members')?.subAttributes ?? [];
 
 /** Members are not stored on the group (see MembershipStore), so they are split off the body. */
 function parseGroup(body: unknown): ParsedGroup {
@@ -43,6 +51,25 @@ export function createGroupService(storage: Storage): GroupService {
     const missing = await storage.memberships.missing(tenant, memberIds);
     if (missing.length > 0) {
       throw new ScimError('invalidValue', `Members do not exist: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`);
+    }
+  }
+
+  async function applyMembershipChange(tenant: string, groupId: string, change: MembershipOperation): Promise<void> {
+    switch (change.kind) {
+      case 'add':
+        return storage.memberships.add(tenant, groupId, change.ids);
+      case 'remove':
+        return storage.memberships.remove(tenant, groupId, change.ids);
+      case 'replace':
+        return storage.memberships.replace(tenant, groupId, change.ids);
+      case 'removeAll':
+        return storage.memberships.replace(tenant, groupId, []);
+      case 'removeWhere': {
+        // A filter other than `value eq` needs the members' display and type: only then are they loaded.
+        const members = await storage.memberships.membersOf(tenant, groupId);
+        const matching = members.filter((member) => matchesFilter(change.filter, { value: member.id, display: member.display, type: member.kind }, MEMBER_ATTRIBUTES));
+        return storage.memberships.remove(tenant, groupId, matching.map((member) => member.id));
+      }
     }
   }
 
@@ -79,6 +106,26 @@ export function createGroupService(storage: Storage): GroupService {
         storage.groups.replace(tenant, id, current.version, { attributes }),
       );
       await storage.memberships.replace(tenant, id, memberIds);
+      return reload(tenant, id);
+    },
+
+    async patch(tenant, id, body, expectedVersion) {
+      const { membership, others } = splitMembershipOperations(GROUP_RESOURCE, parsePatchRequest(body));
+      const current = await storage.groups.get(tenant, id);
+      if (!current) throw new ScimError('notFound', `Group ${id} not found`);
+      if (expectedVersion !== undefined && current.version !== expectedVersion) {
+        throw new ScimError('preconditionFailed', `Group ${id} has changed since version ${expectedVersion}`);
+      }
+      // Everything is validated before anything is written: a rejected PATCH changes nothing.
+      const attributesOf = (record: ResourceRecord) => parseGroup(applyPatch(GROUP_RESOURCE, record.attributes, others, { resourceId: id })).attributes;
+      const patched = attributesOf(current);
+      await checkMembers(tenant, id, membership.flatMap((change) => (change.kind === 'add' || change.kind === 'replace' ? change.ids : [])));
+      if (!isDeepStrictEqual(patched, current.attributes)) {
+        await writeWithVersion(storage.groups, tenant, id, expectedVersion, (latest) =>
+          storage.groups.replace(tenant, id, latest.version, { attributes: attributesOf(latest) }),
+        );
+      }
+      for (const change of membership) await applyMembershipChange(tenant, id, change);
       return reload(tenant, id);
     },
 

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { applyPatch } from '../scim/patch/apply.js';
+import { parsePatchRequest } from '../scim/patch/operations.js';
 import { ScimError } from '../errors/scim-error.js';
 import { hashPassword } from '../auth/password.js';
 import { parseResourceBody } from '../scim/ingress.js';
@@ -11,6 +14,7 @@ export interface UserService {
   create(tenant: string, body: unknown): Promise<UserView>;
   get(tenant: string, id: string): Promise<UserView>;
   replace(tenant: string, id: string, body: unknown, expectedVersion?: number): Promise<UserView>;
+  patch(tenant: string, id: string, body: unknown, expectedVersion?: number): Promise<UserView>;
   delete(tenant: string, id: string, expectedVersion?: number): Promise<void>;
   list(tenant: string, query: ListQuery): Promise<Page<UserView>>;
 }
@@ -55,6 +59,18 @@ export function createUserService(storage: Storage): UserService {
       const record = await writeWithVersion(storage.users, tenant, id, expectedVersion, (current) =>
         storage.users.replace(tenant, id, current.version, { attributes, passwordHash }),
       );
+      return view(tenant, record);
+    },
+
+    async patch(tenant, id, body, expectedVersion) {
+      const operations = parsePatchRequest(body);
+      const record = await writeWithVersion(storage.users, tenant, id, expectedVersion, async (current) => {
+        const patched = applyPatch(USER_RESOURCE, current.attributes, operations, { resourceId: id });
+        const { attributes, password } = parseResourceBody(USER_RESOURCE, patched);
+        // A PATCH that changes nothing succeeds without a write, so the version stays (RFC 7644 §3.5.2).
+        if (password === undefined && isDeepStrictEqual(attributes, current.attributes)) return current;
+        return storage.users.replace(tenant, id, current.version, { attributes, passwordHash: await passwordHashOf(password) });
+      });
       return view(tenant, record);
     },
 

@@ -17,12 +17,12 @@ describe('Discovery (RFC 7644 §4)', () => {
       assert.match(String(response.headers['content-type']), /^application\/scim\+json/);
       const body = response.body;
       assert.deepEqual(body.schemas, ['urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig']);
-      assert.deepEqual(body.patch, { supported: false });
+      assert.deepEqual(body.patch, { supported: true });
       assert.deepEqual(body.bulk, { supported: true, maxOperations: 1000, maxPayloadSize: 4 * 1024 * 1024 });
       assert.deepEqual(body.filter, { supported: true, maxResults: 200 });
       assert.deepEqual(body.sort, { supported: true });
-      assert.deepEqual(body.etag, { supported: false });
-      assert.deepEqual(body.changePassword, { supported: false });
+      assert.deepEqual(body.etag, { supported: true });
+      assert.deepEqual(body.changePassword, { supported: true });
       assert.equal(body.authenticationSchemes[0].type, 'oauthbearertoken');
       assert.equal(body.meta.resourceType, 'ServiceProviderConfig');
     });

@@ -261,25 +261,3 @@ describe('PUT /Groups/{id} (RFC 7644 §3.5.1)', () => {
     });
   });
 });
-
-describe('PATCH /Groups/{id} (RFC 7644 §3.5.2, not supported yet)', () => {
-  let t: TestApp;
-
-  before(async () => {
-    t = await startTestApp('groups-patch');
-  });
-
-  after(() => t.close());
-
-  it('answers 501 with a SCIM error body and leaves the group unchanged', async () => {
-    const g = await createGroup(t, 'Unpatched');
-    const response = await t.scim.patch(`/Groups/${idOf(g)}`).send({
-      schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
-      Operations: [{ op: 'replace', value: { displayName: 'Patched' } }],
-    });
-    assertScimError(response, 501);
-    const stored = await t.storage.groups.get(t.config.defaultTenant, idOf(g));
-    assert.equal(stored?.attributes['displayName'], 'Unpatched');
-    assert.equal(stored?.version, 1);
-  });
-});

@@ -20,6 +20,12 @@ export interface ResourceEndpoint {
   create(tenant: string, body: unknown, baseUrl: string): Promise<Rendered>;
   get(tenant: string, id: string, projection: Projection, baseUrl: string): Promise<Rendered>;
   replace(tenant: string, id: string, body: unknown, expectedVersion: number | undefined, baseUrl: string): Promise<Rendered>;
+  patch(tenant: string, id: string, body: unknown, expectedVersion: number | undefined, baseUrl: string): Promise<Rendered>;
+  /**
+   * Whether a successful PATCH answers 200 with the resource by default. Groups answer 204, as
+   * Entra expects, unless the request names attributes to return (RFC 7644 §3.5.2).
+   */
+  patchReturnsResource: boolean;
   delete(tenant: string, id: string, expectedVersion: number | undefined): Promise<void>;
   list(tenant: string, request: ListRequest, baseUrl: string): Promise<RenderedPage>;
 }

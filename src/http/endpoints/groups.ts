@@ -17,6 +17,8 @@ export function groupEndpoint(groups: GroupService): ResourceEndpoint {
     create: async (tenant, body, baseUrl) => render(await groups.create(tenant, body), baseUrl),
     get: async (tenant, id, projection, baseUrl) => render(await groups.get(tenant, id, { includeMembers: wants(projection, 'members') }), baseUrl),
     replace: async (tenant, id, body, version, baseUrl) => render(await groups.replace(tenant, id, body, version), baseUrl),
+    patch: async (tenant, id, body, version, baseUrl) => render(await groups.patch(tenant, id, body, version), baseUrl),
+    patchReturnsResource: false,
     delete: (tenant, id, version) => groups.delete(tenant, id, version),
     async list(tenant, request, baseUrl) {
       const page = await groups.list(tenant, request.query, { includeMembers: wants(request.projection, 'members') });

@@ -16,6 +16,8 @@ export function userEndpoint(users: UserService): ResourceEndpoint {
     create: async (tenant, body, baseUrl) => render(await users.create(tenant, body), baseUrl),
     get: async (tenant, id, _projection, baseUrl) => render(await users.get(tenant, id), baseUrl),
     replace: async (tenant, id, body, version, baseUrl) => render(await users.replace(tenant, id, body, version), baseUrl),
+    patch: async (tenant, id, body, version, baseUrl) => render(await users.patch(tenant, id, body, version), baseUrl),
+    patchReturnsResource: true,
     delete: (tenant, id, version) => users.delete(tenant, id, version),
     async list(tenant, request, baseUrl) {
       const page = await users.list(tenant, request.query);

@@ -65,7 +65,10 @@ export function bulkRoutes(config: Config, endpoints: readonly ResourceEndpoint[
         await endpoint.delete(tenant, id, expected);
         return { method: 'DELETE', status: '204' };
       }
-      if (resolved.method === 'PATCH') throw new ScimError('notImplemented', 'PATCH is not supported yet');
+      if (resolved.method === 'PATCH') {
+        const patched = await endpoint.patch(tenant, id, resolved.data, expected, baseUrl);
+        return { method: 'PATCH', status: endpoint.patchReturnsResource ? '200' : '204', location: patched.location, version: patched.etag };
+      }
       const replaced = await endpoint.replace(tenant, id, resolved.data, expected, baseUrl);
       return { method: 'PUT', status: '200', location: replaced.location, version: replaced.etag };
     }

@@ -12,12 +12,12 @@ const RESOURCE_TYPE_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType
 function serviceProviderConfig(baseUrl: string): Record<string, unknown> {
   return {
     schemas: [SPC_SCHEMA],
-    patch: { supported: false },
+    patch: { supported: true },
     bulk: { supported: true, maxOperations: LIMITS.maxBulkOperations, maxPayloadSize: LIMITS.maxBulkPayloadBytes },
     filter: { supported: true, maxResults: LIMITS.maxResults },
-    changePassword: { supported: false },
+    changePassword: { supported: true },
     sort: { supported: true },
-    etag: { supported: false },
+    etag: { supported: true },
     authenticationSchemes: [
       {
         type: 'oauthbearertoken',

@@ -70,12 +70,18 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
     res.status(204).end();
   });
 
-  // RFC 7644 §3.5.2: a provider without PATCH answers 501, advertised as patch.supported=false.
-  router.patch(`${collection}/:id`, async () => {
-    throw new ScimError('notImplemented', 'PATCH is not supported yet; use PUT');
+  router.patch(`${collection}/:id`, async (req, res) => {
+    const rendered = await endpoint.patch(tenantOf(res), String(req.params['id']), req.body, expectedVersion(req), baseUrlOf(config, req));
+    const query = req.query as Record<string, unknown>;
+    const asksForAttributes = Object.keys(query).some((key) => /^(excluded)?attributes$/i.test(key));
+    if (endpoint.patchReturnsResource || asksForAttributes) {
+      sendOne(req, res, 200, rendered);
+      return;
+    }
+    res.set('ETag', rendered.etag).status(204).end();
   });
 
-  router.all(`${collection}/:id`, methodNotAllowed('GET, PUT, DELETE'));
+  router.all(`${collection}/:id`, methodNotAllowed('GET, PUT, PATCH, DELETE'));
 
   return router;
 }

@@ -2,8 +2,9 @@ import { ScimError } from '../../errors/scim-error.js';
 import type { FilterNode } from '../filter/ast.js';
 import type { ResourceAttributes } from '../ingress.js';
 import { ENTERPRISE_USER_SCHEMA, findAttribute, type AttributeSchema, type ResourceTypeDefinition } from '../schema-registry.js';
-import { isPresent, matchesFilter, valuesEqual } from './evaluate.js';
+import { isPresent, matchesFilter, valuesEqual } from '../filter/evaluate.js';
 import type { PatchOpName, PatchOperation } from './operations.js';
+import { canonicalKeys, isClear, isObject, type Json } from './values.js';
 import { isWholeExtension, parsePatchPath, pathSchemas, type PatchPath, type PathSchemas, type WholeExtensionPath } from './path.js';
 
 /**
@@ -16,17 +17,6 @@ export interface ApplyOptions {
   /** The patched resource's id: Okta repeats it in path-less replace values. */
   resourceId?: string;
 }
-
-export type MembershipOperation =
-  | { kind: 'add'; ids: string[] }
-  | { kind: 'remove'; ids: string[] }
-  /** members[<filter>] that is not a chain of `value eq`: the caller evaluates it against loaded members. */
-  | { kind: 'removeWhere'; filter: FilterNode }
-  | { kind: 'removeAll' }
-  /** The complete new member list; [] empties the group. */
-  | { kind: 'replace'; ids: string[] };
-
-type Json = Record<string, unknown>;
 
 interface Context {
   definition: ResourceTypeDefinition;
@@ -271,10 +261,6 @@ function merge(base: Json, changes: Json): Json {
 }
 
 /** Sub-attribute names as the schema spells them, so that merging `{GivenName}` replaces `givenName`. */
-function canonicalKeys(attribute: AttributeSchema, value: Json): Json {
-  const subAttributes = attribute.subAttributes ?? [];
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [findAttribute(subAttributes, key)?.name ?? key, item]));
-}
 
 /** Empty objects, elements and lists are not stored: RFC 7643 §2.5 treats them as unassigned. */
 function store(container: Json, name: string, value: unknown): void {
@@ -285,105 +271,4 @@ function store(container: Json, name: string, value: unknown): void {
 
 function listOf(value: unknown): unknown[] {
   return Array.isArray(value) ? [...value] : [];
-}
-
-/** Entra's gallery checks that PATCH with null or "" empties an attribute. */
-function isClear(value: unknown): boolean {
-  return value === null || value === '';
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-// ---- Group membership -------------------------------------------------------------------------
-
-/**
- * Pulls every operation on a Group's `members` out of the list, in order, so that membership can be
- * changed without loading the member list. A path-less value object keeps its other keys as an
- * ordinary operation. Other resource types are returned unchanged.
- */
-export function splitMembershipOperations(
-  definition: ResourceTypeDefinition,
-  operations: PatchOperation[],
-): { membership: MembershipOperation[]; others: PatchOperation[] } {
-  const membership: MembershipOperation[] = [];
-  const others: PatchOperation[] = [];
-  const members = definition.name === 'Group' ? findAttribute(definition.attributes, 'members') : undefined;
-  for (const operation of operations) {
-    if (!members) others.push(operation);
-    else if (operation.path === undefined) splitPathless(definition, members, operation, membership, others);
-    else splitWithPath(definition, members, operation, operation.path, membership, others);
-  }
-  return { membership, others };
-}
-
-function splitWithPath(
-  definition: ResourceTypeDefinition,
-  members: AttributeSchema,
-  operation: PatchOperation,
-  text: string,
-  membership: MembershipOperation[],
-  others: PatchOperation[],
-): void {
-  const path = parsePatchPath(definition, text);
-  if (path.extension !== undefined || path.attribute !== members.name) return void others.push(operation);
-  if (path.subAttribute) {
-    throw new ScimError('mutability', `The sub-attributes of '${members.name}' cannot be changed; add or remove members instead`);
-  }
-  if (operation.op === 'remove') return void membership.push(membershipRemoval(members, path.filter, operation.value));
-  if (path.filter) throw new ScimError('invalidPath', `Members are added or replaced with the path '${members.name}', not a filter`);
-  membership.push(membershipChange(members, operation.op, operation.value));
-}
-
-function splitPathless(
-  definition: ResourceTypeDefinition,
-  members: AttributeSchema,
-  operation: PatchOperation,
-  membership: MembershipOperation[],
-  others: PatchOperation[],
-): void {
-  const { op, value } = operation;
-  if (op === 'remove' || !isObject(value)) return void others.push(operation);
-  const memberKeys = [members.name, `${definition.schema}:${members.name}`].map((key) => key.toLowerCase());
-  const entries = Object.entries(value);
-  const rest = entries.filter(([key]) => !memberKeys.includes(key.toLowerCase()));
-  for (const [key, item] of entries) {
-    if (memberKeys.includes(key.toLowerCase())) membership.push(membershipChange(members, op, item));
-  }
-  if (rest.length === entries.length) others.push(operation);
-  else if (rest.length > 0) others.push({ op, value: Object.fromEntries(rest) });
-}
-
-function membershipRemoval(members: AttributeSchema, filter: FilterNode | undefined, value: unknown): MembershipOperation {
-  if (filter) {
-    const ids = valueEqualities(filter);
-    return ids ? { kind: 'remove', ids } : { kind: 'removeWhere', filter };
-  }
-  return value === undefined || isClear(value) ? { kind: 'removeAll' } : { kind: 'remove', ids: memberIds(members, value) };
-}
-
-function membershipChange(members: AttributeSchema, op: 'add' | 'replace', value: unknown): MembershipOperation {
-  if (isClear(value)) return { kind: 'removeAll' };
-  return { kind: op, ids: memberIds(members, value) };
-}
-
-/** `value eq "a"` or `value eq "a" or value eq "b" …` (Okta, Entra aadOptscim062020) names the members directly. */
-function valueEqualities(node: FilterNode): string[] | undefined {
-  if (node.kind === 'or') {
-    const ids = node.operands.map(valueEqualities);
-    return ids.every((item) => item !== undefined) ? ids.flat() : undefined;
-  }
-  if (node.kind !== 'compare' || node.path !== 'value' || node.op !== 'eq' || node.value.kind !== 'string') return undefined;
-  return [node.value.value];
-}
-
-function memberIds(members: AttributeSchema, value: unknown): string[] {
-  return (Array.isArray(value) ? value : [value]).map((element) => {
-    const id = isObject(element) ? canonicalKeys(members, element)['value'] : undefined;
-    if (typeof id !== 'string' || id === '') {
-      throw new ScimError('invalidValue', `Each member must be an object with a non-empty string "value", e.g. {"value": "<id>"}`);
-    }
-    return id;
-  });
 }

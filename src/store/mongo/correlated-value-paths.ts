@@ -3,7 +3,7 @@ import { ScimError } from '../../errors/scim-error.js';
 import type { FilterNode, ValuePathNode } from '../../scim/filter/ast.js';
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import { correlatedValuePaths, valuePathSuperset, type CorrelatedMatches } from '../../scim/filter/to-mongo.js';
-import { matchesFilter } from '../../scim/patch/evaluate.js';
+import { matchesFilter } from '../../scim/filter/evaluate.js';
 import { findAttribute, type AttributeSchema, type ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { ResourceDocument } from './documents.js';
 import { scopedQuery } from './scoped-query.js';

@@ -1,5 +1,5 @@
 import { ScimError } from '../../errors/scim-error.js';
-import type { CompareNode, FilterNode } from '../filter/ast.js';
+import type { CompareNode, FilterNode } from './ast.js';
 import { findAttribute, type AttributeSchema } from '../schema-registry.js';
 
 /**
