@@ -1,5 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Config } from '../config.js';
+import { encodeCursor } from '../scim/cursor.js';
+import type { RenderedPage } from './endpoints/endpoint.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
@@ -15,6 +17,26 @@ export function listResponse(totalResults: number, startIndex: number, resources
     totalResults,
     startIndex,
     itemsPerPage: resources.length,
+    Resources: resources,
+  };
+}
+
+/**
+ * RFC 9865 §2: nextCursor is present on every page but the last; previousCursor (optional) on every
+ * page but the first. Walking forward, "more" tells whether a next page exists; walking back, it
+ * tells whether a previous one does, and the page the client came from is always ahead.
+ */
+export function cursorListResponse(page: RenderedPage, resources: unknown[], fingerprint: string, direction: 'after' | 'before' | undefined): Record<string, unknown> {
+  const edges = page.edges;
+  const walkingBack = direction === 'before';
+  const hasNext = walkingBack ? resources.length > 0 : (edges?.more ?? false);
+  const hasPrevious = walkingBack ? (edges?.more ?? false) : direction === 'after' && resources.length > 0;
+  return {
+    schemas: [LIST_RESPONSE_SCHEMA],
+    totalResults: page.total,
+    itemsPerPage: resources.length,
+    ...(hasNext && edges?.last ? { nextCursor: encodeCursor(fingerprint, { ...edges.last, direction: 'after' }) } : {}),
+    ...(hasPrevious && edges?.first ? { previousCursor: encodeCursor(fingerprint, { ...edges.first, direction: 'before' }) } : {}),
     Resources: resources,
   };
 }

@@ -1,5 +1,6 @@
 import { ScimError } from '../errors/scim-error.js';
 import type { ListQuery } from '../store/contract.js';
+import { decodeCursor, queryFingerprint } from './cursor.js';
 import { parseFilter } from './filter/parse.js';
 import { LIMITS } from './limits.js';
 import { parseProjection, type Projection } from './projection.js';
@@ -8,9 +9,11 @@ import type { ResourceTypeDefinition } from './schema-registry.js';
 export interface ListRequest {
   query: ListQuery;
   projection: Projection;
+  /** Set for RFC 9865 cursor paging: identifies the query that cursors of this walk belong to. */
+  cursorFingerprint?: string;
 }
 
-const PARAMETERS = ['filter', 'startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes'] as const;
+const PARAMETERS = ['filter', 'startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes', 'cursor'] as const;
 type Parameter = (typeof PARAMETERS)[number];
 
 /** Parameter names are matched case-insensitively: Microsoft's sample client sends `startindex`. */
@@ -56,8 +59,24 @@ export function parseListRequest(definition: ResourceTypeDefinition, raw: Record
   const count = Math.min(LIMITS.maxResults, Math.max(0, integer(params.count, 'count') ?? LIMITS.maxResults));
   const sortBy = text(params.sortBy, 'sortBy');
   const filter = filterText === undefined || filterText.trim() === '' ? undefined : parseFilter(filterText, { maxLength: LIMITS.maxFilterLength, maxDepth: LIMITS.maxFilterDepth });
-  return {
+  const request: ListRequest = {
     query: { filter, sortBy: sortBy === '' ? undefined : sortBy, descending: descending(params.sortOrder), startIndex, count },
     projection: parseProjection(definition, params.attributes, params.excludedAttributes),
   };
+  return params.cursor === undefined ? request : withCursor(definition, request, params, filterText);
+}
+
+/**
+ * RFC 9865: `cursor` present (empty for the first page) selects cursor paging. Mixing it with
+ * startIndex is refused, and count must be a positive number of results.
+ */
+function withCursor(definition: ResourceTypeDefinition, request: ListRequest, params: Partial<Record<Parameter, unknown>>, filterText: string | undefined): ListRequest {
+  const cursor = text(params.cursor, 'cursor') ?? '';
+  if (params.startIndex !== undefined) throw new ScimError('invalidValue', 'Use either startIndex or cursor paging, not both');
+  const requestedCount = integer(params.count, 'count');
+  if (requestedCount !== undefined && requestedCount < 1) throw new ScimError('invalidCount', `With cursor paging, count must be between 1 and ${LIMITS.maxResults}`);
+  const { query } = request;
+  const fingerprint = queryFingerprint([definition.name, filterText?.trim(), query.sortBy?.toLowerCase(), query.descending]);
+  const keyset = cursor === '' ? null : decodeCursor(cursor, fingerprint);
+  return { ...request, query: { ...query, keyset }, cursorFingerprint: fingerprint };
 }

@@ -70,6 +70,13 @@ function attributesOf(definition: { describe(): unknown }): AttributeSchema[] {
 SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false));
 SCIMMY.Resources.declare(SCIMMY.Resources.Group);
 
+// scimmy declares roles.type and x509Certificates.type with `canonicalValues: []` (as printed in
+// RFC 7643 §8.7.1) and then rejects every value as non-canonical; an empty list suggests nothing.
+for (const path of ['roles.type', 'x509Certificates.type']) {
+  const { config } = SCIMMY.Schemas.User.definition.attribute(path) as unknown as { config: { canonicalValues: unknown } };
+  if (Array.isArray(config.canonicalValues) && config.canonicalValues.length === 0) config.canonicalValues = false;
+}
+
 export const USER_RESOURCE: ResourceTypeDefinition = Object.freeze({
   name: 'User',
   endpoint: '/Users',

@@ -2,7 +2,7 @@ import { ScimError } from '../errors/scim-error.js';
 
 export const SEARCH_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 
-const LIST_PARAMETERS = ['filter', 'startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes'];
+const LIST_PARAMETERS = ['filter', 'startIndex', 'count', 'sortBy', 'sortOrder', 'attributes', 'excludedAttributes', 'cursor'];
 
 /**
  * RFC 7644 §3.4.3: a POST /.search body carries the query parameters as JSON. It is turned into the

@@ -137,7 +137,7 @@ export function createGroupService(storage: Storage): GroupService {
 
     async list(tenant, query, options) {
       const page = await storage.groups.list(tenant, query);
-      return { total: page.total, items: await Promise.all(page.items.map((record) => view(tenant, record, options))) };
+      return { ...page, items: await Promise.all(page.items.map((record) => view(tenant, record, options))) };
     },
   };
 }

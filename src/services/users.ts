@@ -81,7 +81,7 @@ export function createUserService(storage: Storage): UserService {
 
     async list(tenant, query) {
       const page = await storage.users.list(tenant, query);
-      return { total: page.total, items: await views(tenant, page.items) };
+      return { ...page, items: await views(tenant, page.items) };
     },
   };
 }

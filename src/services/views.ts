@@ -1,4 +1,4 @@
-import type { MemberRef, ResourceRecord } from '../store/contract.js';
+import type { MemberRef, ResourceRecord, SortValue } from '../store/contract.js';
 
 export interface GroupRef {
   id: string;
@@ -20,4 +20,7 @@ export interface GroupView {
 export interface Page<V> {
   total: number;
   items: V[];
+  /** Cursor paging only (see ListPage). */
+  sortValues?: SortValue[];
+  more?: boolean;
 }

@@ -2,6 +2,8 @@ import type { ListRequest } from '../../scim/list-request.js';
 import type { Projection } from '../../scim/projection.js';
 import type { ScimResource } from '../../scim/representation.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
+import type { Page } from '../../services/views.js';
+import type { SortValue } from '../../store/contract.js';
 
 export interface Rendered {
   resource: ScimResource;
@@ -9,9 +11,27 @@ export interface Rendered {
   location: string;
 }
 
+export interface PageEdge {
+  id: string;
+  sortValue: SortValue;
+}
+
 export interface RenderedPage {
   total: number;
   resources: ScimResource[];
+  /** Cursor paging: the first and last resource's keyset positions, and whether more lie beyond the page. */
+  edges?: { first: PageEdge | undefined; last: PageEdge | undefined; more: boolean };
+}
+
+/** The keyset edges of a service page, when it was read by cursor. */
+export function edgesOf(page: Page<{ record: { id: string } }>): RenderedPage['edges'] {
+  const { sortValues, items } = page;
+  if (!sortValues) return undefined;
+  const edge = (index: number): PageEdge | undefined => {
+    const item = items[index];
+    return item ? { id: item.record.id, sortValue: sortValues[index] ?? null } : undefined;
+  };
+  return { first: edge(0), last: edge(items.length - 1), more: page.more ?? false };
 }
 
 /** What the generic routes need from a resource type: its service calls, already rendered as SCIM. */

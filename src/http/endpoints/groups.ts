@@ -3,7 +3,7 @@ import { etagOf, groupResource, locationOf } from '../../scim/representation.js'
 import { GROUP_RESOURCE } from '../../scim/schema-registry.js';
 import type { GroupService } from '../../services/groups.js';
 import type { GroupView } from '../../services/views.js';
-import type { Rendered, ResourceEndpoint } from './endpoint.js';
+import { edgesOf, type Rendered, type ResourceEndpoint } from './endpoint.js';
 
 export function groupEndpoint(groups: GroupService): ResourceEndpoint {
   const render = (view: GroupView, baseUrl: string): Rendered => ({
@@ -22,7 +22,7 @@ export function groupEndpoint(groups: GroupService): ResourceEndpoint {
     delete: (tenant, id, version) => groups.delete(tenant, id, version),
     async list(tenant, request, baseUrl) {
       const page = await groups.list(tenant, request.query, { includeMembers: wants(request.projection, 'members') });
-      return { total: page.total, resources: page.items.map((view) => groupResource(view, baseUrl)) };
+      return { total: page.total, resources: page.items.map((view) => groupResource(view, baseUrl)), edges: edgesOf(page) };
     },
   };
 }

@@ -2,7 +2,7 @@ import { etagOf, locationOf, userResource } from '../../scim/representation.js';
 import { USER_RESOURCE } from '../../scim/schema-registry.js';
 import type { UserService } from '../../services/users.js';
 import type { UserView } from '../../services/views.js';
-import type { Rendered, ResourceEndpoint } from './endpoint.js';
+import { edgesOf, type Rendered, type ResourceEndpoint } from './endpoint.js';
 
 export function userEndpoint(users: UserService): ResourceEndpoint {
   const render = (view: UserView, baseUrl: string): Rendered => ({
@@ -21,7 +21,7 @@ export function userEndpoint(users: UserService): ResourceEndpoint {
     delete: (tenant, id, version) => users.delete(tenant, id, version),
     async list(tenant, request, baseUrl) {
       const page = await users.list(tenant, request.query);
-      return { total: page.total, resources: page.items.map((view) => userResource(view, baseUrl)) };
+      return { total: page.total, resources: page.items.map((view) => userResource(view, baseUrl)), edges: edgesOf(page) };
     },
   };
 }

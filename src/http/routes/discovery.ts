@@ -15,6 +15,14 @@ function serviceProviderConfig(baseUrl: string): Record<string, unknown> {
     patch: { supported: true },
     bulk: { supported: true, maxOperations: LIMITS.maxBulkOperations, maxPayloadSize: LIMITS.maxBulkPayloadBytes },
     filter: { supported: true, maxResults: LIMITS.maxResults },
+    pagination: {
+      cursor: true,
+      index: true,
+      defaultPaginationMethod: 'index',
+      defaultPageSize: LIMITS.maxResults,
+      maxPageSize: LIMITS.maxResults,
+      cursorTimeout: LIMITS.cursorTimeoutSeconds,
+    },
     changePassword: { supported: true },
     sort: { supported: true },
     etag: { supported: true },
@@ -71,5 +79,10 @@ export function discoveryRoutes(config: Config): Router {
   router.get('/ResourceTypes/:id', (req, res) =>
     sendScim(res, 200, findById(resourceTypeResources(base(req)), String(req.params['id']), 'ResourceType')),
   );
+  // Discovery endpoints are read-only (RFC 7644 §4): other methods get 405 with Allow, as on resource routes.
+  router.all(['/ServiceProviderConfig', '/Schemas', '/Schemas/:id', '/ResourceTypes', '/ResourceTypes/:id'], (req, res) => {
+    res.set('Allow', 'GET');
+    throw new ScimError('methodNotAllowed', `${req.method} is not supported on this endpoint`);
+  });
   return router;
 }

@@ -7,7 +7,7 @@ import { searchRequestToParameters } from '../../scim/search-request.js';
 import type { ResourceEndpoint, Rendered } from '../endpoints/endpoint.js';
 import { principalOf } from '../middleware/authenticate.js';
 import { expectedVersion, notModified } from '../preconditions.js';
-import { baseUrlOf, listResponse, sendScim } from '../scim-response.js';
+import { baseUrlOf, cursorListResponse, listResponse, sendScim } from '../scim-response.js';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
@@ -39,7 +39,11 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
     const request = parseListRequest(definition, parameters);
     const page = await endpoint.list(tenantOf(res), request, baseUrlOf(config, req));
     const resources = page.resources.map((resource) => applyProjection(definition, resource, request.projection));
-    sendScim(res, 200, listResponse(page.total, request.query.startIndex, resources));
+    if (request.cursorFingerprint === undefined) {
+      sendScim(res, 200, listResponse(page.total, request.query.startIndex, resources));
+      return;
+    }
+    sendScim(res, 200, cursorListResponse(page, resources, request.cursorFingerprint, request.query.keyset?.direction));
   }
 
   router.get(collection, (req, res) => sendList(req, res, req.query as Record<string, unknown>));

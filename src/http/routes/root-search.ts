@@ -42,6 +42,9 @@ export function rootSearchRoutes(config: Config, endpoints: ResourceEndpoint[]):
     const tenant = principalOf(res).tenant;
     const baseUrl = baseUrlOf(config, req);
     const parameters = searchRequestToParameters(req.body);
+    if (Object.keys(parameters).some((key) => key.toLowerCase() === 'cursor')) {
+      throw new ScimError('invalidValue', 'Cursor paging is offered per resource type (/Users/.search, /Groups/.search), not at the root');
+    }
     const bounds = parseListRequest(endpoints[0]!.definition, { ...parameters, attributes: undefined, excludedAttributes: undefined }).query;
     const typeTotals = await totals(tenant, parameters, baseUrl);
     const resources: ScimResource[] = [];

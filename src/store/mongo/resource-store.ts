@@ -103,8 +103,9 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
   async function listByKeyset(filter: Record<string, unknown>, total: number, query: ListQuery, sortField: string): Promise<ListPage<ResourceRecord>> {
     const position = query.keyset ?? undefined;
     const backwards = position?.direction === 'before';
-    const direction = query.descending !== backwards ? -1 : 1;
-    const scoped = position ? { $and: [filter, keysetFilter(sortField, query.descending, position)] } : filter;
+    const descending = Boolean(query.sortBy) && query.descending;
+    const direction = descending !== backwards ? -1 : 1;
+    const scoped = position ? { $and: [filter, keysetFilter(sortField, descending, position)] } : filter;
     const docs = await model.find(scoped).sort({ [sortField]: direction, _id: direction }).limit(query.count + 1).lean<ResourceDocument[]>();
     const page = docs.slice(0, query.count);
     if (backwards) page.reverse();
