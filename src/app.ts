@@ -5,6 +5,7 @@ import { ScimError } from './errors/scim-error.js';
 import { groupEndpoint } from './http/endpoints/groups.js';
 import { userEndpoint } from './http/endpoints/users.js';
 import { authenticate } from './http/middleware/authenticate.js';
+import { assignRequestId } from './http/middleware/request-context.js';
 import { errorHandler } from './http/middleware/error-handler.js';
 import { bodyErrorToScim, parseJsonBody, requireJsonContentType } from './http/middleware/json-body.js';
 import { discoveryRoutes } from './http/routes/discovery.js';
@@ -12,28 +13,42 @@ import { healthRoutes } from './http/routes/health.js';
 import { resourceRoutes } from './http/routes/resource-routes.js';
 import { rootSearchRoutes } from './http/routes/root-search.js';
 import { bulkRoutes, parseBulkBody } from './http/routes/bulk.js';
+import { adminRoutes } from './http/routes/admin.js';
 import { unsupportedRoutes } from './http/routes/unsupported.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
 import { createGroupService } from './services/groups.js';
 import { createUserService } from './services/users.js';
 import type { Storage } from './store/contract.js';
+import type { Policy } from './lifecycle/policy/types.js';
+import type { LifecycleEvent } from './lifecycle/types.js';
+import { createLifecycle, type LifecycleHooks } from './services/lifecycle.js';
 
 export interface AppDeps {
   config: Config;
   storage: Storage;
   authenticator: Authenticator;
+  policy: Policy;
+  /** The webhooks subscribed to an event; none by default. */
+  webhooksFor?: (event: LifecycleEvent) => string[];
+  /** Wakes the delivery worker after events are stored. */
+  onEvents?: () => void;
+  hooks?: Partial<LifecycleHooks>;
   log?: (entry: Record<string, unknown>) => void;
 }
 
 const defaultLog = (entry: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), ...entry }));
 
 /** Builds the HTTP application without listening, so tests run it in-process. */
-export function createApp({ config, storage, authenticator, log = defaultLog }: AppDeps): Express {
+export function createApp({ config, storage, authenticator, policy, webhooksFor = () => [], onEvents, hooks, log = defaultLog }: AppDeps): Express {
+  const lifecycle = createLifecycle({ storage, policy, webhooksFor, hooks, log, ...(onEvents ? { onEvents } : {}) });
+  const users = createUserService(storage, lifecycle);
+  const groups = createGroupService(storage, lifecycle, async (ctx, id, operation) => void (await users.reevaluate(ctx, id, operation)));
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
 
+  app.use(assignRequestId);
   app.use(healthRoutes(storage));
 
   const scim = express.Router();
@@ -43,11 +58,12 @@ export function createApp({ config, storage, authenticator, log = defaultLog }: 
   scim.use(parseJsonBody, bodyErrorToScim);
   scim.use(discoveryRoutes(config));
   scim.use(unsupportedRoutes());
-  const endpoints = [userEndpoint(createUserService(storage)), groupEndpoint(createGroupService(storage))];
+  const endpoints = [userEndpoint(users), groupEndpoint(groups)];
   scim.use(rootSearchRoutes(config, endpoints));
   scim.use(bulkRoutes(config, endpoints));
   for (const endpoint of endpoints) scim.use(resourceRoutes(config, endpoint));
   app.use(SCIM_BASE_PATH, scim);
+  app.use('/admin', adminRoutes(config, storage, policy));
 
   app.use(() => {
     throw new ScimError('notFound', 'No such endpoint');

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { webhooksSchema, type WebhookConfig } from './lifecycle/webhooks/webhook-config.js';
 
 /**
  * The one place that reads the environment. Everything else receives the frozen result, so a
@@ -16,6 +17,21 @@ export interface Config {
   /** Base for Location and meta.location, e.g. https://scim.example.com/scim/v2; unset → from the request. */
   readonly publicBaseUrl: string | undefined;
   readonly defaultTenant: string;
+  /** Bearer token of the admin API (/admin: audit trail, access review); unset disables it. */
+  readonly adminToken: string | undefined;
+  /** The access policy file (JSON, schemas/policy.schema.json), validated at start-up. */
+  readonly policyFile: string;
+  /** Where lifecycle events are delivered (WEBHOOKS); holds secrets, so never log it. */
+  readonly webhooks: readonly WebhookConfig[];
+  readonly webhookTimeoutMs: number;
+  /** Ceiling of the exponential retry backoff. */
+  readonly webhookMaxBackoffMs: number;
+  /** How often an idle delivery worker looks for due deliveries. */
+  readonly webhookPollMs: number;
+}
+
+function milliseconds(fallback: number) {
+  return z.string().regex(/^\d+$/, 'must be a whole number of milliseconds').transform(Number).pipe(z.number().int().min(1)).default(fallback);
 }
 
 const MONGODB_URI_PATTERN = /^mongodb(\+srv)?:\/\/[^/?#\s]+(\/[^?#\s]*)?(\?[^#\s]*)?$/;
@@ -42,6 +58,12 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "-" or "_"')
     .default('default'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  POLICY_FILE: z.string().min(1).default('schemas/policy.example.json'),
+  WEBHOOKS: webhooksSchema.optional(),
+  WEBHOOK_TIMEOUT_MS: milliseconds(10_000),
+  WEBHOOK_MAX_BACKOFF_MS: milliseconds(3_600_000),
+  WEBHOOK_POLL_MS: milliseconds(1_000),
 });
 
 export class ConfigError extends Error {
@@ -70,5 +92,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bearerToken: e.SCIM_BEARER_TOKEN,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     defaultTenant: e.DEFAULT_TENANT,
+    policyFile: path.resolve(e.POLICY_FILE),
+    adminToken: e.ADMIN_TOKEN,
+    webhooks: e.WEBHOOKS ?? [],
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    webhookMaxBackoffMs: e.WEBHOOK_MAX_BACKOFF_MS,
+    webhookPollMs: e.WEBHOOK_POLL_MS,
   });
 }

@@ -1,10 +1,13 @@
 import { once } from 'node:events';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import { createAuthenticator, ensureBootstrapToken } from './auth/authenticator.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { loadPolicy, PolicyError } from './lifecycle/policy/load.js';
+import { routeEvents, startBackgroundWork, type BackgroundWork } from './lifecycle/background.js';
 import { startEmbeddedEngine, type EmbeddedEngine } from './engine/embedded.js';
+import { engineFilePath } from './engine/engine-file.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
 import type { Storage } from './store/contract.js';
 import { createMongoStorage } from './store/mongo/storage.js';
@@ -16,7 +19,15 @@ async function openEngine(config: Config): Promise<{ uri: string; engine?: Embed
   await mkdir(config.dataDir, { recursive: true });
   log(`MONGODB_URI is not set: starting the embedded engine (data in ${config.dataDir})`);
   const engine = await startEmbeddedEngine({ dataDir: config.dataDir, log });
-  return { uri: `${engine.uri}scim`, engine };
+  const uri = `${engine.uri}scim`;
+  // Tools such as `policy re-evaluate` connect here instead of opening a second engine on the same files.
+  const engineFile = engineFilePath(config.dataDir);
+  await writeFile(engineFile, `${JSON.stringify({ uri, pid: process.pid })}\n`);
+  const stop = async () => {
+    await rm(engineFile, { force: true });
+    await engine.stop();
+  };
+  return { uri, engine: { uri: engine.uri, stop } };
 }
 
 async function announceBootstrapToken(config: Config, storage: Storage): Promise<void> {
@@ -30,7 +41,7 @@ async function announceBootstrapToken(config: Config, storage: Storage): Promise
   }
 }
 
-function stopOnSignals(server: Server, storage: Storage, engine: EmbeddedEngine | undefined): void {
+function stopOnSignals(server: Server, background: BackgroundWork, storage: Storage, engine: EmbeddedEngine | undefined): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -39,6 +50,8 @@ function stopOnSignals(server: Server, storage: Storage, engine: EmbeddedEngine 
     server.close();
     server.closeIdleConnections();
     await once(server, 'close');
+    // Deliveries in flight finish and their state is stored before the connection goes.
+    await background.stop();
     await storage.close();
     await engine?.stop();
     process.exit(0);
@@ -49,17 +62,21 @@ function stopOnSignals(server: Server, storage: Storage, engine: EmbeddedEngine 
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const policy = loadPolicy(config.policyFile);
+  log(`access policy ${config.policyFile}: ${Object.keys(policy.roles).length} roles, ${policy.rules.length} rules`);
   const { uri, engine } = await openEngine(config);
   const storage = await createMongoStorage({ uri });
   await announceBootstrapToken(config, storage);
   const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: config.defaultTenant, staticToken: config.bearerToken });
-  const server = createApp({ config, storage, authenticator }).listen(config.port, config.host);
+  const jsonLog = (entry: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+  const server = createApp({ config, storage, authenticator, policy, webhooksFor: routeEvents(config), log: jsonLog }).listen(config.port, config.host);
   await once(server, 'listening');
   log(`SCIM 2.0 service listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}${SCIM_BASE_PATH}`);
-  stopOnSignals(server, storage, engine);
+  const background = startBackgroundWork(config, storage, policy, jsonLog);
+  stopOnSignals(server, background, storage, engine);
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? `[scim] ${error.message}` : error);
+  console.error(error instanceof ConfigError || error instanceof PolicyError ? `[scim] ${error.message}` : error);
   process.exit(1);
 });

@@ -2,11 +2,10 @@
 // No mongod can be installed where we develop, so when MONGODB_URI is unset we run FerretDB instead.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { REPOSITORY_ROOT } from '../repository-root.js';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 
 const WRAPPER_DIR = path.join('engine', 'ferretdb');
 const WRAPPER_FILES = ['go.mod', 'go.sum', 'main.go'] as const;
@@ -18,7 +17,7 @@ const GO_MISSING =
   'Install Go, or set MONGODB_URI to use an existing MongoDB.';
 
 export async function ensureEngineBinary(opts: { log?: (line: string) => void } = {}): Promise<string> {
-  const repoRoot = findRepoRoot();
+  const repoRoot = REPOSITORY_ROOT;
   const wrapperDir = path.join(repoRoot, WRAPPER_DIR);
   // Keyed by the wrapper's contents, so editing it rebuilds and an unchanged wrapper never does.
   const binary = path.join(repoRoot, '.cache', 'engine', await hashWrapper(wrapperDir), BINARY_NAME);
@@ -39,17 +38,6 @@ export async function ensureEngineBinary(opts: { log?: (line: string) => void } 
 }
 
 // Walks up from this module because it runs both from src/engine (via a loader) and dist/src/engine.
-function findRepoRoot(): string {
-  const start = path.dirname(fileURLToPath(import.meta.url));
-  for (let dir = start; ; dir = path.dirname(dir)) {
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, WRAPPER_DIR, 'go.mod'))) {
-      return dir;
-    }
-    if (path.dirname(dir) === dir) {
-      throw new Error(`cannot find the repository root (package.json + ${WRAPPER_DIR}/go.mod) above ${start}`);
-    }
-  }
-}
 
 async function hashWrapper(wrapperDir: string): Promise<string> {
   const hash = createHash('sha256');

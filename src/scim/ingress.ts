@@ -1,6 +1,6 @@
 import SCIMMY from 'scimmy';
 import { ScimError } from '../errors/scim-error.js';
-import { findAttribute, findExtension, scimmySchemaFor, type AttributeSchema, type ResourceTypeDefinition } from './schema-registry.js';
+import { ENTERPRISE_USER_SCHEMA, findAttribute, findExtension, scimmySchemaFor, type AttributeSchema, type ResourceTypeDefinition } from './schema-registry.js';
 
 /** A validated resource body: core attributes plus extension objects under their URNs. No id, meta, schemas or readOnly attributes. */
 export type ResourceAttributes = Record<string, unknown>;
@@ -84,13 +84,23 @@ function lenientBody(resource: ResourceTypeDefinition, body: Json): Json {
   return lenient;
 }
 
+/**
+ * Server-derived extensions (lifecycle) are read-only: a client that echoes them back, as Okta
+ * does with whole objects on PUT, has them ignored like id and meta.
+ */
+function withoutReadOnlyExtensions(resource: ResourceTypeDefinition, body: Json): Json {
+  const readOnly = resource.extensions.filter((extension) => extension.readOnly).map((extension) => extension.urn.toLowerCase());
+  if (readOnly.length === 0) return body;
+  return Object.fromEntries(Object.entries(body).filter(([key]) => !readOnly.some((urn) => key.toLowerCase() === urn || key.toLowerCase().startsWith(`${urn}:`))));
+}
+
 /** Unknown URNs (e.g. Entra's extra Microsoft group schema) are dropped; a body that names schemas must name ours. */
 function knownSchemas(resource: ResourceTypeDefinition, body: Json): Json {
   if (body['schemas'] === undefined) return body;
   if (!Array.isArray(body['schemas']) || !body['schemas'].every((urn) => typeof urn === 'string')) {
     throw new ScimError('invalidSyntax', '"schemas" must be an array of schema URNs');
   }
-  const known = [resource.schema, ...resource.extensions.map((extension) => extension.urn)];
+  const known = [resource.schema, ...resource.extensions.filter((extension) => !extension.readOnly).map((extension) => extension.urn)];
   // Compared case-insensitively, passed on in our spelling: the validator compares exactly.
   const schemas = body['schemas'].flatMap((urn: string) => known.find((candidate) => candidate.toLowerCase() === urn.toLowerCase()) ?? []);
   if (!schemas.includes(resource.schema)) {
@@ -121,7 +131,7 @@ export function toScimError(error: unknown): ScimError {
 /** Validates a POST/PUT body against the resource's schemas (RFC 7643) and returns what may be stored. */
 export function parseResourceBody(resource: ResourceTypeDefinition, raw: unknown): IngressResult {
   if (!isObject(raw)) throw new ScimError('invalidSyntax', 'The request body must be a JSON object');
-  const body = knownSchemas(resource, lenientBody(resource, withoutNulls(raw) as Json));
+  const body = knownSchemas(resource, withoutReadOnlyExtensions(resource, lenientBody(resource, withoutNulls(raw) as Json)));
   const password = resource.name === 'User' ? extractPassword(body) : undefined;
   let validated: Json;
   try {
@@ -132,6 +142,13 @@ export function parseResourceBody(resource: ResourceTypeDefinition, raw: unknown
   }
   delete validated['schemas'];
   delete validated['meta'];
+  // manager.$ref only repeats manager.value as a URI, and engines reject keys starting with "$".
+  const enterprise = validated[ENTERPRISE_USER_SCHEMA];
+  if (isObject(enterprise) && isObject(enterprise['manager'])) {
+    delete enterprise['manager']['$ref'];
+    if (Object.keys(enterprise['manager']).length === 0) delete enterprise['manager'];
+    if (Object.keys(enterprise).length === 0) delete validated[ENTERPRISE_USER_SCHEMA];
+  }
   // RFC 7643 §4.1.1: "Each User MUST include a non-empty userName value."
   if (resource.name === 'User' && typeof validated['userName'] === 'string' && validated['userName'].trim() === '') {
     throw new ScimError('invalidValue', 'Attribute "userName" must not be empty');

@@ -1,6 +1,7 @@
 import type { GroupView, UserView } from '../services/views.js';
 import type { ResourceRecord } from '../store/contract.js';
-import { GROUP_RESOURCE, USER_RESOURCE, type ResourceTypeDefinition } from './schema-registry.js';
+import { lifecycleResource } from '../lifecycle/extension.js';
+import { ENTERPRISE_USER_SCHEMA, GROUP_RESOURCE, LIFECYCLE_SCHEMA, USER_RESOURCE, type ResourceTypeDefinition } from './schema-registry.js';
 
 export type ScimResource = Record<string, unknown>;
 
@@ -31,6 +32,16 @@ function baseResource(definition: ResourceTypeDefinition, record: ResourceRecord
 
 export function userResource(view: UserView, baseUrl: string): ScimResource {
   const resource = baseResource(USER_RESOURCE, view.record, baseUrl);
+  // RFC 7643 §4.3 recommends manager.$ref; it is derived from manager.value, never stored.
+  const enterprise = resource[ENTERPRISE_USER_SCHEMA] as { manager?: { value?: unknown } } | undefined;
+  if (typeof enterprise?.manager?.value === 'string') {
+    const manager = { ...enterprise.manager, $ref: locationOf(baseUrl, USER_RESOURCE, enterprise.manager.value) };
+    resource[ENTERPRISE_USER_SCHEMA] = { ...enterprise, manager };
+  }
+  if (view.record.lifecycle) {
+    resource[LIFECYCLE_SCHEMA] = lifecycleResource(view.record.lifecycle);
+    resource['schemas'] = [...(resource['schemas'] as string[]), LIFECYCLE_SCHEMA];
+  }
   if (view.groups.length > 0) {
     resource['groups'] = view.groups.map((group) => ({
       value: group.id,

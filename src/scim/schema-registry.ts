@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import SCIMMY from 'scimmy';
+import { REPOSITORY_ROOT } from '../repository-root.js';
 
 /**
  * Declares our resource types with scimmy (whose schema definitions and validation we reuse) and
@@ -7,6 +10,9 @@ import SCIMMY from 'scimmy';
  */
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+/** Server-derived lifecycle state (src/lifecycle/); its schema is schemas/lifecycle-extension.schema.json. */
+export const LIFECYCLE_SCHEMA = 'urn:scim-identity-server:schemas:extension:lifecycle:1.0:User';
+const LIFECYCLE_SCHEMA_DOCUMENT = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'schemas', 'lifecycle-extension.schema.json'), 'utf8')) as Record<string, unknown>;
 export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const ENTERPRISE_USER_SCHEMA = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 
@@ -31,6 +37,8 @@ export interface SchemaExtension {
   storageKey: string;
   required: boolean;
   attributes: AttributeSchema[];
+  /** Derived by the server (lifecycle): never accepted from clients, stored at `storagePath`. */
+  readOnly?: { storagePath: string };
 }
 
 export interface ResourceTypeDefinition {
@@ -70,11 +78,28 @@ function attributesOf(definition: { describe(): unknown }): AttributeSchema[] {
 SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false));
 SCIMMY.Resources.declare(SCIMMY.Resources.Group);
 
-// scimmy declares roles.type and x509Certificates.type with `canonicalValues: []` (as printed in
-// RFC 7643 §8.7.1) and then rejects every value as non-canonical; an empty list suggests nothing.
-for (const path of ['roles.type', 'x509Certificates.type']) {
-  const { config } = SCIMMY.Schemas.User.definition.attribute(path) as unknown as { config: { canonicalValues: unknown } };
-  if (Array.isArray(config.canonicalValues) && config.canonicalValues.length === 0) config.canonicalValues = false;
+/** RFC 7643 §7 schema representations, as served by /Schemas: taken before validation is relaxed below. */
+const SCHEMA_DOCUMENTS = [SCIMMY.Schemas.User.definition, SCIMMY.Schemas.EnterpriseUser.definition, SCIMMY.Schemas.Group.definition].map(
+  // scimmy lists `canonicalValues: []` for roles.type and x509Certificates.type: an empty list suggests nothing.
+  (definition) => JSON.parse(JSON.stringify(definition.describe()), (key, value: unknown) => (key === 'canonicalValues' && Array.isArray(value) && value.length === 0 ? undefined : value)) as Record<string, unknown>,
+);
+
+interface ScimmyAttribute {
+  /** Absent on entries that are not attributes (an extension's definition nested in User's list). */
+  config?: { canonicalValues: unknown };
+  subAttributes?: ScimmyAttribute[];
+}
+
+/**
+ * RFC 7643 §2.4 canonical values are suggestions ("e.g., 'work'"), yet scimmy rejects any other
+ * value, and even every value where the list is empty (roles.type, x509Certificates.type). Ingress
+ * normalises the case of a known value; other values are accepted as the RFC allows.
+ */
+function acceptNonCanonical(attributes: readonly ScimmyAttribute[]): void {
+  for (const attribute of attributes) {
+    if (attribute.config && Array.isArray(attribute.config.canonicalValues)) attribute.config.canonicalValues = false;
+    acceptNonCanonical(attribute.subAttributes ?? []);
+  }
 }
 
 export const USER_RESOURCE: ResourceTypeDefinition = Object.freeze({
@@ -89,6 +114,13 @@ export const USER_RESOURCE: ResourceTypeDefinition = Object.freeze({
       required: false,
       attributes: attributesOf(SCIMMY.Schemas.EnterpriseUser.definition),
     },
+    {
+      urn: LIFECYCLE_SCHEMA,
+      storageKey: 'lifecycle',
+      required: false,
+      attributes: (LIFECYCLE_SCHEMA_DOCUMENT['attributes'] as Partial<AttributeSchema>[]).map(normaliseAttribute),
+      readOnly: { storagePath: 'lifecycle' },
+    },
   ],
 });
 
@@ -101,6 +133,10 @@ export const GROUP_RESOURCE: ResourceTypeDefinition = Object.freeze({
 });
 
 export const RESOURCE_TYPES: readonly ResourceTypeDefinition[] = [USER_RESOURCE, GROUP_RESOURCE];
+
+for (const definition of [SCIMMY.Schemas.User.definition, SCIMMY.Schemas.EnterpriseUser.definition, SCIMMY.Schemas.Group.definition]) {
+  acceptNonCanonical((definition as unknown as { attributes: ScimmyAttribute[] }).attributes);
+}
 
 export function findAttribute(attributes: readonly AttributeSchema[], name: string): AttributeSchema | undefined {
   const lower = name.toLowerCase();
@@ -119,9 +155,6 @@ export function scimmySchemaFor(resource: ResourceTypeDefinition): typeof SCIMMY
 
 /** RFC 7643 §7 schema representations, as served by /Schemas. */
 export function describeSchemas(): Record<string, unknown>[] {
-  return [
-    SCIMMY.Schemas.User.definition.describe(),
-    SCIMMY.Schemas.EnterpriseUser.definition.describe(),
-    SCIMMY.Schemas.Group.definition.describe(),
-  ] as Record<string, unknown>[];
+  const [user, enterprise, group] = SCHEMA_DOCUMENTS as [Record<string, unknown>, Record<string, unknown>, Record<string, unknown>];
+  return [user, enterprise, LIFECYCLE_SCHEMA_DOCUMENT, group];
 }

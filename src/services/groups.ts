@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { ScimError } from '../errors/scim-error.js';
+import type { AuditOperation } from '../lifecycle/types.js';
 import { matchesFilter } from '../scim/filter/evaluate.js';
+import { parseResourceBody, type ResourceAttributes } from '../scim/ingress.js';
 import { applyPatch } from '../scim/patch/apply.js';
 import { splitMembershipOperations, type MembershipOperation } from '../scim/patch/membership.js';
 import { parsePatchRequest } from '../scim/patch/operations.js';
-import { ScimError } from '../errors/scim-error.js';
-import { parseResourceBody, type ResourceAttributes } from '../scim/ingress.js';
 import { findAttribute, GROUP_RESOURCE } from '../scim/schema-registry.js';
-import type { ListQuery, ResourceRecord, Storage } from '../store/contract.js';
-import type { GroupView, Page } from './views.js';
+import type { ListQuery, MembershipChange, ResourceRecord, Storage } from '../store/contract.js';
+import type { RequestContext } from './context.js';
+import type { Lifecycle } from './lifecycle.js';
 import { deleteWithVersion, writeWithVersion } from './versioned-write.js';
+import type { GroupView, Page } from './views.js';
 
 export interface GroupReadOptions {
   /** False when the client excluded `members`: they are then never loaded. */
@@ -17,13 +20,16 @@ export interface GroupReadOptions {
 }
 
 export interface GroupService {
-  create(tenant: string, body: unknown): Promise<GroupView>;
-  get(tenant: string, id: string, options: GroupReadOptions): Promise<GroupView>;
-  replace(tenant: string, id: string, body: unknown, expectedVersion?: number): Promise<GroupView>;
-  patch(tenant: string, id: string, body: unknown, expectedVersion?: number): Promise<GroupView>;
-  delete(tenant: string, id: string, expectedVersion?: number): Promise<void>;
-  list(tenant: string, query: ListQuery, options: GroupReadOptions): Promise<Page<GroupView>>;
+  create(ctx: RequestContext, body: unknown): Promise<GroupView>;
+  get(ctx: RequestContext, id: string, options: GroupReadOptions): Promise<GroupView>;
+  replace(ctx: RequestContext, id: string, body: unknown, expectedVersion?: number): Promise<GroupView>;
+  patch(ctx: RequestContext, id: string, body: unknown, expectedVersion?: number): Promise<GroupView>;
+  delete(ctx: RequestContext, id: string, expectedVersion?: number): Promise<void>;
+  list(ctx: RequestContext, query: ListQuery, options: GroupReadOptions): Promise<Page<GroupView>>;
 }
+
+/** Re-applies policy to users whose group memberships changed (the mover step of the pipeline). */
+export type ReevaluateUser = (ctx: RequestContext, userId: string, operation: AuditOperation) => Promise<void>;
 
 interface ParsedGroup {
   attributes: ResourceAttributes;
@@ -43,7 +49,9 @@ function parseGroup(body: unknown): ParsedGroup {
   return { attributes: rest, memberIds: [...new Set(memberIds)] };
 }
 
-export function createGroupService(storage: Storage): GroupService {
+const auditView = (attributes: ResourceAttributes) => ({ displayName: attributes['displayName'], externalId: attributes['externalId'] });
+
+export function createGroupService(storage: Storage, lifecycle: Lifecycle, reevaluateUser: ReevaluateUser): GroupService {
   async function checkMembers(tenant: string, groupId: string | undefined, memberIds: readonly string[]): Promise<void> {
     if (groupId !== undefined && memberIds.includes(groupId)) {
       throw new ScimError('invalidValue', 'A group cannot be a member of itself');
@@ -54,23 +62,39 @@ export function createGroupService(storage: Storage): GroupService {
     }
   }
 
-  async function applyMembershipChange(tenant: string, groupId: string, change: MembershipOperation): Promise<void> {
-    switch (change.kind) {
+  /** After a membership change: the group's event and audit entry, then policy for each user who moved. */
+  async function membershipChanged(ctx: RequestContext, groupId: string, change: MembershipChange, reason: string): Promise<void> {
+    await lifecycle.recordNow(lifecycle.membershipEvent(ctx, groupId, change.added, change.removed, reason));
+    for (const member of [...change.added, ...change.removed]) {
+      if (member.kind === 'User') await reevaluateUser(ctx, member.id, 'membership');
+    }
+  }
+
+  async function applyMembershipChange(ctx: RequestContext, groupId: string, operation: MembershipOperation): Promise<void> {
+    const { tenant } = ctx;
+    let change: MembershipChange;
+    switch (operation.kind) {
       case 'add':
-        return storage.memberships.add(tenant, groupId, change.ids);
+        change = await storage.memberships.add(tenant, groupId, operation.ids);
+        break;
       case 'remove':
-        return storage.memberships.remove(tenant, groupId, change.ids);
+        change = await storage.memberships.remove(tenant, groupId, operation.ids);
+        break;
       case 'replace':
-        return storage.memberships.replace(tenant, groupId, change.ids);
+        change = await storage.memberships.replace(tenant, groupId, operation.ids);
+        break;
       case 'removeAll':
-        return storage.memberships.replace(tenant, groupId, []);
+        change = await storage.memberships.replace(tenant, groupId, []);
+        break;
       case 'removeWhere': {
         // A filter other than `value eq` needs the members' display and type: only then are they loaded.
         const members = await storage.memberships.membersOf(tenant, groupId);
-        const matching = members.filter((member) => matchesFilter(change.filter, { value: member.id, display: member.display, type: member.kind }, MEMBER_ATTRIBUTES));
-        return storage.memberships.remove(tenant, groupId, matching.map((member) => member.id));
+        const matching = members.filter((member) => matchesFilter(operation.filter, { value: member.id, display: member.display, type: member.kind }, MEMBER_ATTRIBUTES));
+        change = await storage.memberships.remove(tenant, groupId, matching.map((member) => member.id));
+        break;
       }
     }
+    await membershipChanged(ctx, groupId, change, 'membership');
   }
 
   async function view(tenant: string, record: ResourceRecord, options: GroupReadOptions): Promise<GroupView> {
@@ -83,61 +107,86 @@ export function createGroupService(storage: Storage): GroupService {
     return view(tenant, record, { includeMembers: true });
   }
 
+  /** Writes new attributes (if they differ) with their audit entry in the same document change. */
+  async function writeAttributes(ctx: RequestContext, operation: AuditOperation, id: string, expectedVersion: number | undefined, next: (current: ResourceRecord) => ResourceAttributes): Promise<void> {
+    let written = false;
+    await writeWithVersion(storage.groups, ctx.tenant, id, expectedVersion, async (current) => {
+      const attributes = next(current);
+      written = !isDeepStrictEqual(attributes, current.attributes);
+      if (!written) return current;
+      const pending = lifecycle.groupEntries(ctx, operation, undefined, id, {}, auditView(current.attributes), auditView(attributes));
+      return storage.groups.replace(ctx.tenant, id, current.version, { attributes, pending });
+    });
+    if (written) await lifecycle.relay('Group', ctx.tenant, id);
+  }
+
   return {
-    async create(tenant, body) {
+    async create(ctx, body) {
+      const { tenant } = ctx;
       const { attributes, memberIds } = parseGroup(body);
       await checkMembers(tenant, undefined, memberIds);
-      const record = await storage.groups.create({ tenant, id: randomUUID(), attributes });
+      const id = randomUUID();
+      const pending = lifecycle.groupEntries(ctx, 'create', 'group.created', id, { displayName: attributes['displayName'] }, null, auditView(attributes));
+      const record = await storage.groups.create({ tenant, id, attributes, pending });
+      await lifecycle.relay('Group', tenant, id);
       if (memberIds.length === 0) return { record, members: [] };
-      await storage.memberships.add(tenant, record.id, memberIds);
-      return reload(tenant, record.id);
-    },
-
-    async get(tenant, id, options) {
-      const record = await storage.groups.get(tenant, id);
-      if (!record) throw new ScimError('notFound', `Group ${id} not found`);
-      return view(tenant, record, options);
-    },
-
-    async replace(tenant, id, body, expectedVersion) {
-      const { attributes, memberIds } = parseGroup(body);
-      await checkMembers(tenant, id, memberIds);
-      await writeWithVersion(storage.groups, tenant, id, expectedVersion, (current) =>
-        storage.groups.replace(tenant, id, current.version, { attributes }),
-      );
-      await storage.memberships.replace(tenant, id, memberIds);
+      await membershipChanged(ctx, id, await storage.memberships.add(tenant, id, memberIds), 'group created');
       return reload(tenant, id);
     },
 
-    async patch(tenant, id, body, expectedVersion) {
+    async get(ctx, id, options) {
+      const record = await storage.groups.get(ctx.tenant, id);
+      if (!record) throw new ScimError('notFound', `Group ${id} not found`);
+      return view(ctx.tenant, record, options);
+    },
+
+    async replace(ctx, id, body, expectedVersion) {
+      const { tenant } = ctx;
+      const { attributes, memberIds } = parseGroup(body);
+      await checkMembers(tenant, id, memberIds);
+      await writeAttributes(ctx, 'replace', id, expectedVersion, () => attributes);
+      await membershipChanged(ctx, id, await storage.memberships.replace(tenant, id, memberIds), 'membership');
+      return reload(tenant, id);
+    },
+
+    async patch(ctx, id, body, expectedVersion) {
+      const { tenant } = ctx;
       const { membership, others } = splitMembershipOperations(GROUP_RESOURCE, parsePatchRequest(body));
       const current = await storage.groups.get(tenant, id);
       if (!current) throw new ScimError('notFound', `Group ${id} not found`);
-      if (expectedVersion !== undefined && current.version !== expectedVersion) {
-        throw new ScimError('preconditionFailed', `Group ${id} has changed since version ${expectedVersion}`);
-      }
       // Everything is validated before anything is written: a rejected PATCH changes nothing.
       const attributesOf = (record: ResourceRecord) => parseGroup(applyPatch(GROUP_RESOURCE, record.attributes, others, { resourceId: id })).attributes;
-      const patched = attributesOf(current);
+      attributesOf(current);
       await checkMembers(tenant, id, membership.flatMap((change) => (change.kind === 'add' || change.kind === 'replace' ? change.ids : [])));
-      if (!isDeepStrictEqual(patched, current.attributes)) {
-        await writeWithVersion(storage.groups, tenant, id, expectedVersion, (latest) =>
-          storage.groups.replace(tenant, id, latest.version, { attributes: attributesOf(latest) }),
-        );
-      }
-      for (const change of membership) await applyMembershipChange(tenant, id, change);
-      return reload(tenant, id);
+      const apply = async () => {
+        await writeAttributes(ctx, 'patch', id, expectedVersion, attributesOf);
+        for (const change of membership) await applyMembershipChange(ctx, id, change);
+      };
+      const outcome = expectedVersion === undefined ? await apply() : await storage.memberships.guarded(tenant, id, expectedVersion, apply);
+      if (outcome === 'conflict') throw new ScimError('preconditionFailed', `Group ${id} has changed since version ${String(expectedVersion)}`);
+      // Members are not loaded: a PATCH answers 204 (or re-reads with the client's projection), so its
+      // cost never grows with the group's size.
+      const updated = await storage.groups.get(tenant, id);
+      if (!updated) throw new ScimError('notFound', `Group ${id} not found`);
+      return { record: updated, members: undefined };
     },
 
-    async delete(tenant, id, expectedVersion) {
+    async delete(ctx, id, expectedVersion) {
+      const { tenant } = ctx;
+      const current = await storage.groups.get(tenant, id);
+      if (!current) throw new ScimError('notFound', `Group ${id} not found`);
+      const members = await storage.memberships.membersOf(tenant, id);
+      // Recorded before the document goes: a crash in between repeats the tombstone, never loses it.
+      await lifecycle.recordNow(lifecycle.groupEntries(ctx, 'delete', 'group.deleted', id, { displayName: current.attributes['displayName'], members: members.length }, auditView(current.attributes), null));
       const deleted = await deleteWithVersion(storage.groups, tenant, id, expectedVersion);
       await storage.memberships.forgetGroup(tenant, id);
       await storage.memberships.touchGroups(tenant, deleted.groupIds);
+      await membershipChanged(ctx, id, { added: [], removed: members }, 'group deleted');
     },
 
-    async list(tenant, query, options) {
-      const page = await storage.groups.list(tenant, query);
-      return { ...page, items: await Promise.all(page.items.map((record) => view(tenant, record, options))) };
+    async list(ctx, query, options) {
+      const page = await storage.groups.list(ctx.tenant, query);
+      return { ...page, items: await Promise.all(page.items.map((record) => view(ctx.tenant, record, options))) };
     },
   };
 }

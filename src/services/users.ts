@@ -1,25 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { hashPassword } from '../auth/password.js';
+import { ScimError } from '../errors/scim-error.js';
+import type { AuditOperation } from '../lifecycle/types.js';
+import { parseResourceBody, type ResourceAttributes } from '../scim/ingress.js';
 import { applyPatch } from '../scim/patch/apply.js';
 import { parsePatchRequest } from '../scim/patch/operations.js';
-import { ScimError } from '../errors/scim-error.js';
-import { hashPassword } from '../auth/password.js';
-import { parseResourceBody } from '../scim/ingress.js';
 import { USER_RESOURCE } from '../scim/schema-registry.js';
 import type { ListQuery, ResourceRecord, Storage } from '../store/contract.js';
+import type { RequestContext } from './context.js';
+import type { Lifecycle, UserChange } from './lifecycle.js';
+import { writeWithVersion } from './versioned-write.js';
 import type { GroupRef, Page, UserView } from './views.js';
-import { deleteWithVersion, writeWithVersion } from './versioned-write.js';
 
 export interface UserService {
-  create(tenant: string, body: unknown): Promise<UserView>;
-  get(tenant: string, id: string): Promise<UserView>;
-  replace(tenant: string, id: string, body: unknown, expectedVersion?: number): Promise<UserView>;
-  patch(tenant: string, id: string, body: unknown, expectedVersion?: number): Promise<UserView>;
-  delete(tenant: string, id: string, expectedVersion?: number): Promise<void>;
-  list(tenant: string, query: ListQuery): Promise<Page<UserView>>;
+  create(ctx: RequestContext, body: unknown): Promise<UserView>;
+  get(ctx: RequestContext, id: string): Promise<UserView>;
+  replace(ctx: RequestContext, id: string, body: unknown, expectedVersion?: number): Promise<UserView>;
+  patch(ctx: RequestContext, id: string, body: unknown, expectedVersion?: number): Promise<UserView>;
+  delete(ctx: RequestContext, id: string, expectedVersion?: number): Promise<void>;
+  list(ctx: RequestContext, query: ListQuery): Promise<Page<UserView>>;
+  /** Re-applies policy to a user whose groups or the policy changed (mover, policy re-evaluation); true when it wrote. */
+  reevaluate(ctx: RequestContext, id: string, operation: AuditOperation): Promise<boolean>;
 }
 
-export function createUserService(storage: Storage): UserService {
+interface Proposal {
+  attributes: ResourceAttributes;
+  password?: string | undefined;
+}
+
+const MAX_DELETE_ATTEMPTS = 10;
+
+export function createUserService(storage: Storage, lifecycle: Lifecycle): UserService {
   async function groupRefs(tenant: string, records: readonly ResourceRecord[]): Promise<Map<string, GroupRef>> {
     const ids = [...new Set(records.flatMap((record) => record.groupIds))];
     const groups = await storage.groups.getMany(tenant, ids);
@@ -28,60 +40,153 @@ export function createUserService(storage: Storage): UserService {
 
   async function views(tenant: string, records: readonly ResourceRecord[]): Promise<UserView[]> {
     const refs = await groupRefs(tenant, records);
-    return records.map((record) => ({
-      record,
-      groups: record.groupIds.flatMap((id) => refs.get(id) ?? []),
-    }));
+    return records.map((record) => ({ record, groups: record.groupIds.flatMap((id) => refs.get(id) ?? []) }));
   }
 
   const view = async (tenant: string, record: ResourceRecord): Promise<UserView> => (await views(tenant, [record]))[0] as UserView;
 
-  async function passwordHashOf(password: string | undefined): Promise<string | undefined> {
-    return password === undefined ? undefined : hashPassword(password);
+  /** Hashing is slow on purpose: done once per distinct password, not once per retry. */
+  function passwordHasher(): (password: string | undefined) => Promise<string | undefined> {
+    const hashes = new Map<string, Promise<string>>();
+    return (password) => {
+      if (password === undefined) return Promise.resolve(undefined);
+      if (!hashes.has(password)) hashes.set(password, hashPassword(password));
+      return hashes.get(password) as Promise<string>;
+    };
+  }
+
+  /** A leaver who left their groups: those groups changed too (version, event). */
+  async function afterLeavingGroups(change: UserChange): Promise<void> {
+    const left = change.transition.leaveGroups ? (change.before?.groupIds ?? []) : [];
+    if (left.length === 0) return;
+    await storage.memberships.touchGroups(change.ctx.tenant, left);
+    for (const groupId of left) {
+      await lifecycle.recordNow(lifecycle.membershipEvent(change.ctx, groupId, [], [{ id: change.userId, kind: 'User', display: undefined }], 'deactivation'));
+    }
+  }
+
+  async function afterChange(change: UserChange): Promise<void> {
+    await afterLeavingGroups(change);
+    await lifecycle.afterUserChange(change);
+  }
+
+  /**
+   * Steps 1–3 of the pipeline for an existing user, inside the versioned-write loop: a retry plans
+   * again from the document it will actually replace. `propose` returns undefined for "no change".
+   */
+  async function change(ctx: RequestContext, operation: AuditOperation, id: string, expectedVersion: number | undefined, propose: (current: ResourceRecord) => Proposal | undefined): Promise<ResourceRecord> {
+    const hash = passwordHasher();
+    let planned: UserChange | undefined;
+    const record = await writeWithVersion(storage.users, ctx.tenant, id, expectedVersion, async (current) => {
+      planned = undefined;
+      const proposal = propose(current);
+      if (!proposal) return current;
+      const next = await lifecycle.planUserChange(ctx, operation, id, current, proposal.attributes, current.version + 1);
+      const { transition } = next;
+      if (proposal.password === undefined && isUnchanged(current, transition)) return current;
+      planned = next;
+      return storage.users.replace(ctx.tenant, id, current.version, {
+        attributes: transition.attributes ?? proposal.attributes,
+        passwordHash: await hash(proposal.password),
+        lifecycle: transition.lifecycle,
+        pending: { events: transition.events, audit: [transition.audit] },
+        groupIds: transition.leaveGroups ? [] : undefined,
+      });
+    });
+    if (planned) await afterChange(planned);
+    return record;
   }
 
   return {
-    async create(tenant, body) {
+    async create(ctx, body) {
       const { attributes, password } = parseResourceBody(USER_RESOURCE, body);
-      const record = await storage.users.create({ tenant, id: randomUUID(), attributes, passwordHash: await passwordHashOf(password) });
+      const id = randomUUID();
+      const planned = await lifecycle.planUserChange(ctx, 'create', id, undefined, attributes, 1);
+      const { transition } = planned;
+      const record = await storage.users.create({
+        tenant: ctx.tenant,
+        id,
+        attributes: transition.attributes ?? attributes,
+        passwordHash: await passwordHasher()(password),
+        lifecycle: transition.lifecycle,
+        pending: { events: transition.events, audit: [transition.audit] },
+      });
+      await afterChange(planned);
       return { record, groups: [] };
     },
 
-    async get(tenant, id) {
-      const record = await storage.users.get(tenant, id);
+    async get(ctx, id) {
+      const record = await storage.users.get(ctx.tenant, id);
       if (!record) throw new ScimError('notFound', `User ${id} not found`);
-      return view(tenant, record);
+      return view(ctx.tenant, record);
     },
 
-    async replace(tenant, id, body, expectedVersion) {
-      const { attributes, password } = parseResourceBody(USER_RESOURCE, body);
-      const passwordHash = await passwordHashOf(password);
-      const record = await writeWithVersion(storage.users, tenant, id, expectedVersion, (current) =>
-        storage.users.replace(tenant, id, current.version, { attributes, passwordHash }),
-      );
-      return view(tenant, record);
+    async replace(ctx, id, body, expectedVersion) {
+      const proposal = parseResourceBody(USER_RESOURCE, body);
+      return view(ctx.tenant, await change(ctx, 'replace', id, expectedVersion, () => proposal));
     },
 
-    async patch(tenant, id, body, expectedVersion) {
+    async patch(ctx, id, body, expectedVersion) {
       const operations = parsePatchRequest(body);
-      const record = await writeWithVersion(storage.users, tenant, id, expectedVersion, async (current) => {
-        const patched = applyPatch(USER_RESOURCE, current.attributes, operations, { resourceId: id });
-        const { attributes, password } = parseResourceBody(USER_RESOURCE, patched);
+      const record = await change(ctx, 'patch', id, expectedVersion, (current) => {
+        const proposal = parseResourceBody(USER_RESOURCE, applyPatch(USER_RESOURCE, current.attributes, operations, { resourceId: id }));
         // A PATCH that changes nothing succeeds without a write, so the version stays (RFC 7644 §3.5.2).
-        if (password === undefined && isDeepStrictEqual(attributes, current.attributes)) return current;
-        return storage.users.replace(tenant, id, current.version, { attributes, passwordHash: await passwordHashOf(password) });
+        return proposal.password === undefined && isDeepStrictEqual(proposal.attributes, current.attributes) ? undefined : proposal;
       });
-      return view(tenant, record);
+      return view(ctx.tenant, record);
     },
 
-    async delete(tenant, id, expectedVersion) {
-      const deleted = await deleteWithVersion(storage.users, tenant, id, expectedVersion);
-      await storage.memberships.touchGroups(tenant, deleted.groupIds);
+    async reevaluate(ctx, id, operation) {
+      // The version of the document the last attempt planned from: unchanged when nothing was written.
+      let seen: number | undefined;
+      const record = await change(ctx, operation, id, undefined, (current) => {
+        seen = current.version;
+        return { attributes: current.attributes };
+      });
+      return record.version !== seen;
     },
 
-    async list(tenant, query) {
-      const page = await storage.users.list(tenant, query);
-      return { ...page, items: await views(tenant, page.items) };
+    async delete(ctx, id, expectedVersion) {
+      for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt += 1) {
+        const current = await storage.users.get(ctx.tenant, id);
+        if (!current) throw new ScimError('notFound', `User ${id} not found`);
+        if (expectedVersion !== undefined && current.version !== expectedVersion) {
+          throw new ScimError('preconditionFailed', `User ${id} has changed since version ${expectedVersion}`);
+        }
+        const planned = await lifecycle.planUserChange(ctx, 'delete', id, current, undefined, current.version + 1);
+        // The tombstone is recorded before the document goes: a crash in between repeats it, never loses it.
+        await lifecycle.recordNow({ events: planned.transition.events, audit: [planned.transition.audit] });
+        const deleted = await storage.users.delete(ctx.tenant, id, current.version);
+        if (deleted === 'conflict') continue;
+        if (!deleted) throw new ScimError('notFound', `User ${id} not found`);
+        await storage.memberships.touchGroups(ctx.tenant, deleted.groupIds);
+        for (const groupId of deleted.groupIds) {
+          await lifecycle.recordNow(lifecycle.membershipEvent(ctx, groupId, [], [{ id, kind: 'User', display: undefined }], 'user deleted'));
+        }
+        await lifecycle.afterUserChange(planned);
+        return;
+      }
+      throw new ScimError('preconditionFailed', `User ${id} is being changed concurrently; retry`);
+    },
+
+    async list(ctx, query) {
+      const page = await storage.users.list(ctx.tenant, query);
+      return { ...page, items: await views(ctx.tenant, page.items) };
     },
   };
+}
+
+/** Nothing to store: same attributes and the same grants from the same policy (e.g. a no-op re-evaluation). */
+function isUnchanged(current: ResourceRecord, transition: UserChange['transition']): boolean {
+  const previous = current.lifecycle;
+  const next = transition.lifecycle;
+  return (
+    isDeepStrictEqual(transition.attributes, current.attributes) &&
+    previous !== undefined &&
+    next !== undefined &&
+    previous.state === next.state &&
+    previous.policyFingerprint === next.policyFingerprint &&
+    isDeepStrictEqual(previous.grants, next.grants) &&
+    !transition.leaveGroups
+  );
 }

@@ -16,10 +16,38 @@ export async function deleteWithVersion(store: ResourceStore, tenant: string, id
 }
 
 /**
+ * Writers to one resource in this process take turns: N concurrent writers would otherwise need up
+ * to N rounds of retries (50 parallel PATCHes of one user exhausted MAX_ATTEMPTS and answered 412).
+ * The retry loop remains for writers in other processes.
+ */
+const turns = new Map<string, Promise<unknown>>();
+
+async function inTurn<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const current = (turns.get(key) ?? Promise.resolve()).then(work, work);
+  const tail = current.catch(() => undefined);
+  turns.set(key, tail);
+  try {
+    return await current;
+  } finally {
+    if (turns.get(key) === tail) turns.delete(key);
+  }
+}
+
+/**
  * Read → compute → conditional write, retried when another writer got there first. With an
  * expected version (If-Match) a mismatch is the client's precondition failing, so no retry.
  */
 export async function writeWithVersion(
+  store: ResourceStore,
+  tenant: string,
+  id: string,
+  expectedVersion: number | undefined,
+  write: (current: ResourceRecord) => Promise<ResourceRecord | 'conflict' | null>,
+): Promise<ResourceRecord> {
+  return inTurn(`${store.kind}:${tenant}:${id}`, () => writeWithRetries(store, tenant, id, expectedVersion, write));
+}
+
+async function writeWithRetries(
   store: ResourceStore,
   tenant: string,
   id: string,

@@ -1,3 +1,4 @@
+import type { AuditEntry, LifecycleEvent, LifecycleState } from '../lifecycle/types.js';
 import type { FilterNode } from '../scim/filter/ast.js';
 import type { ResourceAttributes } from '../scim/ingress.js';
 
@@ -23,6 +24,17 @@ export interface ResourceRecord {
   attributes: ResourceAttributes;
   /** Direct memberships: ids of the groups this resource is a member of. */
   groupIds: string[];
+  /** Users only: lifecycle state, written in the same single-document change as the attributes. */
+  lifecycle?: LifecycleState | undefined;
+}
+
+/**
+ * Events and the audit entry of a change, stored in the changed document itself (so they are
+ * durable exactly when the change is) and then relayed to the event log and the audit trail.
+ */
+export interface PendingEntries {
+  events: LifecycleEvent[];
+  audit: AuditEntry[];
 }
 
 export interface NewResource {
@@ -30,12 +42,18 @@ export interface NewResource {
   id: string;
   attributes: ResourceAttributes;
   passwordHash?: string | undefined;
+  lifecycle?: LifecycleState | undefined;
+  pending?: PendingEntries | undefined;
 }
 
 export interface Replacement {
   attributes: ResourceAttributes;
   /** undefined keeps the stored hash: a PUT without a password must not erase it. */
   passwordHash?: string | undefined;
+  lifecycle?: LifecycleState | undefined;
+  pending?: PendingEntries | undefined;
+  /** Set to leave every group in the same write (deactivation with memberships "remove"). */
+  groupIds?: string[] | undefined;
 }
 
 /** A sort value as a cursor can carry it. */
@@ -73,6 +91,10 @@ export interface ListPage<R> {
 
 export interface ResourceStore {
   readonly kind: ResourceKind;
+  /** Moves the document's pending entries out: returns them and a function that clears exactly those. */
+  takePending(tenant: string, id: string): Promise<{ entries: PendingEntries; clear: () => Promise<void> } | null>;
+  /** Ids of documents with pending entries left behind by a crash, for the relay's sweep. */
+  withPending(limit: number): Promise<{ tenant: string; id: string }[]>;
   create(resource: NewResource): Promise<ResourceRecord>;
   get(tenant: string, id: string): Promise<ResourceRecord | null>;
   getMany(tenant: string, ids: readonly string[]): Promise<ResourceRecord[]>;
@@ -80,12 +102,22 @@ export interface ResourceStore {
   /** With an expected version, deletes only that version ('conflict' otherwise). */
   delete(tenant: string, id: string, expectedVersion?: number): Promise<ResourceRecord | 'conflict' | null>;
   list(tenant: string, query: ListQuery): Promise<ListPage<ResourceRecord>>;
+  /** Maintenance jobs: every tenant's resources with an id greater than `afterId`, ordered by id. */
+  scan(afterId: string | undefined, limit: number): Promise<{ tenant: string; id: string }[]>;
+  /** Maintenance jobs: how many resources there are in all tenants (a cheap count, for progress). */
+  count(): Promise<number>;
 }
 
 export interface MemberRef {
   id: string;
   kind: ResourceKind;
   display: string | undefined;
+}
+
+/** The members whose membership really changed (a re-added member is in neither list). */
+export interface MembershipChange {
+  added: MemberRef[];
+  removed: MemberRef[];
 }
 
 /**
@@ -97,10 +129,15 @@ export interface MembershipStore {
   membersOf(tenant: string, groupId: string): Promise<MemberRef[]>;
   /** Ids among `memberIds` that are neither a user nor a group of this tenant. */
   missing(tenant: string, memberIds: readonly string[]): Promise<string[]>;
-  add(tenant: string, groupId: string, memberIds: readonly string[]): Promise<void>;
-  remove(tenant: string, groupId: string, memberIds: readonly string[]): Promise<void>;
+  add(tenant: string, groupId: string, memberIds: readonly string[]): Promise<MembershipChange>;
+  remove(tenant: string, groupId: string, memberIds: readonly string[]): Promise<MembershipChange>;
   /** Makes the member list exactly `memberIds`; concurrent replacements never leave a mix. */
-  replace(tenant: string, groupId: string, memberIds: readonly string[]): Promise<void>;
+  replace(tenant: string, groupId: string, memberIds: readonly string[]): Promise<MembershipChange>;
+  /**
+   * Runs `work` only if the group is still at `expectedVersion`, and as the only such guarded
+   * change of this group at a time, so of several requests carrying one If-Match exactly one wins.
+   */
+  guarded<T>(tenant: string, groupId: string, expectedVersion: number, work: () => Promise<T>): Promise<T | 'conflict'>;
   /** After a group is deleted: no resource may still list it. */
   forgetGroup(tenant: string, groupId: string): Promise<void>;
   /** After a member is deleted: its former groups change version (their member list changed). */
@@ -122,11 +159,71 @@ export interface CredentialStore {
   countForTenant(tenant: string): Promise<number>;
 }
 
+export interface AuditQuery {
+  tenant: string;
+  resourceId?: string | undefined;
+  since?: Date | undefined;
+  limit: number;
+}
+
+/** Append-only: nothing in the SCIM API or the admin API updates or deletes an entry. */
+export interface AuditStore {
+  /** Idempotent: an entry whose id is already stored is skipped. */
+  append(entries: readonly AuditEntry[]): Promise<void>;
+  query(query: AuditQuery): Promise<AuditEntry[]>;
+}
+
+export interface Delivery {
+  id: string;
+  webhook: string;
+  event: LifecycleEvent;
+  attempts: number;
+}
+
+/**
+ * The event log and per-webhook deliveries. Each subject's events are delivered in sequence order:
+ * a delivery is claimable only when no earlier delivery of the same subject to the same webhook
+ * is still pending. Claims are leases, so several processes can run workers.
+ */
+export interface EventStore {
+  /** Idempotent on event id; one delivery per event and webhook. */
+  append(events: readonly LifecycleEvent[], webhooks: readonly string[]): Promise<void>;
+  claim(owner: string, now: Date, leaseMs: number, limit: number): Promise<Delivery[]>;
+  markDelivered(id: string, owner: string, now: Date): Promise<void>;
+  markFailed(id: string, owner: string, nextAttemptAt: Date, error: string): Promise<void>;
+  /** Gives up this owner's leases at shutdown so another process can continue at once. */
+  release(owner: string): Promise<void>;
+  /** Events stored for a subject, oldest first (tests and the admin API). */
+  forSubject(tenant: string, resourceId: string): Promise<LifecycleEvent[]>;
+}
+
+/** A resumable maintenance job's checkpoint (e.g. policy re-evaluation). */
+export interface JobRecord {
+  id: string;
+  /** What the job works towards (e.g. the policy fingerprint): a different one starts the job over. */
+  fingerprint: string;
+  /** The last resource id handled; undefined before the first. */
+  lastId: string | undefined;
+  processed: number;
+  changed: number;
+  startedAt: Date;
+  finishedAt?: Date;
+}
+
+export interface JobStore {
+  get(id: string): Promise<JobRecord | null>;
+  /** Creates or replaces the record with this id. */
+  save(job: JobRecord): Promise<void>;
+}
+
 export interface Storage {
   users: ResourceStore;
   groups: ResourceStore;
   memberships: MembershipStore;
   credentials: CredentialStore;
+  audit: AuditStore;
+  events: EventStore;
+  jobs: JobStore;
   /** Throws when the engine is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

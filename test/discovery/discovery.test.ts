@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { ENTERPRISE, GROUP_SCHEMA, LIST_SCHEMA, startTestApp, USER_SCHEMA, type TestApp } from '../support/app.js';
+import { ENTERPRISE, GROUP_SCHEMA, LIFECYCLE, LIST_SCHEMA, startTestApp, USER_SCHEMA, type TestApp } from '../support/app.js';
 
 describe('Discovery (RFC 7644 §4)', () => {
   let t: TestApp;
@@ -34,8 +34,8 @@ describe('Discovery (RFC 7644 §4)', () => {
       assert.equal(response.status, 200);
       assert.deepEqual(response.body.schemas, [LIST_SCHEMA]);
       const ids = response.body.Resources.map((schema: { id: string }) => schema.id);
-      assert.deepEqual(ids.sort(), [ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA].sort());
-      assert.equal(response.body.totalResults, 3);
+      assert.deepEqual(ids.sort(), [ENTERPRISE, GROUP_SCHEMA, LIFECYCLE, USER_SCHEMA].sort());
+      assert.equal(response.body.totalResults, 4);
       const userSchema = response.body.Resources.find((schema: { id: string }) => schema.id === USER_SCHEMA);
       const userName = userSchema.attributes.find((attribute: { name: string }) => attribute.name === 'userName');
       assert.equal(userName.uniqueness, 'server');
@@ -60,7 +60,7 @@ describe('Discovery (RFC 7644 §4)', () => {
       const byId = Object.fromEntries(response.body.Resources.map((type: { id: string }) => [type.id, type]));
       assert.equal(byId.User.endpoint, '/Users');
       assert.equal(byId.User.schema, USER_SCHEMA);
-      assert.deepEqual(byId.User.schemaExtensions, [{ schema: ENTERPRISE, required: false }]);
+      assert.deepEqual(byId.User.schemaExtensions, [{ schema: ENTERPRISE, required: false }, { schema: LIFECYCLE, required: false }]);
       assert.equal(byId.Group.endpoint, '/Groups');
       assert.equal(byId.Group.schema, GROUP_SCHEMA);
     });

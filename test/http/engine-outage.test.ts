@@ -6,6 +6,7 @@ import supertest from 'supertest';
 import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadConfig } from '../../src/config.js';
+import { loadPolicy } from '../../src/lifecycle/policy/load.js';
 import { startEmbeddedEngine, type EmbeddedEngine } from '../../src/engine/embedded.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
@@ -32,7 +33,7 @@ describe('engine outage: the database down is a 503, never an HTML page or a lea
   it('answers 503 with Retry-After and a SCIM error body, and /readyz reports it', async () => {
     const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN });
     const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: 'default', staticToken: TEST_TOKEN });
-    const agent = supertest(createApp({ config, storage, authenticator, log: () => undefined }));
+    const agent = supertest(createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: () => undefined }));
     assert.equal((await agent.get('/readyz')).status, 200);
 
     await engine.stop();

@@ -15,7 +15,8 @@ describe('ETag preconditions (RFC 7644 §3.14)', () => {
       it('DELETE with a stale If-Match answers 412 and keeps the resource; with the current one it deletes', async () => {
         const created = await t.scim.post(`/${kind}`).send(body);
         const etag = String(created.headers['etag']);
-        await t.scim.put(`/${kind}/${created.body.id}`).send(body);
+        // A changed body: a PUT that changes nothing keeps the version (and so the ETag).
+        await t.scim.put(`/${kind}/${created.body.id}`).send({ ...body, externalId: 'changed' });
         assertScimError(await t.scim.delete(`/${kind}/${created.body.id}`).set('If-Match', etag), 412);
         const current = await t.scim.get(`/${kind}/${created.body.id}`);
         assert.equal(current.status, 200);

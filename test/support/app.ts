@@ -1,6 +1,8 @@
 import type { Express } from 'express';
 import supertest from 'supertest';
-import { createApp } from '../../src/app.js';
+import { createApp, type AppDeps } from '../../src/app.js';
+import { loadPolicy } from '../../src/lifecycle/policy/load.js';
+import type { Policy } from '../../src/lifecycle/policy/types.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Storage } from '../../src/store/contract.js';
@@ -27,12 +29,21 @@ export interface TestApp {
 }
 
 /** The app in-process on a database of its own (one per test file). */
-export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /** Defaults to the policy named by POLICY_FILE (the shipped example). */
+  policy?: Policy;
+  webhooksFor?: AppDeps['webhooksFor'];
+  onEvents?: AppDeps['onEvents'];
+  hooks?: AppDeps['hooks'];
+}
+
+export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN, ...env });
+  const policy = options.policy ?? loadPolicy(config.policyFile);
   const dbName = uniqueDbName(fileTag);
   const storage = await createMongoStorage({ uri: testDatabaseUri(dbName) });
   const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: config.defaultTenant, staticToken: config.bearerToken });
-  const app = createApp({ config, storage, authenticator, log: () => undefined });
+  const app = createApp({ config, storage, authenticator, policy, log: () => undefined, ...options });
   const agent = supertest(app);
   const withAuth = (test: supertest.Test) => test.set('Authorization', `Bearer ${TEST_TOKEN}`);
   return {
@@ -54,6 +65,8 @@ export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {})
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+/** Every user carries the server-derived lifecycle extension. */
+export const LIFECYCLE = 'urn:scim-identity-server:schemas:extension:lifecycle:1.0:User';
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ENTERPRISE, type TestApp, USER_SCHEMA, assertScimError, startTestApp, user } from '../support/app.js';
+import { ENTERPRISE, type TestApp, USER_SCHEMA, assertScimError, startTestApp, user, LIFECYCLE } from '../support/app.js';
 import { type Body, SCIM_JSON, assertScimJson, countUsers, createUser, storedUser, storedUserNames, tenantOf, withLocationPath } from './helpers.js';
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -32,7 +32,7 @@ describe('POST /Users (RFC 7644 §3.3)', () => {
     it('returns a server-assigned id and the core schema URN', () => {
       assert.equal(typeof body['id'], 'string');
       assert.ok((body['id'] as string).length > 0);
-      assert.deepEqual(body['schemas'], [USER_SCHEMA]);
+      assert.deepEqual(body['schemas'], [USER_SCHEMA, LIFECYCLE]);
     });
 
     it('returns userName with the case the client sent', () => {
@@ -81,11 +81,14 @@ describe('POST /Users (RFC 7644 §3.3)', () => {
 
     it('round-trips an extension object and lists its URN in schemas', async () => {
       const response = await createUser(t, { schemas: [USER_SCHEMA, ENTERPRISE], userName: 'ext.object', [ENTERPRISE]: enterprise });
-      assert.deepEqual(response.body.schemas, [USER_SCHEMA, ENTERPRISE]);
-      assert.deepEqual(response.body[ENTERPRISE], enterprise);
+      assert.deepEqual(response.body.schemas, [USER_SCHEMA, ENTERPRISE, LIFECYCLE]);
+      // manager.$ref is rendered from manager.value (RFC 7643 §4.3), not stored.
+      const rendered = (body: { id: string; meta: { location: string } }) =>
+        ({ ...enterprise, manager: { ...enterprise.manager, $ref: body.meta.location.replace(body.id, enterprise.manager.value) } });
+      assert.deepEqual(response.body[ENTERPRISE], rendered(response.body));
       const got = await t.scim.get(`/Users/${response.body.id}`);
-      assert.deepEqual(got.body.schemas, [USER_SCHEMA, ENTERPRISE]);
-      assert.deepEqual(got.body[ENTERPRISE], enterprise);
+      assert.deepEqual(got.body.schemas, [USER_SCHEMA, ENTERPRISE, LIFECYCLE]);
+      assert.deepEqual(got.body[ENTERPRISE], rendered(got.body));
       const record = await storedUser(t, response.body.id);
       assert.deepEqual(record?.attributes[ENTERPRISE], enterprise);
     });
@@ -97,7 +100,7 @@ describe('POST /Users (RFC 7644 §3.3)', () => {
         [`${ENTERPRISE}:department`]: 'Finance',
         [`${ENTERPRISE}:employeeNumber`]: 'E-42',
       });
-      assert.deepEqual(response.body.schemas, [USER_SCHEMA, ENTERPRISE]);
+      assert.deepEqual(response.body.schemas, [USER_SCHEMA, ENTERPRISE, LIFECYCLE]);
       assert.deepEqual(response.body[ENTERPRISE], { department: 'Finance', employeeNumber: 'E-42' });
       assert.equal(response.body[`${ENTERPRISE}:department`], undefined, 'the flat key is not echoed');
       const record = await storedUser(t, response.body.id);
@@ -106,7 +109,7 @@ describe('POST /Users (RFC 7644 §3.3)', () => {
 
     it('omits the extension URN from schemas for a user without extension data', async () => {
       const response = await createUser(t, user('ext.none'));
-      assert.deepEqual(response.body.schemas, [USER_SCHEMA]);
+      assert.deepEqual(response.body.schemas, [USER_SCHEMA, LIFECYCLE]);
       assert.equal(response.body[ENTERPRISE], undefined);
     });
   });

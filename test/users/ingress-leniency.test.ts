@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ENTERPRISE, type TestApp, USER_SCHEMA, startTestApp, user } from '../support/app.js';
+import { ENTERPRISE, type TestApp, USER_SCHEMA, startTestApp, user, LIFECYCLE } from '../support/app.js';
 import { countUsers, createUser, storedUser } from './helpers.js';
 
 /**
@@ -106,12 +106,12 @@ describe('POST/PUT /Users: leniency for what IdPs send (RFC 7643 §2.3, §2.5)',
         userName: 'extra.schemas',
         [ENTERPRISE]: { department: 'R&D' },
       });
-      assert.deepEqual(response.body.schemas, [USER_SCHEMA, ENTERPRISE]);
+      assert.deepEqual(response.body.schemas, [USER_SCHEMA, ENTERPRISE, LIFECYCLE]);
     });
 
     it('accepts schema URNs in another letter case', async () => {
       const response = await createUser(t, { schemas: [USER_SCHEMA.toLowerCase()], userName: 'lowercase.schema' });
-      assert.deepEqual(response.body.schemas, [USER_SCHEMA]);
+      assert.deepEqual(response.body.schemas, [USER_SCHEMA, LIFECYCLE]);
     });
   });
 
@@ -119,7 +119,7 @@ describe('POST/PUT /Users: leniency for what IdPs send (RFC 7643 §2.3, §2.5)',
     it('stores "manager": "<id>" as {value: "<id>"}', async () => {
       const boss = await createUser(t, user('the.boss'));
       const response = await createUser(t, { schemas: [USER_SCHEMA, ENTERPRISE], userName: 'reports.to.boss', [ENTERPRISE]: { manager: boss.body.id } });
-      assert.deepEqual(response.body[ENTERPRISE], { manager: { value: boss.body.id } });
+      assert.deepEqual(response.body[ENTERPRISE], { manager: { value: boss.body.id, $ref: String(response.body.meta.location).replace(response.body.id, boss.body.id) } });
       assert.deepEqual((await storedUser(t, response.body.id))?.attributes[ENTERPRISE], { manager: { value: boss.body.id } });
     });
   });
@@ -136,7 +136,7 @@ describe('POST/PUT /Users: leniency for what IdPs send (RFC 7643 §2.3, §2.5)',
     it('accepts the extension under a lower-cased URN key and returns it under the schema spelling', async () => {
       const response = await createUser(t, { schemas: [USER_SCHEMA, ENTERPRISE], userName: 'lower.urn.key', [ENTERPRISE.toLowerCase()]: { Department: 'Ops' } });
       assert.deepEqual(response.body[ENTERPRISE], { department: 'Ops' });
-      assert.deepEqual(response.body.schemas, [USER_SCHEMA, ENTERPRISE]);
+      assert.deepEqual(response.body.schemas, [USER_SCHEMA, ENTERPRISE, LIFECYCLE]);
       assert.deepEqual((await storedUser(t, response.body.id))?.attributes[ENTERPRISE], { department: 'Ops' });
     });
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ENTERPRISE, type TestApp, USER_SCHEMA, startTestApp } from '../support/app.js';
+import { ENTERPRISE, type TestApp, USER_SCHEMA, startTestApp, LIFECYCLE } from '../support/app.js';
 import { type Body, createUser } from './helpers.js';
 
 /** One user with core, complex, multi-valued and extension attributes. */
@@ -110,7 +110,7 @@ describe('attributes and excludedAttributes on /Users (RFC 7644 §3.4.2.5, §3.9
         assert.equal(body['meta'], undefined, where);
         assert.equal(body['userName'], 'proj.user', where);
         assert.deepEqual(body['name'], FULL_USER.name, where);
-        assert.deepEqual(body['schemas'], [USER_SCHEMA, ENTERPRISE], where);
+        assert.deepEqual(body['schemas'], [USER_SCHEMA, ENTERPRISE, LIFECYCLE], where);
         assert.deepEqual(body[ENTERPRISE], FULL_USER[ENTERPRISE], where);
       }
     });
@@ -118,7 +118,7 @@ describe('attributes and excludedAttributes on /Users (RFC 7644 §3.4.2.5, §3.9
     it('an excluded extension disappears with its URN from schemas', async () => {
       for (const [where, body] of await both({ excludedAttributes: ENTERPRISE })) {
         assert.equal(body[ENTERPRISE], undefined, where);
-        assert.deepEqual(body['schemas'], [USER_SCHEMA], where);
+        assert.deepEqual(body['schemas'], [USER_SCHEMA, LIFECYCLE], where);
         assert.equal(body['userName'], 'proj.user', where);
       }
     });
@@ -126,7 +126,7 @@ describe('attributes and excludedAttributes on /Users (RFC 7644 §3.4.2.5, §3.9
     it('excluding one extension attribute keeps the rest of the extension', async () => {
       for (const [where, body] of await both({ excludedAttributes: `${ENTERPRISE}:costCenter` })) {
         assert.deepEqual(body[ENTERPRISE], { department: 'Insights', employeeNumber: 'P-1' }, where);
-        assert.deepEqual(body['schemas'], [USER_SCHEMA, ENTERPRISE], where);
+        assert.deepEqual(body['schemas'], [USER_SCHEMA, ENTERPRISE, LIFECYCLE], where);
       }
     });
 
@@ -139,7 +139,7 @@ describe('attributes and excludedAttributes on /Users (RFC 7644 §3.4.2.5, §3.9
     it('never removes schemas or id (returned "always")', async () => {
       for (const [where, body] of await both({ excludedAttributes: 'id,schemas,userName' })) {
         assert.equal(body['id'], id, where);
-        assert.deepEqual(body['schemas'], [USER_SCHEMA, ENTERPRISE], where);
+        assert.deepEqual(body['schemas'], [USER_SCHEMA, ENTERPRISE, LIFECYCLE], where);
         assert.equal(body['userName'], undefined, where);
       }
     });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ENTERPRISE, LIST_SCHEMA, type TestApp, USER_SCHEMA, assertScimError, startTestApp, user } from '../support/app.js';
+import { ENTERPRISE, LIST_SCHEMA, type TestApp, USER_SCHEMA, assertScimError, startTestApp, user, LIFECYCLE } from '../support/app.js';
 import { type Body, assertScimJson, createUser, withLocationPath } from './helpers.js';
 
 describe('GET /Users/{id} (RFC 7644 §3.4.1)', () => {
@@ -110,7 +110,7 @@ describe('GET /Users (RFC 7644 §3.4.2)', () => {
     assert.equal(response.body.totalResults, 3);
     assert.equal(response.body.Resources.length, 3);
     for (const resource of response.body.Resources as Body[]) {
-      assert.deepEqual(resource['schemas'], [USER_SCHEMA]);
+      assert.deepEqual(resource['schemas'], [USER_SCHEMA, LIFECYCLE]);
       assert.equal(resource['meta']['resourceType'], 'User');
       assert.match(resource['meta']['location'], new RegExp(`/scim/v2/Users/${resource['id']}$`));
     }

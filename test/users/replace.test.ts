@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ENTERPRISE, type TestApp, USER_SCHEMA, assertScimError, startTestApp, user } from '../support/app.js';
+import { ENTERPRISE, type TestApp, USER_SCHEMA, assertScimError, startTestApp, user, LIFECYCLE } from '../support/app.js';
 import { type Body, SCIM_JSON, assertScimJson, countUsers, createUser, sleep, storedUser, storedUserNames, withLocationPath } from './helpers.js';
 
 describe('PUT /Users/{id} (RFC 7644 §3.5.1)', () => {
@@ -48,7 +48,7 @@ describe('PUT /Users/{id} (RFC 7644 §3.5.1)', () => {
     it('removes attributes absent from the body, including sub-attributes and the extension', async () => {
       for (const absent of ['title', 'nickName', 'emails', ENTERPRISE]) assert.equal(response.body[absent], undefined, absent);
       assert.deepEqual(response.body.name, { familyName: 'Builder' });
-      assert.deepEqual(response.body.schemas, [USER_SCHEMA]);
+      assert.deepEqual(response.body.schemas, [USER_SCHEMA, LIFECYCLE]);
       const record = await storedUser(t, original['id']);
       assert.ok(record);
       for (const absent of ['title', 'nickName', 'emails', ENTERPRISE]) assert.equal(record.attributes[absent], undefined, absent);

@@ -14,14 +14,14 @@ export function groupEndpoint(groups: GroupService): ResourceEndpoint {
 
   return {
     definition: GROUP_RESOURCE,
-    create: async (tenant, body, baseUrl) => render(await groups.create(tenant, body), baseUrl),
-    get: async (tenant, id, projection, baseUrl) => render(await groups.get(tenant, id, { includeMembers: wants(projection, 'members') }), baseUrl),
-    replace: async (tenant, id, body, version, baseUrl) => render(await groups.replace(tenant, id, body, version), baseUrl),
-    patch: async (tenant, id, body, version, baseUrl) => render(await groups.patch(tenant, id, body, version), baseUrl),
+    create: async (ctx, body, baseUrl) => render(await groups.create(ctx, body), baseUrl),
+    get: async (ctx, id, projection, baseUrl) => render(await groups.get(ctx, id, { includeMembers: wants(projection, 'members') }), baseUrl),
+    replace: async (ctx, id, body, version, baseUrl) => render(await groups.replace(ctx, id, body, version), baseUrl),
+    patch: async (ctx, id, body, version, baseUrl) => render(await groups.patch(ctx, id, body, version), baseUrl),
     patchReturnsResource: false,
-    delete: (tenant, id, version) => groups.delete(tenant, id, version),
-    async list(tenant, request, baseUrl) {
-      const page = await groups.list(tenant, request.query, { includeMembers: wants(request.projection, 'members') });
+    delete: (ctx, id, version) => groups.delete(ctx, id, version),
+    async list(ctx, request, baseUrl) {
+      const page = await groups.list(ctx, request.query, { includeMembers: wants(request.projection, 'members') });
       return { total: page.total, resources: page.items.map((view) => groupResource(view, baseUrl)), edges: edgesOf(page) };
     },
   };

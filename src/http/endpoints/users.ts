@@ -13,14 +13,14 @@ export function userEndpoint(users: UserService): ResourceEndpoint {
 
   return {
     definition: USER_RESOURCE,
-    create: async (tenant, body, baseUrl) => render(await users.create(tenant, body), baseUrl),
-    get: async (tenant, id, _projection, baseUrl) => render(await users.get(tenant, id), baseUrl),
-    replace: async (tenant, id, body, version, baseUrl) => render(await users.replace(tenant, id, body, version), baseUrl),
-    patch: async (tenant, id, body, version, baseUrl) => render(await users.patch(tenant, id, body, version), baseUrl),
+    create: async (ctx, body, baseUrl) => render(await users.create(ctx, body), baseUrl),
+    get: async (ctx, id, _projection, baseUrl) => render(await users.get(ctx, id), baseUrl),
+    replace: async (ctx, id, body, version, baseUrl) => render(await users.replace(ctx, id, body, version), baseUrl),
+    patch: async (ctx, id, body, version, baseUrl) => render(await users.patch(ctx, id, body, version), baseUrl),
     patchReturnsResource: true,
-    delete: (tenant, id, version) => users.delete(tenant, id, version),
-    async list(tenant, request, baseUrl) {
-      const page = await users.list(tenant, request.query);
+    delete: (ctx, id, version) => users.delete(ctx, id, version),
+    async list(ctx, request, baseUrl) {
+      const page = await users.list(ctx, request.query);
       return { total: page.total, resources: page.items.map((view) => userResource(view, baseUrl)), edges: edgesOf(page) };
     },
   };

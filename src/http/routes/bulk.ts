@@ -10,7 +10,7 @@ import {
 } from '../../scim/bulk-request.js';
 import { LIMITS } from '../../scim/limits.js';
 import type { ResourceEndpoint } from '../endpoints/endpoint.js';
-import { principalOf } from '../middleware/authenticate.js';
+import { contextOf } from '../middleware/request-context.js';
 import { versionFromEtag } from '../preconditions.js';
 import { baseUrlOf, sendScim } from '../scim-response.js';
 
@@ -44,7 +44,7 @@ export function bulkRoutes(config: Config, endpoints: readonly ResourceEndpoint[
 
   router.post('/Bulk', async (req, res) => {
     const request = parseBulkRequest(req.body);
-    const tenant = principalOf(res).tenant;
+    const ctx = contextOf(res);
     const baseUrl = baseUrlOf(config, req);
     const createdIds = new Map<string, string>();
 
@@ -56,20 +56,20 @@ export function bulkRoutes(config: Config, endpoints: readonly ResourceEndpoint[
       const expected = versionFromEtag(resolved.version);
       if (resolved.method === 'POST') {
         if (id !== undefined) throw new ScimError('invalidPath', 'POST targets a resource type endpoint such as /Users');
-        const created = await endpoint.create(tenant, resolved.data, baseUrl);
+        const created = await endpoint.create(ctx, resolved.data, baseUrl);
         createdIds.set(resolved.bulkId!, created.location.slice(created.location.lastIndexOf('/') + 1));
         return { method: 'POST', status: '201', location: created.location, version: created.etag };
       }
       if (id === undefined) throw new ScimError('invalidPath', `${resolved.method} targets one resource such as /Users/{id}`);
       if (resolved.method === 'DELETE') {
-        await endpoint.delete(tenant, id, expected);
+        await endpoint.delete(ctx, id, expected);
         return { method: 'DELETE', status: '204' };
       }
       if (resolved.method === 'PATCH') {
-        const patched = await endpoint.patch(tenant, id, resolved.data, expected, baseUrl);
+        const patched = await endpoint.patch(ctx, id, resolved.data, expected, baseUrl);
         return { method: 'PATCH', status: endpoint.patchReturnsResource ? '200' : '204', location: patched.location, version: patched.etag };
       }
-      const replaced = await endpoint.replace(tenant, id, resolved.data, expected, baseUrl);
+      const replaced = await endpoint.replace(ctx, id, resolved.data, expected, baseUrl);
       return { method: 'PUT', status: '200', location: replaced.location, version: replaced.etag };
     }
 

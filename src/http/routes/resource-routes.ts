@@ -5,7 +5,7 @@ import { parseListRequest } from '../../scim/list-request.js';
 import { applyProjection, parseProjection } from '../../scim/projection.js';
 import { searchRequestToParameters } from '../../scim/search-request.js';
 import type { ResourceEndpoint, Rendered } from '../endpoints/endpoint.js';
-import { principalOf } from '../middleware/authenticate.js';
+import { contextOf } from '../middleware/request-context.js';
 import { expectedVersion, notModified } from '../preconditions.js';
 import { baseUrlOf, cursorListResponse, listResponse, sendScim } from '../scim-response.js';
 
@@ -23,7 +23,7 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
   const router = Router();
   const { definition } = endpoint;
   const collection = definition.endpoint;
-  const tenantOf = (res: Response) => principalOf(res).tenant;
+  
   const projectionOf = (req: Request) => {
     const query = req.query as Record<string, unknown>;
     return parseProjection(definition, query['attributes'], query['excludedAttributes']);
@@ -37,7 +37,7 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
 
   async function sendList(req: Request, res: Response, parameters: Record<string, unknown>): Promise<void> {
     const request = parseListRequest(definition, parameters);
-    const page = await endpoint.list(tenantOf(res), request, baseUrlOf(config, req));
+    const page = await endpoint.list(contextOf(res), request, baseUrlOf(config, req));
     const resources = page.resources.map((resource) => applyProjection(definition, resource, request.projection));
     if (request.cursorFingerprint === undefined) {
       sendScim(res, 200, listResponse(page.total, request.query.startIndex, resources));
@@ -50,13 +50,13 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
   router.post(`${collection}/.search`, (req, res) => sendList(req, res, searchRequestToParameters(req.body)));
 
   router.post(collection, async (req, res) => {
-    sendOne(req, res, 201, await endpoint.create(tenantOf(res), req.body, baseUrlOf(config, req)));
+    sendOne(req, res, 201, await endpoint.create(contextOf(res), req.body, baseUrlOf(config, req)));
   });
 
   router.all(collection, methodNotAllowed('GET, POST'));
 
   router.get(`${collection}/:id`, async (req, res) => {
-    const rendered = await endpoint.get(tenantOf(res), String(req.params['id']), projectionOf(req), baseUrlOf(config, req));
+    const rendered = await endpoint.get(contextOf(res), String(req.params['id']), projectionOf(req), baseUrlOf(config, req));
     if (notModified(req, rendered.etag)) {
       res.set('ETag', rendered.etag).status(304).end();
       return;
@@ -66,20 +66,25 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
 
   router.put(`${collection}/:id`, async (req, res) => {
     const version = expectedVersion(req);
-    sendOne(req, res, 200, await endpoint.replace(tenantOf(res), String(req.params['id']), req.body, version, baseUrlOf(config, req)));
+    sendOne(req, res, 200, await endpoint.replace(contextOf(res), String(req.params['id']), req.body, version, baseUrlOf(config, req)));
   });
 
   router.delete(`${collection}/:id`, async (req, res) => {
-    await endpoint.delete(tenantOf(res), String(req.params['id']), expectedVersion(req));
+    await endpoint.delete(contextOf(res), String(req.params['id']), expectedVersion(req));
     res.status(204).end();
   });
 
   router.patch(`${collection}/:id`, async (req, res) => {
-    const rendered = await endpoint.patch(tenantOf(res), String(req.params['id']), req.body, expectedVersion(req), baseUrlOf(config, req));
+    const rendered = await endpoint.patch(contextOf(res), String(req.params['id']), req.body, expectedVersion(req), baseUrlOf(config, req));
     const query = req.query as Record<string, unknown>;
     const asksForAttributes = Object.keys(query).some((key) => /^(excluded)?attributes$/i.test(key));
-    if (endpoint.patchReturnsResource || asksForAttributes) {
+    if (endpoint.patchReturnsResource) {
       sendOne(req, res, 200, rendered);
+      return;
+    }
+    if (asksForAttributes) {
+      // A 204-by-default PATCH does not load what it does not return (a group's members): read with the projection.
+      sendOne(req, res, 200, await endpoint.get(contextOf(res), String(req.params['id']), projectionOf(req), baseUrlOf(config, req)));
       return;
     }
     res.set('ETag', rendered.etag).status(204).end();

@@ -6,7 +6,8 @@ import { applyProjection } from '../../scim/projection.js';
 import type { ScimResource } from '../../scim/representation.js';
 import { searchRequestToParameters } from '../../scim/search-request.js';
 import type { ResourceEndpoint } from '../endpoints/endpoint.js';
-import { principalOf } from '../middleware/authenticate.js';
+import { contextOf } from '../middleware/request-context.js';
+import type { RequestContext } from '../../services/context.js';
 import { baseUrlOf, listResponse, sendScim } from '../scim-response.js';
 
 interface TypeTotal {
@@ -22,13 +23,13 @@ interface TypeTotal {
 export function rootSearchRoutes(config: Config, endpoints: ResourceEndpoint[]): Router {
   const router = Router();
 
-  async function totals(tenant: string, parameters: Record<string, unknown>, baseUrl: string): Promise<TypeTotal[]> {
+  async function totals(ctx: RequestContext, parameters: Record<string, unknown>, baseUrl: string): Promise<TypeTotal[]> {
     const results: TypeTotal[] = [];
     let lastError: ScimError | undefined;
     for (const endpoint of endpoints) {
       try {
         const request = parseListRequest(endpoint.definition, { ...parameters, startIndex: '1', count: '0' });
-        results.push({ endpoint, total: (await endpoint.list(tenant, request, baseUrl)).total });
+        results.push({ endpoint, total: (await endpoint.list(ctx, request, baseUrl)).total });
       } catch (error) {
         if (!(error instanceof ScimError) || error.code !== 'invalidFilter') throw error;
         lastError = error;
@@ -39,21 +40,21 @@ export function rootSearchRoutes(config: Config, endpoints: ResourceEndpoint[]):
   }
 
   router.post('/.search', async (req, res) => {
-    const tenant = principalOf(res).tenant;
+    const ctx = contextOf(res);
     const baseUrl = baseUrlOf(config, req);
     const parameters = searchRequestToParameters(req.body);
     if (Object.keys(parameters).some((key) => key.toLowerCase() === 'cursor')) {
       throw new ScimError('invalidValue', 'Cursor paging is offered per resource type (/Users/.search, /Groups/.search), not at the root');
     }
     const bounds = parseListRequest(endpoints[0]!.definition, { ...parameters, attributes: undefined, excludedAttributes: undefined }).query;
-    const typeTotals = await totals(tenant, parameters, baseUrl);
+    const typeTotals = await totals(ctx, parameters, baseUrl);
     const resources: ScimResource[] = [];
     let skip = bounds.startIndex - 1;
     for (const { endpoint, total } of typeTotals) {
       const wanted = bounds.count - resources.length;
       if (wanted > 0 && skip < total) {
         const request = parseListRequest(endpoint.definition, { ...parameters, startIndex: String(skip + 1), count: String(wanted) });
-        const page = await endpoint.list(tenant, request, baseUrl);
+        const page = await endpoint.list(ctx, request, baseUrl);
         resources.push(...page.resources.map((resource) => applyProjection(endpoint.definition, resource, request.projection)));
       }
       skip = Math.max(0, skip - total);

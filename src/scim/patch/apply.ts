@@ -82,7 +82,10 @@ function applyToExtension(state: Json, context: Context, op: PatchOpName, path: 
     return;
   }
   if (!isObject(value)) throw new ScimError('invalidValue', `The value for ${urn} must be an object of its attributes`);
-  for (const [key, item] of Object.entries(value)) applyAt(state, context, op, parsePatchPath(context.definition, `${urn}:${key}`), item);
+  for (const [key, item] of Object.entries(value)) {
+    // An extension object serialised on its own may carry its "schemas" (scim2-models does): not an attribute.
+    if (key.toLowerCase() !== 'schemas') applyAt(state, context, op, parsePatchPath(context.definition, `${urn}:${key}`), item);
+  }
 }
 
 function requireWritable(path: PatchPath, { attribute, subAttribute }: PathSchemas): void {

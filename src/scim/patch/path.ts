@@ -125,6 +125,7 @@ function splitSchema(definition: ResourceTypeDefinition, head: string, text: str
     const urn = candidate.urn.toLowerCase();
     return lower === urn || lower.startsWith(`${urn}:`);
   });
+  if (extension?.readOnly) throw new ScimError('mutability', `'${text}' is derived by the server and cannot be changed`);
   if (extension && lower.length === extension.urn.length) return { extension: extension.urn };
   if (extension) return { extension: extension.urn, rest: head.slice(extension.urn.length + 1) };
   const core = `${definition.schema.toLowerCase()}:`;

@@ -40,7 +40,7 @@ const DERIVED = new Set(['members', 'groups']);
  * filter translator never sees storage details and user input never becomes a field name.
  */
 export function createAttributeResolver(definition: ResourceTypeDefinition, nameAttribute: string): AttributeResolver {
-  function resolveIn(attributes: readonly AttributeSchema[], base: string, path: string, isCore: boolean): AttributeInfo | undefined {
+  function resolveIn(attributes: readonly AttributeSchema[], base: string, path: string, isCore: boolean, sortKeyed = true): AttributeInfo | undefined {
     const [name, sub, ...rest] = path.split('.');
     if (!name || rest.length > 0) return undefined;
     const attribute = findAttribute(attributes, name);
@@ -48,11 +48,11 @@ export function createAttributeResolver(definition: ResourceTypeDefinition, name
     const field = `${base}.${attribute.name}`;
     if (sub === undefined) {
       const lowercase = isCore && attribute.name === nameAttribute ? 'nameLc' : undefined;
-      return info(field, attribute, lowercase);
+      return info(field, attribute, lowercase, sortKeyed && isSortKeyed(attribute));
     }
     const subAttribute = attribute.subAttributes && findAttribute(attribute.subAttributes, sub);
     if (!subAttribute) return undefined;
-    const keyed = !attribute.multiValued && isSortKeyed(subAttribute);
+    const keyed = sortKeyed && !attribute.multiValued && isSortKeyed(subAttribute);
     return { ...info(`${field}.${subAttribute.name}`, subAttribute, undefined, keyed), multiValued: attribute.multiValued || subAttribute.multiValued };
   }
 
@@ -62,7 +62,9 @@ export function createAttributeResolver(definition: ResourceTypeDefinition, name
     if (lower.startsWith(coreUrn)) return resolve(path.slice(coreUrn.length));
     for (const extension of definition.extensions) {
       const urn = `${extension.urn.toLowerCase()}:`;
-      if (lower.startsWith(urn)) return resolveIn(extension.attributes, `ext.${extension.storageKey}`, path.slice(urn.length), false);
+      if (!lower.startsWith(urn)) continue;
+      const base = extension.readOnly?.storagePath ?? `ext.${extension.storageKey}`;
+      return resolveIn(extension.attributes, base, path.slice(urn.length), false, !extension.readOnly);
     }
     return specialAttribute(definition, path) ?? resolveIn(definition.attributes, 'data', path, true);
   }

@@ -2,7 +2,8 @@ import { Schema, type Model } from 'mongoose';
 import type { Collection } from 'mongodb';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { ResourceAttributes } from '../../scim/ingress.js';
-import type { ResourceRecord } from '../contract.js';
+import type { LifecycleState } from '../../lifecycle/types.js';
+import type { PendingEntries, ResourceRecord } from '../contract.js';
 import { sortKeys } from './sort-keys.js';
 
 /**
@@ -31,6 +32,12 @@ export interface ResourceDocument {
   /** Sort keys (see sort-keys.ts), mirroring the stored paths: sk.data.name.familyName. */
   sk: Record<string, unknown>;
   passwordHash?: string;
+  /** Users: lifecycle state (src/lifecycle/types.ts). */
+  lifecycle?: LifecycleState;
+  /** Events and audit entries of the last changes, until the relay has moved them out. */
+  pending?: PendingEntries;
+  /** True while `pending` holds anything: the relay's sweep finds such documents by it. */
+  hasPending?: boolean;
 }
 
 export const resourceSchema = new Schema<ResourceDocument>(
@@ -46,6 +53,9 @@ export const resourceSchema = new Schema<ResourceDocument>(
     groupIds: { type: [String], default: [] },
     sk: { type: Schema.Types.Mixed, default: {} },
     passwordHash: { type: String },
+    lifecycle: { type: Schema.Types.Mixed },
+    pending: { type: Schema.Types.Mixed },
+    hasPending: { type: Boolean },
   },
   { versionKey: false, minimize: false, autoIndex: false, autoCreate: false },
 );
@@ -56,6 +66,7 @@ resourceSchema.index({ tenant: 1, 'data.externalId': 1 });
 resourceSchema.index({ tenant: 1, created: 1, _id: 1 });
 resourceSchema.index({ tenant: 1, lastModified: 1, _id: 1 });
 resourceSchema.index({ tenant: 1, groupIds: 1 });
+resourceSchema.index({ hasPending: 1 });
 
 export interface StoredFields {
   nameLc: string;
@@ -90,6 +101,7 @@ export function toRecord(definition: ResourceTypeDefinition, doc: ResourceDocume
     lastModified: doc.lastModified,
     attributes,
     groupIds: doc.groupIds ?? [],
+    ...(doc.lifecycle ? { lifecycle: doc.lifecycle } : {}),
   };
 }
 

@@ -5,6 +5,14 @@ import { nativeCollection, type ResourceDocument } from './documents.js';
 
 /** Bounds the requests in flight when a change names many members (an Okta push carries up to 1,000). */
 const CONCURRENCY = 32;
+/** Members changed per query pair: a whole Okta push (up to 1,000) in one or two rounds. */
+const BATCH = 500;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
+}
 
 async function inBatches<T>(items: readonly T[], work: (item: T) => Promise<unknown>): Promise<void> {
   for (let start = 0; start < items.length; start += CONCURRENCY) {
@@ -42,16 +50,36 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
     return locks.withLock(`${kind}:${memberId}`, async () => (await collections[kind].updateOne(filter, { ...touch(), ...change })).modifiedCount > 0);
   }
 
-  async function changeOne(tenant: string, groupId: string, memberId: string, adding: boolean): Promise<boolean> {
-    return (await updateMember('User', tenant, memberId, groupId, adding)) || updateMember('Group', tenant, memberId, groupId, adding);
+  /** Several document locks, always taken in one global order so two batches can never deadlock. */
+  function withLocks<T>(keys: readonly string[], work: () => Promise<T>): Promise<T> {
+    const ordered = [...new Set(keys)].sort();
+    const take = (index: number): Promise<T> => (index === ordered.length ? work() : locks.withLock(ordered[index] as string, () => take(index + 1)));
+    return take(0);
   }
 
-  async function changeUnlocked(tenant: string, groupId: string, memberIds: readonly string[], adding: boolean): Promise<void> {
-    let changed = false;
-    await inBatches([...new Set(memberIds)], async (memberId) => {
-      if (await changeOne(tenant, groupId, memberId, adding)) changed = true;
-    });
-    if (changed) await bumpGroup(tenant, groupId);
+  /**
+   * One read finds the members that need the change, one updateMany makes it: a push of 1,000
+   * members costs two queries per kind, not two thousand (on FerretDB every update scans).
+   */
+  async function changeKind(kind: ResourceKind, tenant: string, groupId: string, ids: readonly string[], adding: boolean): Promise<MemberRef[]> {
+    const docs = await collections[kind].find({ _id: { $in: [...ids] }, tenant }, { projection: { _id: 1, groupIds: 1 } }).toArray();
+    const due = docs.filter((doc) => (doc.groupIds ?? []).includes(groupId) !== adding).map((doc) => doc._id);
+    if (due.length === 0) return [];
+    const filter = { _id: { $in: due }, tenant, groupIds: adding ? { $ne: groupId } : groupId };
+    const change = adding ? { $addToSet: { groupIds: groupId } } : { $pull: { groupIds: groupId } };
+    await withLocks(due.map((id) => `${kind}:${id}`), () => collections[kind].updateMany(filter, { ...touch(), ...change }));
+    return due.map((id): MemberRef => ({ id, kind, display: undefined }));
+  }
+
+  async function changeUnlocked(tenant: string, groupId: string, memberIds: readonly string[], adding: boolean): Promise<MemberRef[]> {
+    const changed: MemberRef[] = [];
+    for (const chunk of chunks([...new Set(memberIds)], BATCH)) {
+      const users = await changeKind('User', tenant, groupId, chunk, adding);
+      const userIds = new Set(users.map((member) => member.id));
+      changed.push(...users, ...(await changeKind('Group', tenant, groupId, chunk.filter((id) => !userIds.has(id)), adding)));
+    }
+    if (changed.length > 0) await bumpGroup(tenant, groupId);
+    return changed;
   }
 
   async function membersOf(tenant: string, groupId: string): Promise<MemberRef[]> {
@@ -74,22 +102,33 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
 
     async missing(tenant, memberIds) {
       const absent: string[] = [];
-      await inBatches([...new Set(memberIds)], async (id) => {
-        const found = (await users.exists({ _id: id, tenant })) ?? (await groups.exists({ _id: id, tenant }));
-        if (!found) absent.push(id);
-      });
+      for (const chunk of chunks([...new Set(memberIds)], BATCH)) {
+        const found = new Set<string>();
+        for (const kind of ['User', 'Group'] as const) {
+          const docs = await collections[kind].find({ _id: { $in: chunk }, tenant }, { projection: { _id: 1 } }).toArray();
+          for (const doc of docs) found.add(doc._id);
+        }
+        absent.push(...chunk.filter((id) => !found.has(id)));
+      }
       return absent;
     },
 
-    add: (tenant, groupId, memberIds) => withMembership(groupId, () => changeUnlocked(tenant, groupId, memberIds, true)),
-    remove: (tenant, groupId, memberIds) => withMembership(groupId, () => changeUnlocked(tenant, groupId, memberIds, false)),
+    add: (tenant, groupId, memberIds) => withMembership(groupId, async () => ({ added: await changeUnlocked(tenant, groupId, memberIds, true), removed: [] })),
+    remove: (tenant, groupId, memberIds) => withMembership(groupId, async () => ({ added: [], removed: await changeUnlocked(tenant, groupId, memberIds, false) })),
 
     replace: (tenant, groupId, memberIds) =>
       withMembership(groupId, async () => {
         const current = new Set((await membersOf(tenant, groupId)).map((member) => member.id));
         const wanted = new Set(memberIds);
-        await changeUnlocked(tenant, groupId, [...current].filter((id) => !wanted.has(id)), false);
-        await changeUnlocked(tenant, groupId, [...wanted].filter((id) => !current.has(id)), true);
+        const removed = await changeUnlocked(tenant, groupId, [...current].filter((id) => !wanted.has(id)), false);
+        const added = await changeUnlocked(tenant, groupId, [...wanted].filter((id) => !current.has(id)), true);
+        return { added, removed };
+      }),
+
+    guarded: (tenant, groupId, expectedVersion, work) =>
+      locks.withLock(`guard:${groupId}`, async () => {
+        const group = await collections.Group.findOne({ _id: groupId, tenant }, { projection: { version: 1 } });
+        return group?.version === expectedVersion ? work() : 'conflict';
       }),
 
     async forgetGroup(tenant, groupId) {

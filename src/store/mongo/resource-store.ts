@@ -2,7 +2,7 @@ import type { Model } from 'mongoose';
 import { filterToMongo, sortToMongo } from '../../scim/filter/to-mongo.js';
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
-import type { ListPage, ListQuery, NewResource, Replacement, ResourceKind, ResourceRecord, ResourceStore } from '../contract.js';
+import type { ListPage, ListQuery, NewResource, PendingEntries, Replacement, ResourceKind, ResourceRecord, ResourceStore } from '../contract.js';
 import { nativeCollection, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
 import { createAttributeResolver } from './attribute-resolver.js';
@@ -10,6 +10,21 @@ import { scopedQuery } from './scoped-query.js';
 import type { DocumentLocks } from './document-locks.js';
 import { keysetFilter, sortValueOf } from './keyset.js';
 import { resolveCorrelatedValuePaths } from './correlated-value-paths.js';
+
+function hasEntries(pending: PendingEntries): boolean {
+  return pending.events.length > 0 || pending.audit.length > 0;
+}
+
+function withoutEntries(pending: PendingEntries, taken: PendingEntries): PendingEntries {
+  const takenEvents = new Set(taken.events.map((event) => event.id));
+  const takenAudit = new Set(taken.audit.map((entry) => entry.id));
+  return { events: pending.events.filter((event) => !takenEvents.has(event.id)), audit: pending.audit.filter((entry) => !takenAudit.has(entry.id)) };
+}
+
+function pendingPush(pending: PendingEntries | undefined): Record<string, unknown> {
+  if (!pending || !hasEntries(pending)) return {};
+  return { $push: { 'pending.events': { $each: pending.events }, 'pending.audit': { $each: pending.audit } } };
+}
 
 interface ResourceStoreOptions {
   kind: ResourceKind;
@@ -36,12 +51,14 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     return key;
   }
 
-  async function create({ tenant, id, attributes, passwordHash }: NewResource): Promise<ResourceRecord> {
+  async function create({ tenant, id, attributes, passwordHash, lifecycle, pending }: NewResource): Promise<ResourceRecord> {
     const fields = toStoredFields(definition, nameAttribute, attributes);
     const key = await claimName(tenant, fields.nameLc, id);
     const now = new Date();
     const doc: ResourceDocument = { _id: id, tenant, version: 1, created: now, lastModified: now, ...fields, groupIds: [] };
     if (passwordHash) doc.passwordHash = passwordHash;
+    if (lifecycle) doc.lifecycle = lifecycle;
+    if (pending && hasEntries(pending)) Object.assign(doc, { pending, hasPending: true });
     try {
       await collection.insertOne(doc);
     } catch (error) {
@@ -75,9 +92,12 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     const newKey = renamed ? await claimName(tenant, fields.nameLc, id) : undefined;
     const set: Partial<ResourceDocument> = { ...fields, lastModified: new Date() };
     if (replacement.passwordHash) set.passwordHash = replacement.passwordHash;
+    if (replacement.lifecycle) set.lifecycle = replacement.lifecycle;
+    if (replacement.groupIds) set.groupIds = replacement.groupIds;
+    if (replacement.pending && hasEntries(replacement.pending)) set.hasPending = true;
     const updated = await collection.findOneAndUpdate(
       { _id: id, tenant, version: expectedVersion },
-      { $set: set, $inc: { version: 1 } },
+      { $set: set, $inc: { version: 1 }, ...pendingPush(replacement.pending) },
       { returnDocument: 'after' },
     );
     if (!updated) {
@@ -128,5 +148,40 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     return { total, items: docs.map(record) };
   }
 
-  return { kind, resolver, create, get, getMany, replace, delete: remove, list };
+  /**
+   * Pending entries are taken by reading them and later clearing exactly those with a `$set` that is
+   * conditional on the version read: a write that added more in between changed the version, so
+   * the clear is retried from a fresh read and nothing pending is ever dropped.
+   */
+  async function takePending(tenant: string, id: string) {
+    const doc = await collection.findOne({ _id: id, tenant }, { projection: { pending: 1, version: 1 } });
+    if (!doc?.pending || !hasEntries(doc.pending)) return null;
+    const taken = doc.pending;
+    const clear = () =>
+      locks.withLock(`${kind}:${id}`, async () => {
+        for (let attempt = 0; attempt < 10; attempt += 1) {
+          const current = await collection.findOne({ _id: id, tenant }, { projection: { pending: 1, version: 1 } });
+          if (!current) return;
+          const rest = withoutEntries(current.pending ?? { events: [], audit: [] }, taken);
+          const result = await collection.updateOne({ _id: id, tenant, version: current.version }, { $set: { pending: rest, hasPending: hasEntries(rest) } });
+          if (result.matchedCount > 0) return;
+        }
+      });
+    return { entries: taken, clear };
+  }
+
+  async function withPending(limit: number) {
+    const docs = await collection.find({ hasPending: true }, { projection: { _id: 1, tenant: 1 } }).limit(limit).toArray();
+    return docs.map((doc) => ({ tenant: doc.tenant, id: doc._id }));
+  }
+
+  async function scan(afterId: string | undefined, limit: number) {
+    const filter = afterId === undefined ? {} : { _id: { $gt: afterId } };
+    const docs = await collection.find(filter, { projection: { _id: 1, tenant: 1 } }).sort({ _id: 1 }).limit(limit).toArray();
+    return docs.map((doc) => ({ tenant: doc.tenant, id: doc._id }));
+  }
+
+  const count = () => collection.estimatedDocumentCount();
+
+  return { kind, resolver, create, get, getMany, replace, delete: remove, list, takePending, withPending, scan, count };
 }

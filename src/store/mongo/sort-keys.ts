@@ -39,7 +39,7 @@ const EXTERNAL_ID: AttributeSchema = {
 
 export function sortKeys(definition: ResourceTypeDefinition, data: Record<string, unknown>, ext: Record<string, unknown>): Record<string, unknown> {
   const extensions: Record<string, unknown> = {};
-  for (const extension of definition.extensions) {
+  for (const extension of definition.extensions.filter((candidate) => !candidate.readOnly)) {
     const values = ext[extension.storageKey];
     extensions[extension.storageKey] = keysFor(extension.attributes, typeof values === 'object' && values !== null ? (values as Record<string, unknown>) : {});
   }

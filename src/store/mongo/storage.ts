@@ -4,9 +4,12 @@ import { GROUP_RESOURCE, USER_RESOURCE } from '../../scim/schema-registry.js';
 import { resourceSchema, type ResourceDocument } from './documents.js';
 import { createNameClaims } from './name-claims.js';
 import { createDocumentLocks } from './document-locks.js';
+import { createAuditStore } from './audit-store.js';
 import { createResourceStore } from './resource-store.js';
 import { createMembershipStore } from './membership-store.js';
 import { createCredentialStore } from './credential-store.js';
+import { createEventStore } from './event-store.js';
+import { createJobStore } from './job-store.js';
 
 export interface MongoStorageOptions {
   uri: string;
@@ -30,12 +33,17 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   await Promise.all([users.createIndexes(), groups.createIndexes()]);
   const claims = createNameClaims(db.collection('name_claims'));
   const locks = createDocumentLocks();
+  const audit = createAuditStore(db);
+  await audit.ensureIndexes();
 
   return {
     users: createResourceStore({ kind: 'User', model: users, definition: USER_RESOURCE, nameAttribute: 'userName', claims, locks }),
     groups: createResourceStore({ kind: 'Group', model: groups, definition: GROUP_RESOURCE, nameAttribute: 'displayName', claims, locks }),
     memberships: createMembershipStore(users, groups, locks),
     credentials: createCredentialStore(db.collection('credentials'), db.collection('credential_names')),
+    events: createEventStore(db),
+    audit,
+    jobs: createJobStore(db),
     async ping() {
       await db.admin().ping();
     },

@@ -1,0 +1,351 @@
+// `npm run policy -- re-evaluate [--batch 200] [--restart]`: re-applies the access policy to every
+// user after a policy change. Idempotent (a user whose grants already follow the policy is not
+// written) and resumable (a checkpoint is saved after every batch and on Ctrl-C).
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { MongoClient } from 'mongodb';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { startEmbeddedEngine } from '../engine/embedded.js';
+import { engineFilePath, readEngineFile } from '../engine/engine-file.js';
+import { ScimError } from '../errors/scim-error.js';
+import { routeEvents } from '../lifecycle/background.js';
+import { loadPolicy, PolicyError } from '../lifecycle/policy/load.js';
+import type { Policy } from '../lifecycle/policy/types.js';
+import { createLifecycle } from '../services/lifecycle.js';
+import { createUserService, type UserService } from '../services/users.js';
+import type { JobRecord, Storage } from '../store/contract.js';
+import { createMongoStorage } from '../store/mongo/storage.js';
+
+const JOB_ID = 'policy-reevaluate';
+const ACTOR = 'cli:policy-reevaluate';
+const DEFAULT_BATCH = 200;
+const MAX_BATCH = 10_000;
+const REDRAW_MS = 100;
+const EXIT_INTERRUPTED = 130;
+
+const USAGE = `usage: npm run policy -- re-evaluate [--batch <n>] [--restart]
+       (or: node dist/src/cli/policy.js re-evaluate ...)
+
+  re-evaluate    re-applies the access policy (POLICY_FILE) to every user of every tenant
+  --batch <n>    users per checkpoint, 1-${MAX_BATCH} (default ${DEFAULT_BATCH})
+  --restart      start over: even when this policy was already applied, or a run was interrupted
+
+Connects to MONGODB_URI, or to the embedded engine in DATA_DIR (the running server's, if any).`;
+
+/** A failure whose message is all the operator needs (no stack trace). */
+class CliError extends Error {}
+
+interface Options {
+  batch: number;
+  restart: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options | 'help' {
+  if (argv.includes('--help') || argv.includes('-h')) return 'help';
+  const [command, ...rest] = argv;
+  if (command !== 're-evaluate') throw new CliError(command === undefined ? `missing command\n${USAGE}` : `unknown command "${command}"\n${USAGE}`);
+  const options: Options = { batch: DEFAULT_BATCH, restart: false };
+  for (let i = 0; i < rest.length; i += 1) {
+    const arg = rest[i] as string;
+    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (name === '--restart' && inline === undefined) {
+      options.restart = true;
+    } else if (name === '--batch') {
+      const value = inline ?? rest[(i += 1)];
+      if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_BATCH) {
+        throw new CliError(`--batch must be a whole number from 1 to ${MAX_BATCH}`);
+      }
+      options.batch = Number(value);
+    } else {
+      throw new CliError(`unknown option "${arg}"\n${USAGE}`);
+    }
+  }
+  return options;
+}
+
+// ---- Output ----
+
+const formatCount = (n: number) => n.toLocaleString('en-US');
+const userCount = (n: number) => `${formatCount(n)} ${n === 1 ? 'user' : 'users'}`;
+
+/**
+ * Progress on stderr: a bar redrawn at most every REDRAW_MS on a terminal, one line per batch
+ * otherwise (CI, log files). Messages are written above the bar.
+ */
+class Progress {
+  private readonly tty: boolean;
+  private readonly started = Date.now();
+  private lastDraw = 0;
+  private drawn = false;
+  private last: JobRecord | undefined;
+
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private total: number,
+    private readonly processedBefore: number,
+  ) {
+    this.tty = stream.isTTY === true;
+  }
+
+  message(text: string): void {
+    if (this.drawn) this.stream.write('\r\x1b[K');
+    this.stream.write(`${text}\n`);
+    if (this.drawn && this.last) this.draw(this.last);
+  }
+
+  /** After each user: redraws the bar when a terminal and enough time has passed. */
+  update(job: JobRecord): void {
+    this.last = job;
+    if (!this.tty || Date.now() - this.lastDraw < REDRAW_MS) return;
+    this.draw(job);
+  }
+
+  /** After each checkpoint. */
+  batch(job: JobRecord): void {
+    this.last = job;
+    if (this.tty) this.draw(job);
+    else this.stream.write(`[policy] ${this.stats(job)}\n`);
+  }
+
+  /** Leaves the bar (if any) on its own line. */
+  end(): void {
+    if (this.drawn) this.stream.write('\n');
+    this.drawn = false;
+  }
+
+  private stats(job: JobRecord): string {
+    // Users created during the run, or an estimated count, may put the count past the total.
+    this.total = Math.max(this.total, job.processed);
+    const percent = this.total === 0 ? 100 : Math.floor((job.processed / this.total) * 100);
+    const seconds = (Date.now() - this.started) / 1000;
+    const rate = seconds > 0 ? Math.round((job.processed - this.processedBefore) / seconds) : 0;
+    return `${percent}% ${formatCount(job.processed)}/${formatCount(this.total)} users · ${formatCount(job.changed)} changed · ${formatCount(rate)} users/s`;
+  }
+
+  private draw(job: JobRecord): void {
+    const stats = this.stats(job);
+    const columns = this.stream.columns || 80;
+    const width = Math.max(10, Math.min(30, columns - 62));
+    const filled = this.total === 0 ? width : Math.floor((job.processed / this.total) * width);
+    this.stream.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${stats}\x1b[K`);
+    this.lastDraw = Date.now();
+    this.drawn = true;
+  }
+}
+
+// ---- Database ----
+
+const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Credentials never reach the terminal or a log. */
+const redact = (uri: string) => uri.replace(/\/\/[^@/]*@/, '//***@');
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function answers(uri: string): Promise<boolean> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 2_000 });
+  try {
+    await client.connect();
+    await client.db().admin().ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+interface Database {
+  uri: string;
+  /** Stops the engine this command started, if it started one. */
+  stop?: () => Promise<void>;
+}
+
+/**
+ * MONGODB_URI; else the engine of a server running on DATA_DIR (two engines on one SQLite
+ * directory are unsafe); else an embedded engine of our own, stopped at the end.
+ */
+async function openDatabase(config: Config, say: (line: string) => void): Promise<Database> {
+  if (config.mongodbUri) return { uri: config.mongodbUri };
+  const running = await readEngineFile(config.dataDir);
+  if (running && isAlive(running.pid)) {
+    if (!(await answers(running.uri))) {
+      throw new CliError(
+        `the server (pid ${running.pid}) using ${config.dataDir} does not answer at ${running.uri}; ` +
+          `a second engine on the same data is unsafe. Try again when it does, or delete ${engineFilePath(config.dataDir)} if no server is running`,
+      );
+    }
+    say(`using the engine of the server running on ${config.dataDir} (pid ${running.pid})`);
+    return { uri: running.uri };
+  }
+  await mkdir(config.dataDir, { recursive: true });
+  say(`MONGODB_URI is not set: starting the embedded engine (data in ${config.dataDir})`);
+  const engine = await startEmbeddedEngine({ dataDir: config.dataDir, log: say }).catch((error: unknown) => {
+    throw new CliError(`cannot start the embedded engine: ${reason(error)}`);
+  });
+  return { uri: `${engine.uri}scim`, stop: () => engine.stop() };
+}
+
+async function connect(uri: string): Promise<Storage> {
+  try {
+    return await createMongoStorage({ uri });
+  } catch (error) {
+    throw new CliError(`cannot reach the database at ${redact(uri)}: ${reason(error)}`);
+  }
+}
+
+// ---- The job ----
+
+interface Interrupts {
+  readonly signal: NodeJS.Signals | undefined;
+  dispose(): void;
+}
+
+/** The first Ctrl-C (or SIGTERM) finishes the current user and saves; a second one quits at once. */
+function watchInterrupts(say: (line: string) => void): Interrupts {
+  let received: NodeJS.Signals | undefined;
+  const handler = (signal: NodeJS.Signals) => {
+    if (received) {
+      say(`${signal} again: quitting without saving; the next run resumes from the last checkpoint`);
+      process.exit(EXIT_INTERRUPTED);
+    }
+    received = signal;
+    say(`${signal}: finishing the current user and saving the checkpoint (again to quit at once)`);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    get signal() {
+      return received;
+    },
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+/** Where to start: a resumed run, a fresh one, or undefined when this policy was already applied. */
+async function startingPoint(storage: Storage, previous: JobRecord | null, policy: Policy, options: Options, say: (line: string) => void): Promise<JobRecord | undefined> {
+  if (previous && previous.fingerprint === policy.fingerprint && !options.restart) {
+    if (previous.finishedAt) return undefined;
+    say(`resuming after ${userCount(previous.processed)}`);
+    return previous;
+  }
+  if (previous && !previous.finishedAt && previous.fingerprint !== policy.fingerprint) {
+    say(`the policy changed since the interrupted run (${userCount(previous.processed)} done): starting over`);
+  }
+  const job: JobRecord = { id: JOB_ID, fingerprint: policy.fingerprint, lastId: undefined, processed: 0, changed: 0, startedAt: new Date() };
+  await storage.jobs.save(job);
+  return job;
+}
+
+/** True when the user's document changed; a user deleted since the scan is skipped. */
+async function reevaluateUser(users: UserService, tenant: string, id: string, requestId: string): Promise<boolean> {
+  try {
+    return await users.reevaluate({ tenant, actor: ACTOR, requestId }, id, 'reevaluate');
+  } catch (error) {
+    if (error instanceof ScimError && error.code === 'notFound') return false;
+    throw error;
+  }
+}
+
+async function reevaluateAll(config: Config, policy: Policy, storage: Storage, options: Options): Promise<number> {
+  const say = (line: string) => process.stderr.write(`[policy] ${line}\n`);
+  const previous = await storage.jobs.get(JOB_ID);
+  const job = await startingPoint(storage, previous, policy, options, say);
+  if (!job) {
+    const finished = previous?.finishedAt?.toISOString() ?? '';
+    console.log(`nothing to do: every user was re-evaluated against this policy (finished ${finished}: ${userCount(previous?.processed ?? 0)}, ${formatCount(previous?.changed ?? 0)} changed); use --restart to run again`);
+    return 0;
+  }
+
+  const progress = new Progress(process.stderr, await storage.users.count(), job.processed);
+  const log = (entry: Record<string, unknown>) => progress.message(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+  const lifecycle = createLifecycle({ storage, policy, webhooksFor: routeEvents(config), log });
+  const users = createUserService(storage, lifecycle);
+  // One request id for the run: its audit entries and events are found together.
+  const requestId = `${JOB_ID}:${randomUUID()}`;
+  const interrupts = watchInterrupts((line) => progress.message(`[policy] ${line}`));
+  let current: { tenant: string; id: string } | undefined;
+  try {
+    while (!interrupts.signal) {
+      const batch = await storage.users.scan(job.lastId, options.batch);
+      if (batch.length === 0) break;
+      for (const user of batch) {
+        if (interrupts.signal) break;
+        current = user;
+        const changed = await reevaluateUser(users, user.tenant, user.id, requestId);
+        current = undefined;
+        job.lastId = user.id;
+        job.processed += 1;
+        if (changed) job.changed += 1;
+        progress.update(job);
+      }
+      await storage.jobs.save(job);
+      progress.batch(job);
+    }
+  } catch (error) {
+    // Everything up to the last user handled is kept, so the next run continues from there.
+    const saved = await storage.jobs.save(job).then(() => true, () => false);
+    progress.end();
+    if (interrupts.signal) {
+      // E.g. Ctrl-C also reached our own engine in the terminal's process group.
+      const from = saved ? userCount(job.processed) : 'the last checkpoint';
+      say(`interrupted (${reason(error)}); run the command again to resume after ${from}`);
+      return EXIT_INTERRUPTED;
+    }
+    const where = current ? ` at user ${current.id} (tenant ${current.tenant})` : '';
+    throw new CliError(`re-evaluation failed${where}: ${reason(error)}\n[policy] ${userCount(job.processed)} done; run the command again to resume`);
+  } finally {
+    interrupts.dispose();
+  }
+
+  progress.end();
+  if (interrupts.signal) {
+    say(`interrupted after ${userCount(job.processed)} (${formatCount(job.changed)} changed); run the command again to resume`);
+    return EXIT_INTERRUPTED;
+  }
+  job.finishedAt = new Date();
+  await storage.jobs.save(job);
+  console.log(`re-evaluated ${userCount(job.processed)} against policy ${policy.fingerprint.slice(0, 12)}: ${formatCount(job.changed)} changed`);
+  return 0;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const options = parseArgs(argv);
+  if (options === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const say = (line: string) => process.stderr.write(`[policy] ${line}\n`);
+  const config = loadConfig();
+  const policy = loadPolicy(config.policyFile);
+  say(`access policy ${config.policyFile}: ${Object.keys(policy.roles).length} roles, ${policy.rules.length} rules (fingerprint ${policy.fingerprint.slice(0, 12)})`);
+  const database = await openDatabase(config, say);
+  let storage: Storage | undefined;
+  try {
+    storage = await connect(database.uri);
+    return await reevaluateAll(config, policy, storage, options);
+  } finally {
+    await storage?.close().catch(() => undefined);
+    await database.stop?.();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const known = error instanceof CliError || error instanceof ConfigError || error instanceof PolicyError;
+    console.error(known ? `[policy] ${error.message}` : error);
+    process.exit(1);
+  },
+);

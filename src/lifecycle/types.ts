@@ -1,0 +1,87 @@
+/**
+ * Lifecycle state lives in the user document, so every transition is one atomic single-document
+ * change: attributes, state, grants, and the events and audit entry it produces (as pending
+ * entries that a relay then moves to the outbox and the audit trail).
+ */
+
+export type GrantSource = 'policy' | 'direct';
+
+/** A role (from policy or the SCIM `roles` attribute) or a permission (from SCIM `entitlements`). */
+export interface Grant {
+  kind: 'role' | 'permission';
+  name: string;
+  source: GrantSource;
+  /** Policy grants: the rules that matched. */
+  rules?: string[];
+}
+
+export type LifecycleStateName = 'active' | 'inactive';
+
+export interface LifecycleState {
+  state: LifecycleStateName;
+  provisionedAt: Date;
+  deactivatedAt?: Date;
+  reactivatedAt?: Date;
+  lastPolicyEvaluation: Date;
+  /** Which policy produced the policy grants; a different one means the grants may have drifted. */
+  policyFingerprint: string;
+  grants: Grant[];
+  /** Effective permissions: the union of granted roles' permissions and direct permissions. Empty when inactive. */
+  permissions: string[];
+}
+
+export const EVENT_TYPES = [
+  'user.provisioned',
+  'user.roles_changed',
+  'user.deactivated',
+  'user.permissions_revoked',
+  'user.reactivated',
+  'user.deleted',
+  'group.created',
+  'group.members_changed',
+  'group.deleted',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export interface LifecycleEvent {
+  id: string;
+  type: EventType;
+  tenant: string;
+  resourceType: 'User' | 'Group';
+  resourceId: string;
+  /** The subject's version after the change: orders events per subject. */
+  sequence: number;
+  occurredAt: Date;
+  actor: string;
+  requestId: string;
+  data: Record<string, unknown>;
+}
+
+export type AuditOperation = 'create' | 'replace' | 'patch' | 'delete' | 'membership' | 'bulk' | 'reevaluate';
+
+export interface AuditEntry {
+  id: string;
+  at: Date;
+  tenant: string;
+  actor: string;
+  requestId: string;
+  operation: AuditOperation;
+  resourceType: 'User' | 'Group';
+  resourceId: string;
+  /** Security-relevant attributes before and after (never a password). */
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  grantsAdded: Grant[];
+  grantsRevoked: Grant[];
+  events: EventType[];
+}
+
+/** Who asked, for the audit trail and event envelopes. */
+export interface Actor {
+  tenant: string;
+  /** The credential's name, never the token. */
+  actor: string;
+  requestId: string;
+  operation: AuditOperation;
+}
