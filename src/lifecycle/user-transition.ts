@@ -105,7 +105,10 @@ export function transitionUser(input: UserTransitionInput): UserTransition {
   const attributes = after ? (active ? after.attributes : withoutGrantAttributes(after.attributes)) : undefined;
   const grants = after && active ? grantsFor(input.policy, { attributes: after.attributes, groups: after.groups }) : [];
   const lifecycle = after ? nextLifecycle(input, active, grants) : undefined;
-  const leaveGroups = Boolean(before && after && !active && input.policy.deactivation.memberships === 'remove' && before.groupIds.length > 0);
+  // Only the deactivation itself leaves the groups: an inactive user added to a group later stays
+  // listed (the IdP asked for it) and still confers nothing.
+  const wasActive = before ? (before.lifecycle ? before.lifecycle.state === 'active' : isActive(before.attributes)) : false;
+  const leaveGroups = Boolean(wasActive && after && !active && input.policy.deactivation.memberships === 'remove' && before && before.groupIds.length > 0);
   const data = eventData(input, lifecycle, attributes);
   // Events of one change share a sequence; the position in the id keeps their order when sorted by id.
   const envelope = (type: EventType, position: number): LifecycleEvent => ({
