@@ -8,7 +8,8 @@ import { applyPatch } from '../scim/patch/apply.js';
 import { splitMembershipOperations, type MembershipOperation } from '../scim/patch/membership.js';
 import { parsePatchRequest } from '../scim/patch/operations.js';
 import { findAttribute, GROUP_RESOURCE } from '../scim/schema-registry.js';
-import type { ListQuery, MembershipChange, ResourceRecord, Storage } from '../store/contract.js';
+import type { ListQuery, MemberRef, MembershipChange, ResourceRecord, Storage } from '../store/contract.js';
+import { groupsReferenced } from '../lifecycle/policy/referenced-groups.js';
 import type { RequestContext } from './context.js';
 import type { Lifecycle } from './lifecycle.js';
 import { deleteWithVersion, writeWithVersion } from './versioned-write.js';
@@ -62,12 +63,21 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
     }
   }
 
-  /** After a membership change: the group's event and audit entry, then policy for each user who moved. */
-  async function membershipChanged(ctx: RequestContext, groupId: string, change: MembershipChange, reason: string): Promise<void> {
-    await lifecycle.recordNow(lifecycle.membershipEvent(ctx, groupId, change.added, change.removed, reason));
-    for (const member of [...change.added, ...change.removed]) {
+  const referenced = groupsReferenced(lifecycle.policy);
+  const mattersToPolicy = (displayName: unknown) => typeof displayName === 'string' && referenced.has(displayName.toLowerCase());
+
+  async function reevaluate(ctx: RequestContext, members: readonly MemberRef[]): Promise<void> {
+    for (const member of members) {
       if (member.kind === 'User') await reevaluateUser(ctx, member.id, 'membership');
     }
+  }
+
+  /** After a membership change: the group's event and audit entry, then policy for each user who moved (mover). */
+  async function membershipChanged(ctx: RequestContext, groupId: string, change: MembershipChange, reason: string): Promise<void> {
+    await lifecycle.recordNow(lifecycle.membershipEvent(ctx, groupId, change.added, change.removed, reason));
+    const group = await storage.groups.get(ctx.tenant, groupId);
+    // Only groups a memberOf rule names can change grants; a deleted group was checked by its caller.
+    if (!group || mattersToPolicy(group.attributes['displayName'])) await reevaluate(ctx, [...change.added, ...change.removed]);
   }
 
   async function applyMembershipChange(ctx: RequestContext, groupId: string, operation: MembershipOperation): Promise<void> {
@@ -107,17 +117,27 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
     return view(tenant, record, { includeMembers: true });
   }
 
+  /** A rename into or out of a name the policy tests changes what membership grants to every member. */
+  async function renamed(ctx: RequestContext, id: string, before: unknown, after: unknown): Promise<void> {
+    if (before === after || (!mattersToPolicy(before) && !mattersToPolicy(after))) return;
+    await reevaluate(ctx, await storage.memberships.membersOf(ctx.tenant, id));
+  }
+
   /** Writes new attributes (if they differ) with their audit entry in the same document change. */
   async function writeAttributes(ctx: RequestContext, operation: AuditOperation, id: string, expectedVersion: number | undefined, next: (current: ResourceRecord) => ResourceAttributes): Promise<void> {
     let written = false;
+    let names: [unknown, unknown] = [undefined, undefined];
     await writeWithVersion(storage.groups, ctx.tenant, id, expectedVersion, async (current) => {
       const attributes = next(current);
       written = !isDeepStrictEqual(attributes, current.attributes);
+      names = [current.attributes['displayName'], attributes['displayName']];
       if (!written) return current;
       const pending = lifecycle.groupEntries(ctx, operation, undefined, id, {}, auditView(current.attributes), auditView(attributes));
       return storage.groups.replace(ctx.tenant, id, current.version, { attributes, pending });
     });
-    if (written) await lifecycle.relay('Group', ctx.tenant, id);
+    if (!written) return;
+    await lifecycle.relay('Group', ctx.tenant, id);
+    await renamed(ctx, id, names[0], names[1]);
   }
 
   return {
@@ -144,8 +164,14 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
       const { tenant } = ctx;
       const { attributes, memberIds } = parseGroup(body);
       await checkMembers(tenant, id, memberIds);
-      await writeAttributes(ctx, 'replace', id, expectedVersion, () => attributes);
-      await membershipChanged(ctx, id, await storage.memberships.replace(tenant, id, memberIds), 'membership');
+      const apply = async () => {
+        await writeAttributes(ctx, 'replace', id, expectedVersion, () => attributes);
+        await membershipChanged(ctx, id, await storage.memberships.replace(tenant, id, memberIds), 'membership');
+      };
+      // With If-Match, the check and the whole replacement are one guarded section: of several PUTs
+      // carrying the same version exactly one wins, even when only the member list differs.
+      const outcome = expectedVersion === undefined ? await apply() : await storage.memberships.guarded(tenant, id, expectedVersion, apply);
+      if (outcome === 'conflict') throw new ScimError('preconditionFailed', `Group ${id} has changed since version ${String(expectedVersion)}`);
       return reload(tenant, id);
     },
 
@@ -181,7 +207,8 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
       const deleted = await deleteWithVersion(storage.groups, tenant, id, expectedVersion);
       await storage.memberships.forgetGroup(tenant, id);
       await storage.memberships.touchGroups(tenant, deleted.groupIds);
-      await membershipChanged(ctx, id, { added: [], removed: members }, 'group deleted');
+      await lifecycle.recordNow(lifecycle.membershipEvent(ctx, id, [], members, 'group deleted'));
+      if (mattersToPolicy(current.attributes['displayName'])) await reevaluate(ctx, members);
     },
 
     async list(ctx, query, options) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type supertest from 'supertest';
 import { startTestApp, user, type TestApp } from '../support/app.js';
 import { createGroup, createUser, idOf } from '../groups/helpers.js';
-import { assertGroup204, inBatches, patchOp, sendPatch, sortedIds, storedGroup, storedMemberIds, storedUser, versionNumber, type Json } from './helpers.js';
+import { assertGroup204, inBatches, patchOp, sendPatch, sleep, sortedIds, storedGroup, storedMemberIds, storedUser, versionNumber, type Json } from './helpers.js';
 
 /**
  * Concurrent writers to one resource (FerretDB applies updates without isolation; the server
@@ -223,9 +223,22 @@ describe('PATCH under concurrency', function () {
       const groupId = idOf(await createGroup(t, 'If-Match Group'));
       const before = await storedGroup(t, groupId);
       const etag = `W/"${before.version}"`;
-      const responses = await Promise.all(
-        memberIds.map((memberId) => sendPatch(t, `/Groups/${groupId}`, patchOp({ op: 'add', path: 'members', value: [{ value: memberId }] }), etag)),
-      );
+      // Membership changes are made slow to land (a pass-through delay on the real store), so that every
+      // request's If-Match check runs before the first change lands: without it the race depends on load.
+      const memberships = t.storage.memberships;
+      const add = memberships.add;
+      memberships.add = async (...args: Parameters<typeof add>) => {
+        await sleep(300);
+        return add.apply(memberships, args);
+      };
+      let responses: supertest.Response[];
+      try {
+        responses = await Promise.all(
+          memberIds.map((memberId) => sendPatch(t, `/Groups/${groupId}`, patchOp({ op: 'add', path: 'members', value: [{ value: memberId }] }), etag)),
+        );
+      } finally {
+        memberships.add = add;
+      }
       const winners = responses.filter((response) => response.status === 204);
       assert.equal(winners.length, 1, describeStatuses(responses));
       assert.equal(statuses(responses).get(412), WRITERS - 1, describeStatuses(responses));
