@@ -74,6 +74,8 @@ export interface AuditEntry {
   after: Record<string, unknown> | null;
   grantsAdded: Grant[];
   grantsRevoked: Grant[];
+  /** Roles and entitlements the IdP sent for an inactive user: dropped, never stored or granted. */
+  refused?: { roles: string[]; entitlements: string[] };
   events: EventType[];
 }
 

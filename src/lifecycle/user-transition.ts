@@ -1,5 +1,5 @@
 import type { ResourceAttributes } from '../scim/ingress.js';
-import { diffGrants, effectivePermissions, grantsFor } from './grants.js';
+import { diffGrants, effectivePermissions, grantsFor, valuesOf } from './grants.js';
 import type { Policy } from './policy/types.js';
 import { securityView } from './security-view.js';
 import type { Actor, AuditEntry, EventType, Grant, LifecycleEvent, LifecycleState } from './types.js';
@@ -126,6 +126,7 @@ export function transitionUser(input: UserTransitionInput): UserTransition {
   const events = [...data.keys()].map((type, position) => envelope(type, position));
   const { added, revoked } = diffGrants(before?.lifecycle?.grants ?? [], lifecycle?.grants ?? []);
   const groupIdsAfter = !after || leaveGroups ? [] : (after.groups.map((group) => group.id));
+  const refused = after && !active ? { roles: valuesOf(after.attributes['roles']), entitlements: valuesOf(after.attributes['entitlements']) } : undefined;
   const audit: AuditEntry = {
     id: `${userId}:${sequence}`,
     at: now,
@@ -139,6 +140,7 @@ export function transitionUser(input: UserTransitionInput): UserTransition {
     after: attributes ? securityView(attributes, groupIdsAfter) : null,
     grantsAdded: added,
     grantsRevoked: revoked,
+    ...(refused && refused.roles.length + refused.entitlements.length > 0 ? { refused } : {}),
     events: events.map((event) => event.type),
   };
   return { attributes, lifecycle, leaveGroups, events, audit };

@@ -50,6 +50,21 @@ function parseGroup(body: unknown): ParsedGroup {
   return { attributes: rest, memberIds: [...new Set(memberIds)] };
 }
 
+/**
+ * Okta sends a push as hundreds of single-member operations; consecutive adds (or removes) commute,
+ * so they are applied as one batched change.
+ */
+function coalesce(operations: readonly MembershipOperation[]): MembershipOperation[] {
+  const merged: MembershipOperation[] = [];
+  for (const operation of operations) {
+    const last = merged.at(-1);
+    if (last && (last.kind === 'add' || last.kind === 'remove') && last.kind === operation.kind) {
+      merged[merged.length - 1] = { kind: last.kind, ids: [...last.ids, ...operation.ids] };
+    } else merged.push(operation);
+  }
+  return merged;
+}
+
 const auditView = (attributes: ResourceAttributes) => ({ displayName: attributes['displayName'], externalId: attributes['externalId'] });
 
 export function createGroupService(storage: Storage, lifecycle: Lifecycle, reevaluateUser: ReevaluateUser): GroupService {
@@ -186,7 +201,7 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
       await checkMembers(tenant, id, membership.flatMap((change) => (change.kind === 'add' || change.kind === 'replace' ? change.ids : [])));
       const apply = async () => {
         await writeAttributes(ctx, 'patch', id, expectedVersion, attributesOf);
-        for (const change of membership) await applyMembershipChange(ctx, id, change);
+        for (const change of coalesce(membership)) await applyMembershipChange(ctx, id, change);
       };
       const outcome = expectedVersion === undefined ? await apply() : await storage.memberships.guarded(tenant, id, expectedVersion, apply);
       if (outcome === 'conflict') throw new ScimError('preconditionFailed', `Group ${id} has changed since version ${String(expectedVersion)}`);

@@ -187,6 +187,8 @@ function isUnchanged(current: ResourceRecord, transition: UserChange['transition
     previous.state === next.state &&
     previous.policyFingerprint === next.policyFingerprint &&
     isDeepStrictEqual(previous.grants, next.grants) &&
-    !transition.leaveGroups
+    !transition.leaveGroups &&
+    // Grants refused to an inactive user are written to the audit trail, so they are a change to record.
+    transition.audit.refused === undefined
   );
 }
