@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID, scrypt } from 'node:crypto';
 import { MongoClient } from 'mongodb';
-import supertest from 'supertest';
-import { LIST_SCHEMA, TEST_TOKEN, type TestApp } from '../support/app.js';
+import type supertest from 'supertest';
+import { LIST_SCHEMA, type TestApp } from '../support/app.js';
+import { context, type Body } from '../support/idp-clients.js';
 import { testDatabaseUri } from '../support/engine.js';
 
 /**
@@ -10,82 +11,16 @@ import { testDatabaseUri } from '../support/engine.js';
  * function that issues requests exactly as that IdP does: its headers, its content type.
  */
 
-export type Body = Record<string, any>;
+export { context, entraClient, expectStatus, oktaClient, patchOp, PATCH_OP, pullingClient, type Body, type Client } from '../support/idp-clients.js';
 
-export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const SEARCH_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:SearchRequest';
 export const MS_GROUP_SCHEMA = 'http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group';
-
-export interface Client {
-  get(path: string): supertest.Test;
-  post(path: string, body: unknown): supertest.Test;
-  put(path: string, body: unknown): supertest.Test;
-  patch(path: string, body: unknown): supertest.Test;
-  delete(path: string): supertest.Test;
-}
-
-interface ClientProfile {
-  userAgent?: string;
-  contentType: string;
-  accept: string;
-  token?: string;
-}
-
-function clientFor(t: TestApp, profile: ClientProfile): Client {
-  const agent = supertest(t.app);
-  const base = (test: supertest.Test): supertest.Test => {
-    test.set('Authorization', `Bearer ${profile.token ?? TEST_TOKEN}`).set('Accept', profile.accept);
-    if (profile.userAgent) test.set('User-Agent', profile.userAgent);
-    return test;
-  };
-  // The body is serialised here so that the Content-Type header is exactly the profile's.
-  const withBody = (test: supertest.Test, body: unknown) => base(test).set('Content-Type', profile.contentType).send(JSON.stringify(body));
-  return {
-    get: (path) => base(agent.get(`/scim/v2${path}`)),
-    post: (path, body) => withBody(agent.post(`/scim/v2${path}`), body),
-    put: (path, body) => withBody(agent.put(`/scim/v2${path}`), body),
-    patch: (path, body) => withBody(agent.patch(`/scim/v2${path}`), body),
-    delete: (path) => base(agent.delete(`/scim/v2${path}`)),
-  };
-}
-
-/** Okta's OIN SCIM 2.0 client: JSON bodies as application/json, SCIM responses wanted. */
-export function oktaClient(t: TestApp, token?: string): Client {
-  return clientFor(t, {
-    userAgent: 'Okta SCIM Client 1.0.0',
-    contentType: 'application/json',
-    accept: 'application/scim+json',
-    ...(token !== undefined ? { token } : {}),
-  });
-}
-
-/** Microsoft Entra ID's provisioning service: application/scim+json both ways. */
-export function entraClient(t: TestApp): Client {
-  return clientFor(t, { contentType: 'application/scim+json', accept: 'application/scim+json' });
-}
-
-/** A generic pulling client (Microsoft's sample style). */
-export function pullingClient(t: TestApp): Client {
-  return clientFor(t, { contentType: 'application/scim+json', accept: 'application/scim+json, application/json' });
-}
 
 /** A query string built the way IdPs percent-encode it (spaces as %20, quotes as %22). */
 export function qs(params: Record<string, string | number>): string {
   return `?${Object.entries(params)
     .map(([key, value]) => `${key}=${encodeURIComponent(String(value))}`)
     .join('&')}`;
-}
-
-export function patchOp(...operations: Body[]): Body {
-  return { schemas: [PATCH_OP], Operations: operations };
-}
-
-export function context(response: supertest.Response): string {
-  return `${response.status} ${response.text?.slice(0, 2000) ?? ''}`;
-}
-
-export function expectStatus(response: supertest.Response, ...statuses: number[]): void {
-  assert.ok(statuses.includes(response.status), `expected ${statuses.join(' or ')}, got ${context(response)}`);
 }
 
 export function assertScimJsonType(response: supertest.Response): void {

@@ -17,6 +17,7 @@ import {
   uniqueName,
   type Body,
   type Client,
+  createUser,
 } from './helpers.js';
 
 const ADMIN_TOKEN = 'admin-token-for-lifecycle-tests-0123';
@@ -61,11 +62,7 @@ describe('lifecycle: admin API', () => {
     await t.close();
   });
 
-  async function create(body: Body): Promise<string> {
-    const response = await okta.post('/Users', body);
-    assert.equal(response.status, 201, context(response));
-    return String(response.body.id);
-  }
+  const create = (body: Body) => createUser(okta, body);
 
   describe('authentication', () => {
     it('without a token, with a SCIM token or a wrong token: 401 SCIM error; the admin token is no SCIM token', async () => {

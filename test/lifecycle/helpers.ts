@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import supertest from 'supertest';
 import { REPOSITORY_ROOT } from '../../src/repository-root.js';
 import { parsePolicy } from '../../src/lifecycle/policy/load.js';
 import type { Policy } from '../../src/lifecycle/policy/types.js';
 import type { AuditEntry, EventType, Grant, LifecycleEvent, LifecycleState } from '../../src/lifecycle/types.js';
-import { ENTERPRISE, GROUP_SCHEMA, TEST_TOKEN, USER_SCHEMA, type TestApp } from '../support/app.js';
+import { ENTERPRISE, GROUP_SCHEMA, USER_SCHEMA, type TestApp } from '../support/app.js';
+import { context, type Body, type Client } from '../support/idp-clients.js';
 
 /**
  * Shared pieces of the lifecycle tests: IdP-shaped clients (see /work/shared/notes/idp-behaviour.md),
@@ -15,62 +15,17 @@ import { ENTERPRISE, GROUP_SCHEMA, TEST_TOKEN, USER_SCHEMA, type TestApp } from 
  * the server stored (grants, audit entries, events).
  */
 
-export type Body = Record<string, any>;
+export { bulk, context, entraClient, expectStatus, oktaClient, patchOp, PATCH_OP, type Body, type Client, type Target } from '../support/idp-clients.js';
 
 export const LIFECYCLE = 'urn:scim-identity-server:schemas:extension:lifecycle:1.0:User';
-export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-export const BULK_REQUEST = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 export const TENANT = 'default';
 export const PASSWORD = 'Sup3r-Secret-Passw0rd!';
 
-export interface Client {
-  get(path: string): supertest.Test;
-  post(path: string, body: unknown): supertest.Test;
-  put(path: string, body: unknown): supertest.Test;
-  patch(path: string, body: unknown): supertest.Test;
-  delete(path: string): supertest.Test;
-}
-
-interface Profile {
-  userAgent?: string;
-  contentType: string;
-  accept: string;
-}
-
-/** What supertest can drive: the app (a server per request) or one listening server (shared). */
-export type Target = TestApp['app'] | Server;
-
-function clientFor(t: TestApp | Target, profile: Profile): Client {
-  const agent = supertest('storage' in t ? t.app : t);
-  const base = (test: supertest.Test): supertest.Test => {
-    test.set('Authorization', `Bearer ${TEST_TOKEN}`).set('Accept', profile.accept);
-    if (profile.userAgent) test.set('User-Agent', profile.userAgent);
-    return test;
-  };
-  const withBody = (test: supertest.Test, body: unknown) => base(test).set('Content-Type', profile.contentType).send(JSON.stringify(body));
-  return {
-    get: (path) => base(agent.get(`/scim/v2${path}`)),
-    post: (path, body) => withBody(agent.post(`/scim/v2${path}`), body),
-    put: (path, body) => withBody(agent.put(`/scim/v2${path}`), body),
-    patch: (path, body) => withBody(agent.patch(`/scim/v2${path}`), body),
-    delete: (path) => base(agent.delete(`/scim/v2${path}`)),
-  };
-}
-
-/** Okta's OIN client: application/json bodies. */
-export const oktaClient = (t: TestApp | Target) => clientFor(t, { userAgent: 'Okta SCIM Client 1.0.0', contentType: 'application/json', accept: 'application/scim+json' });
-/** Entra ID (default mode): application/scim+json. */
-export const entraClient = (t: TestApp | Target) => clientFor(t, { contentType: 'application/scim+json', accept: 'application/scim+json' });
-
-export const patchOp = (...operations: Body[]): Body => ({ schemas: [PATCH_OP], Operations: operations });
-export const bulk = (...operations: Body[]): Body => ({ schemas: [BULK_REQUEST], Operations: operations });
-
-export function context(response: supertest.Response): string {
-  return `${response.status} ${JSON.stringify(response.body)}`;
-}
-
-export function expectStatus(response: supertest.Response, ...statuses: number[]): void {
-  assert.ok(statuses.includes(response.status), `expected ${statuses.join('/')}, got ${context(response)}`);
+/** Creates a user through `client` and returns its id. */
+export async function createUser(client: Client, body: Body): Promise<string> {
+  const response = await client.post('/Users', body);
+  assert.equal(response.status, 201, context(response));
+  return String(response.body.id);
 }
 
 let counter = 0;

@@ -24,6 +24,7 @@ import {
   uniqueName,
   type Body,
   type Client,
+  createUser,
 } from './helpers.js';
 
 /** Mover: a changed attribute or group membership re-evaluates the policy; direct grants stay. */
@@ -42,11 +43,7 @@ describe('lifecycle: mover', () => {
     await t.close();
   });
 
-  async function create(body: Body): Promise<string> {
-    const response = await okta.post('/Users', body);
-    assert.equal(response.status, 201, context(response));
-    return String(response.body.id);
-  }
+  const create = (body: Body) => createUser(okta, body);
 
   const keysOf = (grants: unknown) => grantKeys(grants as Grant[]);
 

@@ -19,6 +19,7 @@ import {
   uniqueName,
   type Body,
   type Client,
+  createUser,
 } from './helpers.js';
 
 /** Rehire: inactive → active re-derives access from the policy and what the IdP sends now; nothing is restored. */
@@ -37,11 +38,7 @@ describe('lifecycle: rehire', () => {
     await t.close();
   });
 
-  async function create(body: Body): Promise<string> {
-    const response = await okta.post('/Users', body);
-    assert.equal(response.status, 201, context(response));
-    return String(response.body.id);
-  }
+  const create = (body: Body) => createUser(okta, body);
 
   async function deactivate(id: string): Promise<void> {
     const response = await okta.patch(`/Users/${id}`, patchOp({ op: 'replace', value: { active: false } }));

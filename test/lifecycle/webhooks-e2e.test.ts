@@ -31,6 +31,7 @@ import {
   until,
   type Body,
   type Client,
+  createUser,
 } from './helpers.js';
 
 /**
@@ -204,15 +205,9 @@ describe('lifecycle: webhooks end to end', function () {
       return [...expected.values()].flat().every((event) => done.has(event.id));
     }, what, 120_000);
 
-  async function create(client: Client, body: Body): Promise<string> {
-    const response = await client.post('/Users', body);
-    assert.equal(response.status, 201, context(response));
-    return String(response.body.id);
-  }
-
   /** Joiner, mover, leaver, rehire for one user; returns its id. */
   async function lifecycleOf(okta: Client, entra: Client): Promise<string> {
-    const id = await create(okta, oktaUser(uniqueName('hooked'), { userType: 'Employee', [ENTERPRISE]: { employeeNumber: '42', department: 'Sales' } }));
+    const id = await createUser(okta, oktaUser(uniqueName('hooked'), { userType: 'Employee', [ENTERPRISE]: { employeeNumber: '42', department: 'Sales' } }));
     expectStatus(await entra.patch(`/Users/${id}`, patchOp({ op: 'Replace', path: `${ENTERPRISE}:department`, value: 'Engineering' }, { op: 'Add', path: `${ENTERPRISE}:organization`, value: 'Acme Product' })), 200, 204);
     expectStatus(await okta.patch(`/Users/${id}`, patchOp({ op: 'replace', value: { active: false } })), 200);
     expectStatus(await entra.patch(`/Users/${id}`, patchOp({ op: 'Replace', path: 'active', value: 'True' })), 200, 204);
@@ -228,7 +223,7 @@ describe('lifecycle: webhooks end to end', function () {
     const entra = entraClient(t);
 
     const alice = await lifecycleOf(okta, entra);
-    const bob = await create(okta, employee(uniqueName('payroll'), { department: 'Finance', costCenter: 'CC-9999' }, { password: PASSWORD }));
+    const bob = await createUser(okta, employee(uniqueName('payroll'), { department: 'Finance', costCenter: 'CC-9999' }, { password: PASSWORD }));
     const payroll = await okta.post('/Groups', group('Payroll Approvers'));
     assert.equal(payroll.status, 201, context(payroll));
     const groupId = String(payroll.body.id);
@@ -270,7 +265,7 @@ describe('lifecycle: webhooks end to end', function () {
     const okta = oktaClient(t);
     const entra = entraClient(t);
     const users = [await lifecycleOf(okta, entra), await lifecycleOf(okta, entra)];
-    const third = await create(okta, salesEmployee(uniqueName('deleted')));
+    const third = await createUser(okta, salesEmployee(uniqueName('deleted')));
     assert.equal((await okta.delete(`/Users/${third}`)).status, 204);
 
     const delivery = worker(t.storage, hooks, 'flaky-worker');
