@@ -44,29 +44,21 @@ export async function writeWithVersion(
   expectedVersion: number | undefined,
   write: (current: ResourceRecord) => Promise<ResourceRecord | 'conflict' | null>,
 ): Promise<ResourceRecord> {
-  return inTurn(`${store.kind}:${tenant}:${id}`, () => writeWithRetries(store, tenant, id, expectedVersion, write));
-}
-
-async function writeWithRetries(
-  store: ResourceStore,
-  tenant: string,
-  id: string,
-  expectedVersion: number | undefined,
-  write: (current: ResourceRecord) => Promise<ResourceRecord | 'conflict' | null>,
-): Promise<ResourceRecord> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-    const current = await store.get(tenant, id);
-    if (!current) throw new ScimError('notFound', `${store.kind} ${id} not found`);
-    if (expectedVersion !== undefined && current.version !== expectedVersion) {
-      throw new ScimError('preconditionFailed', `${store.kind} ${id} has changed since version ${expectedVersion}`);
+  return inTurn(`${store.kind}:${tenant}:${id}`, async () => {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const current = await store.get(tenant, id);
+      if (!current) throw new ScimError('notFound', `${store.kind} ${id} not found`);
+      if (expectedVersion !== undefined && current.version !== expectedVersion) {
+        throw new ScimError('preconditionFailed', `${store.kind} ${id} has changed since version ${expectedVersion}`);
+      }
+      const result = await write(current);
+      if (result === null) throw new ScimError('notFound', `${store.kind} ${id} not found`);
+      if (result !== 'conflict') return result;
+      if (expectedVersion !== undefined) {
+        throw new ScimError('preconditionFailed', `${store.kind} ${id} was changed by another request`);
+      }
+      await backoff(attempt);
     }
-    const result = await write(current);
-    if (result === null) throw new ScimError('notFound', `${store.kind} ${id} not found`);
-    if (result !== 'conflict') return result;
-    if (expectedVersion !== undefined) {
-      throw new ScimError('preconditionFailed', `${store.kind} ${id} was changed by another request`);
-    }
-    await backoff(attempt);
-  }
-  throw new ScimError('preconditionFailed', `${store.kind} ${id} is being changed concurrently; retry`);
+    throw new ScimError('preconditionFailed', `${store.kind} ${id} is being changed concurrently; retry`);
+  });
 }
