@@ -78,11 +78,24 @@ function attributesOf(definition: { describe(): unknown }): AttributeSchema[] {
 SCIMMY.Resources.declare(SCIMMY.Resources.User.extend(SCIMMY.Schemas.EnterpriseUser, false));
 SCIMMY.Resources.declare(SCIMMY.Resources.Group);
 
+/**
+ * Group `members.display` is rendered from the member's current displayName (or a user's userName)
+ * and what a client sends is ignored (memberships are stored on the member, decisions D4), so it is
+ * readOnly here, not the `immutable` of scimmy and RFC 7643 §2.4 ("once set, SHALL NOT be
+ * changed": ours follows renames). RFC 7643 §8.7.1's Group schema does not list it at all.
+ */
+function markServerDerived(attributes: { name?: unknown; mutability?: unknown; subAttributes?: unknown }[], name: string, subAttribute: string): void {
+  const parent = attributes.find((attribute) => attribute.name === name);
+  const child = (parent?.subAttributes as { name?: unknown; mutability?: unknown }[] | undefined)?.find((attribute) => attribute.name === subAttribute);
+  if (child) child.mutability = 'readOnly';
+}
+
 /** RFC 7643 §7 schema representations, as served by /Schemas: taken before validation is relaxed below. */
 const SCHEMA_DOCUMENTS = [SCIMMY.Schemas.User.definition, SCIMMY.Schemas.EnterpriseUser.definition, SCIMMY.Schemas.Group.definition].map(
   // scimmy lists `canonicalValues: []` for roles.type and x509Certificates.type: an empty list suggests nothing.
   (definition) => JSON.parse(JSON.stringify(definition.describe()), (key, value: unknown) => (key === 'canonicalValues' && Array.isArray(value) && value.length === 0 ? undefined : value)) as Record<string, unknown>,
 );
+markServerDerived(SCHEMA_DOCUMENTS[2]?.['attributes'] as AttributeSchema[], 'members', 'display');
 
 interface ScimmyAttribute {
   /** Absent on entries that are not attributes (an extension's definition nested in User's list). */
@@ -124,11 +137,17 @@ export const USER_RESOURCE: ResourceTypeDefinition = Object.freeze({
   ],
 });
 
+function groupAttributes(): AttributeSchema[] {
+  const attributes = attributesOf(SCIMMY.Schemas.Group.definition);
+  markServerDerived(attributes, 'members', 'display');
+  return attributes;
+}
+
 export const GROUP_RESOURCE: ResourceTypeDefinition = Object.freeze({
   name: 'Group',
   endpoint: '/Groups',
   schema: GROUP_SCHEMA,
-  attributes: attributesOf(SCIMMY.Schemas.Group.definition),
+  attributes: groupAttributes(),
   extensions: [],
 });
 

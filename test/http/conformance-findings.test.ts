@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { assertScimError, ENTERPRISE, startTestApp, USER_SCHEMA, user, type TestApp } from '../support/app.js';
+import { assertScimError, ENTERPRISE, GROUP_SCHEMA, group, startTestApp, USER_SCHEMA, user, type TestApp } from '../support/app.js';
 import { patchOp, sendPatch } from '../patch/helpers.js';
 import { createUser, storedUser } from '../users/helpers.js';
 
@@ -60,6 +60,33 @@ describe('Findings of the SCIM conformance tools (docs/conformance.md)', () => {
       const response = await sendPatch(t, `/Users/${report.body.id}`, patchOp({ op: 'add', path: `${ENTERPRISE}:manager`, value: manager }));
       assert.equal(response.status, 200, JSON.stringify(response.body));
       assert.equal(response.body[ENTERPRISE].manager.value, boss.body.id);
+    });
+  });
+
+  describe('Group members.display is readOnly: rendered from the member (RFC 7643 §7)', () => {
+    it('is published as readOnly in /Schemas; value, $ref and type stay immutable', async () => {
+      const response = await t.scim.get(`/Schemas/${GROUP_SCHEMA}`);
+      const members = response.body.attributes.find((attribute: { name: string }) => attribute.name === 'members');
+      const mutability = Object.fromEntries(members.subAttributes.map((attribute: { name: string; mutability: string }) => [attribute.name, attribute.mutability]));
+      assert.deepEqual(mutability, { value: 'immutable', display: 'readOnly', $ref: 'immutable', type: 'immutable' });
+    });
+
+    it('ignores a display sent with a member on POST and PATCH, and follows a rename', async () => {
+      const member = await createUser(t, user('conformance.member', { displayName: 'Member Name' }));
+      const other = await createUser(t, user('conformance.member2', { displayName: 'Other Name' }));
+      const created = await t.scim.post('/Groups').send({ ...group('Conformance display'), members: [{ value: member.body.id, display: 'Client label' }] });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.deepEqual(created.body.members.map((ref: { display: string }) => ref.display), ['Member Name']);
+
+      const add = patchOp({ op: 'add', path: 'members', value: [{ value: other.body.id, display: 'Another label' }] });
+      const patched = await sendPatch(t, `/Groups/${created.body.id}?attributes=members`, add);
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      const displays = patched.body.members.map((ref: { display: string }) => ref.display).sort();
+      assert.deepEqual(displays, ['Member Name', 'Other Name']);
+
+      await sendPatch(t, `/Users/${member.body.id}`, patchOp({ op: 'replace', path: 'displayName', value: 'Renamed Member' })).expect(200);
+      const read = await t.scim.get(`/Groups/${created.body.id}`);
+      assert.ok(read.body.members.some((ref: { display: string }) => ref.display === 'Renamed Member'), JSON.stringify(read.body.members));
     });
   });
 
