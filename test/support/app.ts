@@ -35,6 +35,8 @@ export interface TestAppOptions {
   webhooksFor?: AppDeps['webhooksFor'];
   onEvents?: AppDeps['onEvents'];
   hooks?: AppDeps['hooks'];
+  /** Collects the app's log entries; discarded by default. */
+  log?: AppDeps['log'];
 }
 
 export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {}, options: TestAppOptions = {}): Promise<TestApp> {
