@@ -89,6 +89,7 @@ describe('chaos: the engine crashes and restarts under a load of writes', functi
     const unavailable: Answer[] = [];
     let running = true;
     let lastSuccess = 0;
+    let patchesAcknowledged = 0;
 
     async function worker(index: number): Promise<void> {
       for (let n = 0; running; n += 1) {
@@ -109,6 +110,7 @@ describe('chaos: the engine crashes and restarts under a load of writes', functi
         const patched = await call('PATCH', `/scim/v2/Users/${entry.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'title', value: 't1' }] });
         if (patched.status === 200) {
           entry.title = 't1';
+          patchesAcknowledged += 1;
           lastSuccess = Date.now();
         } else if (patched.status === 503) {
           unavailable.push(patched);
@@ -171,7 +173,7 @@ describe('chaos: the engine crashes and restarts under a load of writes', functi
       }
     }
     console.log(
-      `      chaos: ${acknowledged.size} creates acknowledged (${beforeCrash} before the crash), ${lost} lost; ` +
+      `      chaos: ${acknowledged.size} creates and ${patchesAcknowledged} patches acknowledged (${beforeCrash} creates before the crash), ${lost} lost; ` +
         `${unavailable.length} answers 503; outage ${restartedAt - crashedAt} ms; first write ${recoveryMs} ms after the engine restarted; ` +
         `${failedCreates.length} refused creates, ${recreated} re-created`,
     );
