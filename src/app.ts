@@ -7,12 +7,17 @@ import { userEndpoint } from './http/endpoints/users.js';
 import { authenticate } from './http/middleware/authenticate.js';
 import { assignRequestId } from './http/middleware/request-context.js';
 import { errorHandler } from './http/middleware/error-handler.js';
-import { bodyErrorToScim, parseJsonBody, requireJsonContentType } from './http/middleware/json-body.js';
+import { bodyErrorToScim, jsonBodyParser, requireJsonContentType } from './http/middleware/json-body.js';
+import { rateLimit } from './http/middleware/rate-limit.js';
+import { requestLog } from './http/middleware/request-log.js';
+import { securityHeaders } from './http/middleware/security-headers.js';
+import { createLogger, logTo, type Log } from './http/logging.js';
+import { queryPathLimits, withPatchLimits } from './http/request-limits.js';
 import { discoveryRoutes } from './http/routes/discovery.js';
 import { healthRoutes } from './http/routes/health.js';
 import { resourceRoutes } from './http/routes/resource-routes.js';
 import { rootSearchRoutes } from './http/routes/root-search.js';
-import { bulkRoutes, parseBulkBody } from './http/routes/bulk.js';
+import { bulkRoutes } from './http/routes/bulk.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { unsupportedRoutes } from './http/routes/unsupported.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
@@ -33,13 +38,12 @@ export interface AppDeps {
   /** Wakes the delivery worker after events are stored. */
   onEvents?: () => void;
   hooks?: Partial<LifecycleHooks>;
-  log?: (entry: Record<string, unknown>) => void;
+  /** Structured log entries (pino JSON lines on stderr by default); tests pass a collector. */
+  log?: Log;
 }
 
-const defaultLog = (entry: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), ...entry }));
-
 /** Builds the HTTP application without listening, so tests run it in-process. */
-export function createApp({ config, storage, authenticator, policy, webhooksFor = () => [], onEvents, hooks, log = defaultLog }: AppDeps): Express {
+export function createApp({ config, storage, authenticator, policy, webhooksFor = () => [], onEvents, hooks, log = logTo(createLogger()) }: AppDeps): Express {
   const lifecycle = createLifecycle({ storage, policy, webhooksFor, hooks, log, ...(onEvents ? { onEvents } : {}) });
   const users = createUserService(storage, lifecycle);
   const groups = createGroupService(storage, lifecycle, async (ctx, id, operation) => void (await users.reevaluate(ctx, id, operation)));
@@ -48,17 +52,23 @@ export function createApp({ config, storage, authenticator, policy, webhooksFor 
   app.set('etag', false);
   app.set('query parser', 'simple');
 
+  app.use(securityHeaders);
   app.use(assignRequestId);
+  app.use(requestLog(log));
   app.use(healthRoutes(storage));
 
+  const { limits } = config;
   const scim = express.Router();
   scim.use(authenticate(authenticator));
+  scim.use(rateLimit(config.rateLimit));
   scim.use(requireJsonContentType);
-  scim.use('/Bulk', parseBulkBody);
-  scim.use(parseJsonBody, bodyErrorToScim);
+  // Bulk accepts a larger body than other endpoints; it is parsed first, so the general parser skips it.
+  scim.use('/Bulk', jsonBodyParser(limits.maxBulkPayloadBytes));
+  scim.use(jsonBodyParser(limits.maxBodyBytes), bodyErrorToScim);
+  scim.use(queryPathLimits(limits));
   scim.use(discoveryRoutes(config));
   scim.use(unsupportedRoutes());
-  const endpoints = [userEndpoint(users), groupEndpoint(groups)];
+  const endpoints = [userEndpoint(users), groupEndpoint(groups)].map((endpoint) => withPatchLimits(endpoint, limits));
   scim.use(rootSearchRoutes(config, endpoints));
   scim.use(bulkRoutes(config, endpoints));
   for (const endpoint of endpoints) scim.use(resourceRoutes(config, endpoint));

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { webhooksSchema, type WebhookConfig } from './lifecycle/webhooks/webhook-config.js';
+import { DEFAULT_LIMITS, type Limits } from './scim/limits.js';
 
 /**
  * The one place that reads the environment. Everything else receives the frozen result, so a
@@ -28,10 +29,25 @@ export interface Config {
   readonly webhookMaxBackoffMs: number;
   /** How often an idle delivery worker looks for due deliveries. */
   readonly webhookPollMs: number;
+  readonly limits: Limits;
+  readonly rateLimit: RateLimitConfig;
 }
+
+/** A token bucket per credential: `burst` requests at once, refilled at `perSecond`; perSecond 0 turns it off. */
+export interface RateLimitConfig {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/** Generous for IdP bursts: Entra expects at least 25 requests/s per tenant and quarantines on eager 429s. */
+export const DEFAULT_RATE_LIMIT: RateLimitConfig = Object.freeze({ perSecond: 100, burst: 1000 });
 
 function milliseconds(fallback: number) {
   return z.string().regex(/^\d+$/, 'must be a whole number of milliseconds').transform(Number).pipe(z.number().int().min(1)).default(fallback);
+}
+
+function count(fallback: number, min = 1) {
+  return z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(2 ** 31)).default(fallback);
 }
 
 const MONGODB_URI_PATTERN = /^mongodb(\+srv)?:\/\/[^/?#\s]+(\/[^?#\s]*)?(\?[^#\s]*)?$/;
@@ -64,6 +80,17 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: milliseconds(10_000),
   WEBHOOK_MAX_BACKOFF_MS: milliseconds(3_600_000),
   WEBHOOK_POLL_MS: milliseconds(1_000),
+  MAX_RESULTS: count(DEFAULT_LIMITS.maxResults),
+  MAX_BODY_BYTES: count(DEFAULT_LIMITS.maxBodyBytes, 1024),
+  MAX_FILTER_LENGTH: count(DEFAULT_LIMITS.maxFilterLength, 16),
+  MAX_FILTER_DEPTH: count(DEFAULT_LIMITS.maxFilterDepth),
+  MAX_BULK_OPERATIONS: count(DEFAULT_LIMITS.maxBulkOperations),
+  MAX_BULK_PAYLOAD_BYTES: count(DEFAULT_LIMITS.maxBulkPayloadBytes, 1024),
+  MAX_PATCH_OPERATIONS: count(DEFAULT_LIMITS.maxPatchOperations),
+  MAX_PATCH_MEMBERS: count(DEFAULT_LIMITS.maxPatchMembers),
+  MAX_ATTRIBUTE_PATH_LENGTH: count(DEFAULT_LIMITS.maxAttributePathLength, 64),
+  RATE_LIMIT_PER_SECOND: count(DEFAULT_RATE_LIMIT.perSecond, 0),
+  RATE_LIMIT_BURST: count(DEFAULT_RATE_LIMIT.burst),
 });
 
 export class ConfigError extends Error {
@@ -98,5 +125,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     webhookMaxBackoffMs: e.WEBHOOK_MAX_BACKOFF_MS,
     webhookPollMs: e.WEBHOOK_POLL_MS,
+    limits: Object.freeze({
+      maxResults: e.MAX_RESULTS,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxFilterLength: e.MAX_FILTER_LENGTH,
+      maxFilterDepth: e.MAX_FILTER_DEPTH,
+      maxBulkOperations: e.MAX_BULK_OPERATIONS,
+      maxBulkPayloadBytes: e.MAX_BULK_PAYLOAD_BYTES,
+      maxPatchOperations: e.MAX_PATCH_OPERATIONS,
+      maxPatchMembers: e.MAX_PATCH_MEMBERS,
+      maxAttributePathLength: e.MAX_ATTRIBUTE_PATH_LENGTH,
+    }),
+    rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
   });
 }

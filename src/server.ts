@@ -8,6 +8,7 @@ import { loadPolicy, PolicyError } from './lifecycle/policy/load.js';
 import { routeEvents, startBackgroundWork, type BackgroundWork } from './lifecycle/background.js';
 import { startEmbeddedEngine, type EmbeddedEngine } from './engine/embedded.js';
 import { engineFilePath } from './engine/engine-file.js';
+import { createLogger, logTo } from './http/logging.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
 import type { Storage } from './store/contract.js';
 import { createMongoStorage } from './store/mongo/storage.js';
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   const storage = await createMongoStorage({ uri });
   await announceBootstrapToken(config, storage);
   const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: config.defaultTenant, staticToken: config.bearerToken });
-  const jsonLog = (entry: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), ...entry }));
+  const jsonLog = logTo(createLogger());
   const server = createApp({ config, storage, authenticator, policy, webhooksFor: routeEvents(config), log: jsonLog }).listen(config.port, config.host);
   await once(server, 'listening');
   log(`SCIM 2.0 service listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}${SCIM_BASE_PATH}`);

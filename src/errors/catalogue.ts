@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   preconditionFailed: { status: 412 },
   payloadTooLarge: { status: 413 },
   unsupportedMediaType: { status: 415 },
+  tooManyRequests: { status: 429 },
   internal: { status: 500 },
   notImplemented: { status: 501 },
   unavailable: { status: 503 },

@@ -1,5 +1,5 @@
 import { ScimError } from '../errors/scim-error.js';
-import { LIMITS } from './limits.js';
+import type { Limits } from './limits.js';
 
 export const BULK_REQUEST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
 export const BULK_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkResponse';
@@ -42,15 +42,15 @@ function parseOperation(raw: unknown, index: number): BulkOperation {
 }
 
 /** RFC 7644 §3.7: validates the envelope; each operation's own content is validated when it runs. */
-export function parseBulkRequest(body: unknown): BulkRequest {
+export function parseBulkRequest(body: unknown, limits: Pick<Limits, 'maxBulkOperations'>): BulkRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ScimError('invalidSyntax', 'A bulk request must be a JSON object');
   const request = body as Record<string, unknown>;
   const schemas = request['schemas'];
   if (!Array.isArray(schemas) || !schemas.includes(BULK_REQUEST_SCHEMA)) throw new ScimError('invalidSyntax', `"schemas" must contain ${BULK_REQUEST_SCHEMA}`);
   const operations = request['Operations'] ?? request['operations'];
   if (!Array.isArray(operations) || operations.length === 0) throw new ScimError('invalidSyntax', '"Operations" must be a non-empty array');
-  if (operations.length > LIMITS.maxBulkOperations) {
-    throw new ScimError('payloadTooLarge', `A bulk request may carry at most ${LIMITS.maxBulkOperations} operations`);
+  if (operations.length > limits.maxBulkOperations) {
+    throw new ScimError('payloadTooLarge', `A bulk request may carry at most ${limits.maxBulkOperations} operations`);
   }
   const failOnErrors = request['failOnErrors'];
   if (failOnErrors !== undefined && !(Number.isInteger(failOnErrors) && (failOnErrors as number) > 0)) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ScimError } from '../errors/scim-error.js';
 import type { KeysetPosition, SortValue } from '../store/contract.js';
-import { LIMITS } from './limits.js';
+import { CURSOR_TIMEOUT_SECONDS } from './limits.js';
 
 /**
  * RFC 9865 cursors: opaque base64url (unreserved characters only) of a keyset position, the
@@ -64,8 +64,8 @@ export function decodeCursor(text: string, fingerprint: string, now = Date.now()
   if (typeof payload !== 'object' || payload === null || payload.q !== fingerprint || typeof payload.i !== 'string' || (payload.d !== 'a' && payload.d !== 'b') || typeof payload.t !== 'number') {
     throw invalid();
   }
-  if (now / 1000 - payload.t > LIMITS.cursorTimeoutSeconds) {
-    throw new ScimError('expiredCursor', `The cursor has expired: cursors are valid for ${LIMITS.cursorTimeoutSeconds} seconds`);
+  if (now / 1000 - payload.t > CURSOR_TIMEOUT_SECONDS) {
+    throw new ScimError('expiredCursor', `The cursor has expired: cursors are valid for ${CURSOR_TIMEOUT_SECONDS} seconds`);
   }
   return { sortValue: decodeValue(payload.v), id: payload.i, direction: payload.d === 'a' ? 'after' : 'before' };
 }

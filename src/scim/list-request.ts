@@ -2,7 +2,7 @@ import { ScimError } from '../errors/scim-error.js';
 import type { ListQuery } from '../store/contract.js';
 import { decodeCursor, queryFingerprint } from './cursor.js';
 import { parseFilter } from './filter/parse.js';
-import { LIMITS } from './limits.js';
+import type { Limits } from './limits.js';
 import { parseProjection, type Projection } from './projection.js';
 import type { ResourceTypeDefinition } from './schema-registry.js';
 
@@ -52,29 +52,29 @@ function descending(value: unknown): boolean {
  * RFC 7644 §3.4.2: startIndex below 1 means 1; count below 0 means 0 and above the advertised
  * maximum means the maximum; a missing count means the maximum.
  */
-export function parseListRequest(definition: ResourceTypeDefinition, raw: Record<string, unknown>): ListRequest {
+export function parseListRequest(definition: ResourceTypeDefinition, raw: Record<string, unknown>, limits: Limits): ListRequest {
   const params = normaliseNames(raw);
   const filterText = text(params.filter, 'filter');
   const startIndex = Math.max(1, integer(params.startIndex, 'startIndex') ?? 1);
-  const count = Math.min(LIMITS.maxResults, Math.max(0, integer(params.count, 'count') ?? LIMITS.maxResults));
+  const count = Math.min(limits.maxResults, Math.max(0, integer(params.count, 'count') ?? limits.maxResults));
   const sortBy = text(params.sortBy, 'sortBy');
-  const filter = filterText === undefined || filterText.trim() === '' ? undefined : parseFilter(filterText, { maxLength: LIMITS.maxFilterLength, maxDepth: LIMITS.maxFilterDepth });
+  const filter = filterText === undefined || filterText.trim() === '' ? undefined : parseFilter(filterText, { maxLength: limits.maxFilterLength, maxDepth: limits.maxFilterDepth });
   const request: ListRequest = {
     query: { filter, sortBy: sortBy === '' ? undefined : sortBy, descending: descending(params.sortOrder), startIndex, count },
     projection: parseProjection(definition, params.attributes, params.excludedAttributes),
   };
-  return params.cursor === undefined ? request : withCursor(definition, request, params, filterText);
+  return params.cursor === undefined ? request : withCursor(definition, request, params, filterText, limits);
 }
 
 /**
  * RFC 9865: `cursor` present (empty for the first page) selects cursor paging. Mixing it with
  * startIndex is refused, and count must be a positive number of results.
  */
-function withCursor(definition: ResourceTypeDefinition, request: ListRequest, params: Partial<Record<Parameter, unknown>>, filterText: string | undefined): ListRequest {
+function withCursor(definition: ResourceTypeDefinition, request: ListRequest, params: Partial<Record<Parameter, unknown>>, filterText: string | undefined, limits: Limits): ListRequest {
   const cursor = text(params.cursor, 'cursor') ?? '';
   if (params.startIndex !== undefined) throw new ScimError('invalidValue', 'Use either startIndex or cursor paging, not both');
   const requestedCount = integer(params.count, 'count');
-  if (requestedCount !== undefined && requestedCount < 1) throw new ScimError('invalidCount', `With cursor paging, count must be between 1 and ${LIMITS.maxResults}`);
+  if (requestedCount !== undefined && requestedCount < 1) throw new ScimError('invalidCount', `With cursor paging, count must be between 1 and ${limits.maxResults}`);
   const { query } = request;
   const fingerprint = queryFingerprint([definition.name, filterText?.trim(), query.sortBy?.toLowerCase(), query.descending]);
   const keyset = cursor === '' ? null : decodeCursor(cursor, fingerprint);

@@ -35,10 +35,13 @@ export interface TestAppOptions {
   webhooksFor?: AppDeps['webhooksFor'];
   onEvents?: AppDeps['onEvents'];
   hooks?: AppDeps['hooks'];
+  /** Collects the app's log entries; discarded by default. */
+  log?: AppDeps['log'];
 }
 
 export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {}, options: TestAppOptions = {}): Promise<TestApp> {
-  const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN, ...env });
+  // Tests fire requests far faster than any IdP; the rate limit is tested on its own with a tiny limit.
+  const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN, RATE_LIMIT_PER_SECOND: '0', ...env });
   const policy = options.policy ?? loadPolicy(config.policyFile);
   const dbName = uniqueDbName(fileTag);
   const storage = await createMongoStorage({ uri: testDatabaseUri(dbName) });

@@ -580,7 +580,6 @@ describe('RFC 7644 §3.5.2 PATCH', () => {
       ['add without value', body([{ op: 'add', path: 'title' }]), 'invalidSyntax'],
       ['replace without value', body([{ op: 'replace' }]), 'invalidSyntax'],
       ['a numeric path', body([{ op: 'add', path: 5, value: 'x' }]), 'invalidPath'],
-      ['1001 operations', body(Array.from({ length: 1001 }, () => ({ op: 'add', path: 'title', value: 'x' }))), 'tooMany'],
     ];
     requests.forEach(([label, request, code]) => {
       it(`rejects ${label} with ${code}`, () => {

@@ -19,7 +19,7 @@ export function errorHandler(log: (entry: Record<string, unknown>) => void) {
     const scimError = classify(error);
     if (scimError.status >= 500) {
       // Details go to the log only: a 5xx body never carries internals.
-      log({ level: 'error', msg: 'request failed', method: req.method, path: req.path, error: error instanceof Error ? error.stack : String(error) });
+      log({ level: 'error', msg: 'request failed', requestId: res.locals['requestId'], method: req.method, path: req.originalUrl.split('?', 1)[0], error: error instanceof Error ? error.stack : String(error) });
     }
     if (res.headersSent) return;
     res.set(scimError.headers);

@@ -1,6 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ScimError } from '../../errors/scim-error.js';
-import { LIMITS } from '../../scim/limits.js';
 
 const JSON_TYPES = ['application/json', 'application/scim+json', 'application/*+json'];
 
@@ -14,17 +13,21 @@ export function requireJsonContentType(req: Request, _res: Response, next: NextF
   next();
 }
 
-export const parseJsonBody = express.json({ type: JSON_TYPES, limit: LIMITS.maxBodyBytes, strict: false });
+/** A JSON body parser refusing bodies above `maxBytes` (bulk has a larger limit than the rest). */
+export function jsonBodyParser(maxBytes: number) {
+  return express.json({ type: JSON_TYPES, limit: maxBytes, strict: false });
+}
 
 interface BodyParserError {
   type?: unknown;
+  limit?: unknown;
 }
 
 /** Turns body-parser's failures into catalogue errors; anything else passes on unchanged. */
 export function bodyErrorToScim(error: unknown, _req: Request, _res: Response, next: NextFunction): void {
-  const type = typeof error === 'object' && error !== null ? (error as BodyParserError).type : undefined;
+  const { type, limit } = typeof error === 'object' && error !== null ? (error as BodyParserError) : {};
   if (type === 'entity.parse.failed') next(new ScimError('invalidSyntax', 'The request body is not valid JSON'));
-  else if (type === 'entity.too.large') next(new ScimError('payloadTooLarge', `The request body exceeds ${LIMITS.maxBodyBytes} bytes`));
+  else if (type === 'entity.too.large') next(new ScimError('payloadTooLarge', `The request body exceeds the limit of ${String(limit)} bytes`));
   else if (type === 'charset.unsupported' || type === 'encoding.unsupported') next(new ScimError('unsupportedMediaType', 'Unsupported body encoding'));
   else next(error);
 }

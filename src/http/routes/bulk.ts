@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import type { Config } from '../../config.js';
 import { ScimError } from '../../errors/scim-error.js';
 import {
@@ -8,7 +8,6 @@ import {
   resolveBulkIds,
   type BulkOperation,
 } from '../../scim/bulk-request.js';
-import { LIMITS } from '../../scim/limits.js';
 import type { ResourceEndpoint } from '../endpoints/endpoint.js';
 import { contextOf } from '../middleware/request-context.js';
 import { versionFromEtag } from '../preconditions.js';
@@ -35,15 +34,12 @@ function targetOf(endpoints: readonly ResourceEndpoint[], path: string): Target 
   return { endpoint, id: match[2] };
 }
 
-/** Bulk accepts a larger body than other endpoints; it is parsed here before the general parser. */
-export const parseBulkBody = express.json({ type: ['application/json', 'application/scim+json', 'application/*+json'], limit: LIMITS.maxBulkPayloadBytes, strict: false });
-
 /** RFC 7644 §3.7: operations run in order through the same endpoints as single requests. */
 export function bulkRoutes(config: Config, endpoints: readonly ResourceEndpoint[]): Router {
   const router = Router();
 
   router.post('/Bulk', async (req, res) => {
-    const request = parseBulkRequest(req.body);
+    const request = parseBulkRequest(req.body, config.limits);
     const ctx = contextOf(res);
     const baseUrl = baseUrlOf(config, req);
     const createdIds = new Map<string, string>();

@@ -1,7 +1,7 @@
 import { Router, type Request } from 'express';
 import type { Config } from '../../config.js';
 import { ScimError } from '../../errors/scim-error.js';
-import { LIMITS } from '../../scim/limits.js';
+import { CURSOR_TIMEOUT_SECONDS, type Limits } from '../../scim/limits.js';
 import { describeSchemas, RESOURCE_TYPES } from '../../scim/schema-registry.js';
 import { baseUrlOf, listResponse, sendScim } from '../scim-response.js';
 
@@ -9,19 +9,19 @@ const SPC_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'
 const RESOURCE_TYPE_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType';
 
 /** RFC 7644 §4 discovery. Each capability flag must match what the handlers really do. */
-function serviceProviderConfig(baseUrl: string): Record<string, unknown> {
+function serviceProviderConfig(baseUrl: string, limits: Limits): Record<string, unknown> {
   return {
     schemas: [SPC_SCHEMA],
     patch: { supported: true },
-    bulk: { supported: true, maxOperations: LIMITS.maxBulkOperations, maxPayloadSize: LIMITS.maxBulkPayloadBytes },
-    filter: { supported: true, maxResults: LIMITS.maxResults },
+    bulk: { supported: true, maxOperations: limits.maxBulkOperations, maxPayloadSize: limits.maxBulkPayloadBytes },
+    filter: { supported: true, maxResults: limits.maxResults },
     pagination: {
       cursor: true,
       index: true,
       defaultPaginationMethod: 'index',
-      defaultPageSize: LIMITS.maxResults,
-      maxPageSize: LIMITS.maxResults,
-      cursorTimeout: LIMITS.cursorTimeoutSeconds,
+      defaultPageSize: limits.maxResults,
+      maxPageSize: limits.maxResults,
+      cursorTimeout: CURSOR_TIMEOUT_SECONDS,
     },
     changePassword: { supported: true },
     sort: { supported: true },
@@ -72,7 +72,7 @@ export function discoveryRoutes(config: Config): Router {
   const base = (req: Request) => baseUrlOf(config, req);
   const all = <T>(resources: T[]) => listResponse(resources.length, 1, resources);
 
-  router.get('/ServiceProviderConfig', (req, res) => sendScim(res, 200, serviceProviderConfig(base(req))));
+  router.get('/ServiceProviderConfig', (req, res) => sendScim(res, 200, serviceProviderConfig(base(req), config.limits)));
   router.get('/Schemas', (req, res) => sendScim(res, 200, all(schemaResources(base(req)))));
   router.get('/Schemas/:id', (req, res) => sendScim(res, 200, findById(schemaResources(base(req)), String(req.params['id']), 'Schema')));
   router.get('/ResourceTypes', (req, res) => sendScim(res, 200, all(resourceTypeResources(base(req)))));

@@ -7,6 +7,7 @@ import { searchRequestToParameters } from '../../scim/search-request.js';
 import type { ResourceEndpoint, Rendered } from '../endpoints/endpoint.js';
 import { contextOf } from '../middleware/request-context.js';
 import { expectedVersion, notModified } from '../preconditions.js';
+import { checkListParameterPaths } from '../request-limits.js';
 import { baseUrlOf, cursorListResponse, listResponse, sendScim } from '../scim-response.js';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
@@ -36,7 +37,7 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
   }
 
   async function sendList(req: Request, res: Response, parameters: Record<string, unknown>): Promise<void> {
-    const request = parseListRequest(definition, parameters);
+    const request = parseListRequest(definition, parameters, config.limits);
     const page = await endpoint.list(contextOf(res), request, baseUrlOf(config, req));
     const resources = page.resources.map((resource) => applyProjection(definition, resource, request.projection));
     if (request.cursorFingerprint === undefined) {
@@ -47,7 +48,11 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
   }
 
   router.get(collection, (req, res) => sendList(req, res, req.query as Record<string, unknown>));
-  router.post(`${collection}/.search`, (req, res) => sendList(req, res, searchRequestToParameters(req.body)));
+  router.post(`${collection}/.search`, (req, res) => {
+    const parameters = searchRequestToParameters(req.body);
+    checkListParameterPaths(parameters, config.limits);
+    return sendList(req, res, parameters);
+  });
 
   router.post(collection, async (req, res) => {
     sendOne(req, res, 201, await endpoint.create(contextOf(res), req.body, baseUrlOf(config, req)));

@@ -5,6 +5,7 @@ import { parseListRequest } from '../../scim/list-request.js';
 import { applyProjection } from '../../scim/projection.js';
 import type { ScimResource } from '../../scim/representation.js';
 import { searchRequestToParameters } from '../../scim/search-request.js';
+import { checkListParameterPaths } from '../request-limits.js';
 import type { ResourceEndpoint } from '../endpoints/endpoint.js';
 import { contextOf } from '../middleware/request-context.js';
 import type { RequestContext } from '../../services/context.js';
@@ -28,7 +29,7 @@ export function rootSearchRoutes(config: Config, endpoints: ResourceEndpoint[]):
     let lastError: ScimError | undefined;
     for (const endpoint of endpoints) {
       try {
-        const request = parseListRequest(endpoint.definition, { ...parameters, startIndex: '1', count: '0' });
+        const request = parseListRequest(endpoint.definition, { ...parameters, startIndex: '1', count: '0' }, config.limits);
         results.push({ endpoint, total: (await endpoint.list(ctx, request, baseUrl)).total });
       } catch (error) {
         if (!(error instanceof ScimError) || error.code !== 'invalidFilter') throw error;
@@ -43,17 +44,18 @@ export function rootSearchRoutes(config: Config, endpoints: ResourceEndpoint[]):
     const ctx = contextOf(res);
     const baseUrl = baseUrlOf(config, req);
     const parameters = searchRequestToParameters(req.body);
+    checkListParameterPaths(parameters, config.limits);
     if (Object.keys(parameters).some((key) => key.toLowerCase() === 'cursor')) {
       throw new ScimError('invalidValue', 'Cursor paging is offered per resource type (/Users/.search, /Groups/.search), not at the root');
     }
-    const bounds = parseListRequest(endpoints[0]!.definition, { ...parameters, attributes: undefined, excludedAttributes: undefined }).query;
+    const bounds = parseListRequest(endpoints[0]!.definition, { ...parameters, attributes: undefined, excludedAttributes: undefined }, config.limits).query;
     const typeTotals = await totals(ctx, parameters, baseUrl);
     const resources: ScimResource[] = [];
     let skip = bounds.startIndex - 1;
     for (const { endpoint, total } of typeTotals) {
       const wanted = bounds.count - resources.length;
       if (wanted > 0 && skip < total) {
-        const request = parseListRequest(endpoint.definition, { ...parameters, startIndex: String(skip + 1), count: String(wanted) });
+        const request = parseListRequest(endpoint.definition, { ...parameters, startIndex: String(skip + 1), count: String(wanted) }, config.limits);
         const page = await endpoint.list(ctx, request, baseUrl);
         resources.push(...page.resources.map((resource) => applyProjection(endpoint.definition, resource, request.projection)));
       }

@@ -2,9 +2,6 @@ import { ScimError } from '../../errors/scim-error.js';
 
 export const PATCH_OP_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 
-/** Okta sends up to 1000 membership changes in one request; more is treated as abuse. */
-export const MAX_PATCH_OPERATIONS = 1000;
-
 export type PatchOpName = 'add' | 'remove' | 'replace';
 
 /** One validated entry of a PatchOp's "Operations" (RFC 7644 §3.5.2). */
@@ -20,16 +17,16 @@ type Json = Record<string, unknown>;
 
 const OP_NAMES: readonly PatchOpName[] = ['add', 'remove', 'replace'];
 
-/** Checks the PatchOp envelope and each operation's shape; paths and values are checked when applied. */
+/**
+ * Checks the PatchOp envelope and each operation's shape; paths and values are checked when applied.
+ * Size limits are the HTTP layer's (src/http/request-limits.ts), from configuration.
+ */
 export function parsePatchRequest(body: unknown): PatchOperation[] {
   if (!isObject(body)) throw new ScimError('invalidSyntax', 'The PATCH body must be a JSON object');
   requirePatchSchema(memberOf(body, 'schemas'));
   const operations = memberOf(body, 'Operations');
   if (!Array.isArray(operations) || operations.length === 0) {
     throw new ScimError('invalidSyntax', '"Operations" must be a non-empty array');
-  }
-  if (operations.length > MAX_PATCH_OPERATIONS) {
-    throw new ScimError('tooMany', `A PATCH may carry at most ${MAX_PATCH_OPERATIONS} operations; this one has ${operations.length}`);
   }
   return operations.map(parseOperation);
 }

@@ -14,13 +14,23 @@ interface ClaimDocument {
  *
  * A crash between claiming and writing the resource leaves a claim with no owner; such a claim is
  * taken over once it is older than any request can take, and only if its owner does not hold the name.
+ * When this process knows a claim may be orphaned (the engine failed during the write or the
+ * release), it remembers it as suspect and re-checks it on the next claim of that name instead of
+ * waiting, so a create refused with 503 during an outage can be retried as soon as the engine is back.
  */
 const STALE_AFTER_MS = 120_000;
 const MAX_ATTEMPTS = 4;
+/** Bounds the memory an outage can take; the oldest suspects fall back to the staleness rule. */
+const MAX_SUSPECTS = 10_000;
 
 export interface NameClaims {
   claim(key: string, owner: string, ownerHolds: (owner: string) => Promise<boolean>, description: string): Promise<void>;
   release(key: string, owner: string): Promise<void>;
+  /**
+   * After a failed or uncertain write: releases the claim when `written` is false, else (or when the
+   * release itself fails) keeps it as suspect. Never throws, so the original failure is what surfaces.
+   */
+  abandon(key: string, owner: string, written: 'no' | 'unknown'): Promise<void>;
   ownerOf(key: string): Promise<string | undefined>;
 }
 
@@ -33,6 +43,18 @@ function isDuplicateKey(error: unknown): boolean {
 }
 
 export function createNameClaims(collection: Collection<ClaimDocument>): NameClaims {
+  const suspects = new Map<string, string>();
+
+  function suspect(key: string, owner: string): void {
+    if (suspects.size >= MAX_SUSPECTS) suspects.delete(suspects.keys().next().value as string);
+    suspects.set(key, owner);
+  }
+
+  async function release(key: string, owner: string): Promise<void> {
+    await collection.deleteOne({ _id: key, owner });
+    if (suspects.get(key) === owner) suspects.delete(key);
+  }
+
   async function tryInsert(key: string, owner: string): Promise<boolean> {
     try {
       await collection.insertOne({ _id: key, owner, at: new Date() });
@@ -44,9 +66,12 @@ export function createNameClaims(collection: Collection<ClaimDocument>): NameCla
   }
 
   async function takeOverIfStale(existing: ClaimDocument, owner: string, ownerHolds: (owner: string) => Promise<boolean>): Promise<boolean> {
-    if (Date.now() - existing.at.getTime() < STALE_AFTER_MS || (await ownerHolds(existing.owner))) return false;
+    const orphanable = suspects.get(existing._id) === existing.owner || Date.now() - existing.at.getTime() >= STALE_AFTER_MS;
+    if (!orphanable || (await ownerHolds(existing.owner))) return false;
     const result = await collection.updateOne({ _id: existing._id, owner: existing.owner }, { $set: { owner, at: new Date() } });
-    return result.modifiedCount === 1;
+    if (result.modifiedCount !== 1) return false;
+    suspects.delete(existing._id);
+    return true;
   }
 
   return {
@@ -61,8 +86,17 @@ export function createNameClaims(collection: Collection<ClaimDocument>): NameCla
       }
       throw new ScimError('uniqueness', `${description} is already in use`);
     },
-    async release(key, owner) {
-      await collection.deleteOne({ _id: key, owner });
+    release,
+    async abandon(key, owner, written) {
+      if (written === 'no') {
+        try {
+          await release(key, owner);
+          return;
+        } catch {
+          // The engine is down: fall through and remember the claim.
+        }
+      }
+      suspect(key, owner);
     },
     async ownerOf(key) {
       return (await collection.findOne({ _id: key }))?.owner;

@@ -11,6 +11,16 @@ import type { DocumentLocks } from './document-locks.js';
 import { keysetFilter, sortValueOf } from './keyset.js';
 import { resolveCorrelatedValuePaths } from './correlated-value-paths.js';
 
+/**
+ * Whether a failed write may still have been applied: only when the request may have reached the
+ * engine and no answer came back (a network error). A server that could not be selected never got
+ * it; a server error is a refusal.
+ */
+function writeOutcome(error: unknown): 'no' | 'unknown' {
+  const name = error instanceof Error ? error.name : '';
+  return name === 'MongoServerSelectionError' || name === 'MongoServerError' ? 'no' : 'unknown';
+}
+
 function hasEntries(pending: PendingEntries): boolean {
   return pending.events.length > 0 || pending.audit.length > 0;
 }
@@ -62,7 +72,7 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     try {
       await collection.insertOne(doc);
     } catch (error) {
-      await claims.release(key, id);
+      await claims.abandon(key, id, writeOutcome(error));
       throw error;
     }
     return record(doc);
@@ -95,16 +105,23 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     if (replacement.lifecycle) set.lifecycle = replacement.lifecycle;
     if (replacement.groupIds) set.groupIds = replacement.groupIds;
     if (replacement.pending && hasEntries(replacement.pending)) set.hasPending = true;
-    const updated = await collection.findOneAndUpdate(
-      { _id: id, tenant, version: expectedVersion },
-      { $set: set, $inc: { version: 1 }, ...pendingPush(replacement.pending) },
-      { returnDocument: 'after' },
-    );
+    let updated: ResourceDocument | null;
+    try {
+      updated = await collection.findOneAndUpdate(
+        { _id: id, tenant, version: expectedVersion },
+        { $set: set, $inc: { version: 1 }, ...pendingPush(replacement.pending) },
+        { returnDocument: 'after' },
+      );
+    } catch (error) {
+      if (newKey) await claims.abandon(newKey, id, writeOutcome(error));
+      throw error;
+    }
     if (!updated) {
-      if (newKey) await claims.release(newKey, id);
+      if (newKey) await claims.abandon(newKey, id, 'no');
       return (await model.exists({ _id: id, tenant })) ? 'conflict' : null;
     }
-    if (renamed) await claims.release(claimKey(tenant, kind, current.nameLc), id);
+    // The rename is stored: a failure to free the old name must not turn it into an error.
+    if (renamed) await claims.abandon(claimKey(tenant, kind, current.nameLc), id, 'no');
     return record(updated);
   }
 
@@ -116,7 +133,8 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     const filter = expectedVersion === undefined ? { _id: id, tenant } : { _id: id, tenant, version: expectedVersion };
     const deleted = await collection.findOneAndDelete(filter);
     if (!deleted) return expectedVersion !== undefined && (await collection.countDocuments({ _id: id, tenant })) > 0 ? 'conflict' : null;
-    await claims.release(claimKey(tenant, kind, deleted.nameLc), id);
+    // The delete is stored: a failure to free the name must not turn it into an error.
+    await claims.abandon(claimKey(tenant, kind, deleted.nameLc), id, 'no');
     return record(deleted);
   }
 

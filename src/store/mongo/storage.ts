@@ -21,7 +21,11 @@ export interface MongoStorageOptions {
 export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): Promise<Storage> {
   const connection = mongoose.createConnection(uri, {
     ...(dbName ? { dbName } : {}),
+    // With the engine down a request fails within 5 s as 503 (Retry-After) instead of hanging; the
+    // driver keeps monitoring and the next request after the engine returns succeeds, no restart needed.
     serverSelectionTimeoutMS: 5_000,
+    // An engine that hangs without closing the socket: an operation in flight gives up (503) after this.
+    socketTimeoutMS: 60_000,
     autoIndex: false,
     autoCreate: false,
   });

@@ -1,0 +1,55 @@
+import { strict as assert } from 'node:assert';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
+import { startServer } from './server-process.js';
+
+const TOKEN = 'graceful-shutdown-token-0123456789';
+const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const BULK_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
+const CREATES = 40;
+
+const headers = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/scim+json' };
+
+describe('SIGTERM: stop accepting, finish in-flight requests, exit', function () {
+  this.timeout(180_000);
+  let dataDir: string;
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'scim-graceful-'));
+  });
+  after(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers a bulk request that was in flight when SIGTERM arrived, refuses new connections, and exits 0', async () => {
+    const env = { DATA_DIR: dataDir, SCIM_BEARER_TOKEN: TOKEN, ...(process.env.MONGODB_URI ? { MONGODB_URI: testDatabaseUri(uniqueDbName('graceful')) } : {}) };
+    const server = await startServer(env);
+    const exited = once(server.child, 'exit') as Promise<[number | null]>;
+    const operations = Array.from({ length: CREATES }, (_, i) => ({ method: 'POST', path: '/Users', bulkId: `u${i}`, data: { schemas: [USER_SCHEMA], userName: `inflight-${i}@example.com` } }));
+    const inFlight = fetch(`${server.baseUrl}/scim/v2/Bulk`, { method: 'POST', headers, body: JSON.stringify({ schemas: [BULK_SCHEMA], Operations: operations }) });
+    await delay(300);
+    server.child.kill('SIGTERM');
+    await delay(200);
+
+    await assert.rejects(fetch(`${server.baseUrl}/healthz`, { headers: { Connection: 'close' } }), 'a new connection after SIGTERM is refused');
+    const response = await inFlight;
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as { Operations: { status: string }[] };
+    assert.deepEqual(body.Operations.map((operation) => operation.status), Array(CREATES).fill('201'));
+    const [code] = await exited;
+    assert.equal(code, 0);
+    assert.match(server.stderr(), /SIGTERM received/);
+
+    const again = await startServer(env);
+    try {
+      const listed = (await (await fetch(`${again.baseUrl}/scim/v2/Users?count=0`, { headers })).json()) as { totalResults: number };
+      assert.equal(listed.totalResults, CREATES, 'every create the answer reported is stored');
+    } finally {
+      assert.equal(await again.stop(), 0);
+    }
+  });
+});
