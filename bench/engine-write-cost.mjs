@@ -21,8 +21,14 @@ const operations = [
   ['`findOneAndUpdate({_id})`', (col, i, n) => col.findOneAndUpdate({ _id: idAt(i, n) }, { $inc: { version: 1 } }, { returnDocument: 'after' })],
   ['`replaceOne({_id})`', (col, i, n) => col.replaceOne({ _id: idAt(i, n) }, document(idAt(i, n), 2))],
   ['`bulkWrite([updateOne {_id}])`', (col, i, n) => col.bulkWrite([{ updateOne: { filter: { _id: idAt(i, n) }, update: { $inc: { version: 1 } } } }])],
+  ['`find({_id: {$in: 10 ids}, tenant})`', (col, i, n) => col.find({ _id: { $in: tenIds(i, n) }, tenant: 'default' }).toArray()],
+  ['`updateMany({_id: {$in: 10 ids}, tenant})`', (col, i, n) => col.updateMany({ _id: { $in: tenIds(i, n) }, tenant: 'default' }, { $inc: { version: 1 } })],
   ['`deleteOne({_id})`', (col, i, n) => col.deleteOne({ _id: idAt(i, n) })],
 ];
+
+function tenIds(i, n) {
+  return Array.from({ length: 10 }, (_, j) => idAt(i * 10 + j, n));
+}
 
 function document(id, version) {
   return { _id: id, tenant: 'default', version, data: { userName: 'u' + id, pad: 'x'.repeat(300) } };
