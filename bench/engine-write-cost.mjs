@@ -1,17 +1,67 @@
+// Cost of single-document operations by _id against a collection of N documents.
+// Usage: node bench/engine-write-cost.mjs <mongodb-uri> [sizes, default 1000,10000] [operations per cell, default 50]
+// Prints one markdown table row per operation: mean milliseconds per operation at each size.
 import { MongoClient } from 'mongodb';
-const c = new MongoClient(process.argv[2]); await c.connect();
-const db = c.db('pushdown');
-for (const n of [1000, 10000]) {
-  const col = db.collection('x' + n); await col.drop().catch(() => {});
-  const docs = Array.from({ length: n }, (_, i) => ({ _id: 'id' + i, tenant: 'default', version: 1, data: { userName: 'u' + i, pad: 'x'.repeat(300) } }));
-  for (let i = 0; i < n; i += 1000) await col.insertMany(docs.slice(i, i + 1000));
-  const time = async (label, fn) => { const t = performance.now(); for (let i = 0; i < 50; i++) await fn(i); console.log(n, label, ((performance.now() - t) / 50).toFixed(2), 'ms'); };
-  await time('findOne {_id}', (i) => col.findOne({ _id: 'id' + (i * 7 % n) }));
-  await time('findOne {_id,tenant}', (i) => col.findOne({ _id: 'id' + (i * 7 % n), tenant: 'default' }));
-  await time('updateOne {_id}', (i) => col.updateOne({ _id: 'id' + (i * 7 % n) }, { $inc: { version: 1 } }));
-  await time('updateOne {_id,version}', (i) => col.updateOne({ _id: 'id' + (i * 7 % n), version: -1 }, { $inc: { version: 1 } }));
-  await time('findOneAndUpdate {_id}', (i) => col.findOneAndUpdate({ _id: 'id' + (i * 7 % n) }, { $inc: { version: 1 } }, { returnDocument: 'after' }));
-  console.log(JSON.stringify(await col.find({ _id: 'id5' }).explain()).slice(0, 300));
-  console.log(JSON.stringify(await col.find({ _id: 'id5', tenant: 'default' }).explain()).slice(0, 300));
+
+const [uri, sizesArg = '1000,10000', opsArg = '50'] = process.argv.slice(2);
+if (!uri) throw new Error('usage: node bench/engine-write-cost.mjs <mongodb-uri> [sizes] [ops]');
+const sizes = sizesArg.split(',').map(Number);
+const ops = Number(opsArg);
+const INSERT_BATCH = 1000;
+
+// Ids are spread over the collection so that a scan cannot stop early on average.
+const idAt = (i, n) => 'id' + ((i * 7919) % n);
+
+const operations = [
+  ['`findOne({_id})`', (col, i, n) => col.findOne({ _id: idAt(i, n) })],
+  ['`findOne({_id, tenant})`', (col, i, n) => col.findOne({ _id: idAt(i, n), tenant: 'default' })],
+  ['`insertOne`', (col, i) => col.insertOne({ _id: `new${i}`, tenant: 'default', version: 1, data: { pad: 'x'.repeat(300) } })],
+  ['`updateOne({_id})`', (col, i, n) => col.updateOne({ _id: idAt(i, n) }, { $inc: { version: 1 } })],
+  ['`updateOne({_id, version})`', (col, i, n) => col.updateOne({ _id: idAt(i, n), version: -1 }, { $inc: { version: 1 } })],
+  ['`findOneAndUpdate({_id})`', (col, i, n) => col.findOneAndUpdate({ _id: idAt(i, n) }, { $inc: { version: 1 } }, { returnDocument: 'after' })],
+  ['`replaceOne({_id})`', (col, i, n) => col.replaceOne({ _id: idAt(i, n) }, document(idAt(i, n), 2))],
+  ['`bulkWrite([updateOne {_id}])`', (col, i, n) => col.bulkWrite([{ updateOne: { filter: { _id: idAt(i, n) }, update: { $inc: { version: 1 } } } }])],
+  ['`find({_id: {$in: 10 ids}, tenant})`', (col, i, n) => col.find({ _id: { $in: tenIds(i, n) }, tenant: 'default' }).toArray()],
+  ['`updateMany({_id: {$in: 10 ids}, tenant})`', (col, i, n) => col.updateMany({ _id: { $in: tenIds(i, n) }, tenant: 'default' }, { $inc: { version: 1 } })],
+  ['`deleteOne({_id})`', (col, i, n) => col.deleteOne({ _id: idAt(i, n) })],
+];
+
+function tenIds(i, n) {
+  return Array.from({ length: 10 }, (_, j) => idAt(i * 10 + j, n));
 }
-await c.close();
+
+function document(id, version) {
+  return { _id: id, tenant: 'default', version, data: { userName: 'u' + id, pad: 'x'.repeat(300) } };
+}
+
+async function seed(col, n) {
+  await col.drop().catch(() => {});
+  for (let start = 0; start < n; start += INSERT_BATCH) {
+    const batch = [];
+    for (let i = start; i < Math.min(n, start + INSERT_BATCH); i++) batch.push(document('id' + i, 1));
+    await col.insertMany(batch);
+  }
+}
+
+async function meanMs(fn) {
+  const start = performance.now();
+  for (let i = 0; i < ops; i++) await fn(i);
+  return (performance.now() - start) / ops;
+}
+
+const client = new MongoClient(uri);
+await client.connect();
+const results = new Map(operations.map(([label]) => [label, []]));
+for (const n of sizes) {
+  const col = client.db('writecost').collection('x' + n);
+  await seed(col, n);
+  for (const [label, fn] of operations) results.get(label).push(await meanMs((i) => fn(col, i, n)));
+  const plan = await col.find({ _id: idAt(1, n), tenant: 'default' }).explain();
+  console.error(n, 'docs, plan of find({_id, tenant}):', JSON.stringify(plan.queryPlanner?.Plan ?? plan.queryPlanner), 'filterPushdown:', plan.filterPushdown);
+  await col.drop();
+}
+await client.close();
+
+console.log(`| operation | ${sizes.map((n) => `${n.toLocaleString('en')} docs`).join(' | ')} |`);
+console.log(`|---|${sizes.map(() => '---:').join('|')}|`);
+for (const [label, times] of results) console.log(`| ${label} | ${times.map((t) => `${t.toFixed(1)} ms`).join(' | ')} |`);

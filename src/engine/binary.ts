@@ -1,4 +1,5 @@
-// Locates the embedded FerretDB binary, building it from engine/ferretdb on first use.
+// Locates the embedded FerretDB binary, building it from engine/ferretdb (wrapper plus our patches to
+// FerretDB, see patched-source.ts) on first use.
 // No mongod can be installed where we develop, so when MONGODB_URI is unset we run FerretDB instead.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -6,9 +7,9 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '../repository-root.js';
 import type { Readable } from 'node:stream';
+import { listPatches, preparePatchedBuild, WRAPPER_SOURCES } from './patched-source.js';
 
 const WRAPPER_DIR = path.join('engine', 'ferretdb');
-const WRAPPER_FILES = ['go.mod', 'go.sum', 'main.go'] as const;
 const BINARY_NAME = 'ferretdb-embedded';
 const BUILD_OUTPUT_TAIL_LINES = 20;
 
@@ -19,7 +20,7 @@ const GO_MISSING =
 export async function ensureEngineBinary(opts: { log?: (line: string) => void } = {}): Promise<string> {
   const repoRoot = REPOSITORY_ROOT;
   const wrapperDir = path.join(repoRoot, WRAPPER_DIR);
-  // Keyed by the wrapper's contents, so editing it rebuilds and an unchanged wrapper never does.
+  // Keyed by the wrapper's contents and patches, so editing either rebuilds and an unchanged wrapper never does.
   const binary = path.join(repoRoot, '.cache', 'engine', await hashWrapper(wrapperDir), BINARY_NAME);
   if (await isFile(binary)) return binary;
 
@@ -28,11 +29,16 @@ export async function ensureEngineBinary(opts: { log?: (line: string) => void } 
   // A per-process temp name plus rename keeps concurrent builders (e.g. two mocha runs)
   // from ever executing a half-written binary: rename within one directory is atomic.
   const temp = `${binary}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const buildDir = `${temp}.src`;
   try {
-    await goBuild(wrapperDir, temp);
+    await preparePatchedBuild(wrapperDir, buildDir, goEnv());
+    await goBuild(buildDir, temp);
     await rename(temp, binary);
+  } catch (err) {
+    throw isGoMissing(err) ? new Error(GO_MISSING) : err;
   } finally {
     await rm(temp, { force: true });
+    await rm(buildDir, { recursive: true, force: true });
   }
   return binary;
 }
@@ -41,9 +47,10 @@ export async function ensureEngineBinary(opts: { log?: (line: string) => void } 
 
 async function hashWrapper(wrapperDir: string): Promise<string> {
   const hash = createHash('sha256');
-  for (const name of WRAPPER_FILES) {
+  const files = [...WRAPPER_SOURCES.map((name) => path.join(wrapperDir, name)), ...(await listPatches(wrapperDir))];
+  for (const file of files) {
     // Names and separators keep different splits of the same bytes from colliding.
-    hash.update(`${name}\0`).update(await readFile(path.join(wrapperDir, name))).update('\0');
+    hash.update(`${path.relative(wrapperDir, file)}\0`).update(await readFile(file)).update('\0');
   }
   return hash.digest('hex').slice(0, 16);
 }
@@ -56,12 +63,21 @@ async function isFile(file: string): Promise<boolean> {
   }
 }
 
+function isGoMissing(err: unknown): boolean {
+  const spawnError = err as NodeJS.ErrnoException;
+  return spawnError.code === 'ENOENT' && spawnError.syscall === 'spawn go';
+}
+
+// Pure-Go SQLite (modernc.org) needs no C toolchain; CGO off keeps the build portable.
+function goEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, CGO_ENABLED: '0' };
+}
+
 function goBuild(cwd: string, output: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn('go', ['build', '-trimpath', '-o', output, '.'], {
       cwd,
-      // Pure-Go SQLite (modernc.org) needs no C toolchain; CGO off keeps the build portable.
-      env: { ...process.env, CGO_ENABLED: '0' },
+      env: goEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let outputText = '';
@@ -71,7 +87,7 @@ function goBuild(cwd: string, output: string): Promise<void> {
     };
     collect(child.stdout);
     collect(child.stderr);
-    child.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'ENOENT' ? new Error(GO_MISSING) : err));
+    child.once('error', reject);
     child.once('close', (code, signal) => {
       if (code === 0) return resolve();
       const tail = outputText.trimEnd().split('\n').slice(-BUILD_OUTPUT_TAIL_LINES).join('\n');

@@ -71,4 +71,52 @@ describe('embedded engine', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  describe('patched FerretDB (engine/ferretdb/patches): `_id` filters use the `_id` index', () => {
+    interface Doc {
+      _id: string;
+      tenant: string;
+      version: number;
+    }
+    interface Explained {
+      filterPushdown?: boolean;
+      queryPlanner?: { Plan?: string[] };
+    }
+    // [filter, the ids it must return] over a: t1, b: t1, c: t2.
+    const shapes: [string, Record<string, unknown>, string[]][] = [
+      ['{_id}', { _id: 'a' }, ['a']],
+      ['{_id, tenant}', { _id: 'a', tenant: 't1' }, ['a']],
+      ['{_id, tenant} of another tenant', { _id: 'c', tenant: 't1' }, []],
+      ['{_id: {$in}, tenant}', { _id: { $in: ['a', 'c', 'missing'] }, tenant: 't1' }, ['a']],
+      ['{_id: {$in}}', { _id: { $in: ['a', 'c'] } }, ['a', 'c']],
+    ];
+
+    for (const [what, filter, expected] of shapes) {
+      it(`${what}: pushed down as an index search, and the full filter still applies`, async function () {
+        if (process.env.MONGODB_URI) this.skip();
+        await withDb(testDatabaseUri(uniqueDbName('engine-pushdown')), async (client) => {
+          const docs = client.db().collection<Doc>('docs');
+          await docs.insertMany([{ _id: 'a', tenant: 't1', version: 1 }, { _id: 'b', tenant: 't1', version: 1 }, { _id: 'c', tenant: 't2', version: 1 }]);
+          const explained = (await docs.find(filter).explain()) as Explained;
+          assert.equal(explained.filterPushdown, true);
+          assert.match(explained.queryPlanner?.Plan?.join('\n') ?? '', /SEARCH .* USING INDEX/);
+          assert.deepEqual((await docs.find(filter).toArray()).map((doc) => doc._id).sort(), expected);
+          await client.db().dropDatabase();
+        });
+      });
+    }
+
+    it('a write by {_id, version} with a stale version changes nothing; with the current one, one document', async function () {
+      if (process.env.MONGODB_URI) this.skip();
+      await withDb(testDatabaseUri(uniqueDbName('engine-pushdown-write')), async (client) => {
+        const docs = client.db().collection<Doc>('docs');
+        await docs.insertMany([{ _id: 'a', tenant: 't1', version: 2 }, { _id: 'b', tenant: 't1', version: 1 }]);
+        assert.equal((await docs.updateOne({ _id: 'a', version: 1 }, { $inc: { version: 1 } })).matchedCount, 0);
+        assert.equal((await docs.updateOne({ _id: 'a', version: 2 }, { $inc: { version: 1 } })).modifiedCount, 1);
+        assert.equal((await docs.deleteMany({ _id: { $in: ['a', 'b'] }, version: 1 })).deletedCount, 1);
+        assert.deepEqual(await docs.find().toArray(), [{ _id: 'a', tenant: 't1', version: 3 }]);
+        await client.db().dropDatabase();
+      });
+    });
+  });
 });

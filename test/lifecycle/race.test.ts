@@ -117,8 +117,7 @@ describe('lifecycle: deactivation-vs-grant race', function () {
   /**
    * Back to an active Finance employee with employee-baseline only, outside any group: the state a
    * fresh POST gives. Written through the store (with the lifecycle the pipeline computes): the
-   * reset is set-up, not under test, and a pool keeps the users collection small, which matters
-   * on FerretDB's SQLite backend where lookups by `_id` and tenant scan the collection.
+   * reset is set-up, not under test, and a pool keeps the users collection small.
    * Returns the version the race starts from.
    */
   async function resetUser(id: string, body: Body): Promise<number> {

@@ -115,7 +115,7 @@ async function insertIfAbsent(collection: Collection<LeaseDocument>, lease: Leas
 }
 
 // Plain indexes only: FerretDB rejects partial and TTL ones. They serve real MongoDB; FerretDB's
-// SQLite backend scans anyway, which is why every lease lookup goes by `_id`.
+// SQLite backend uses only its `_id` index, which is why every lease lookup goes by `_id`.
 async function createIndexes(db: Db): Promise<void> {
   await Promise.all([
     db.collection('deliveries').createIndex({ state: 1, subject: 1, sequence: 1 }),
