@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const { uri, engine } = await openEngine(config);
   const storage = await createMongoStorage({ uri });
   await announceBootstrapToken(config, storage);
-  const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: config.defaultTenant, staticToken: config.bearerToken });
+  const authenticator = createAuthenticator(config, storage.credentials);
   const jsonLog = (entry: Record<string, unknown>) => console.error(JSON.stringify({ time: new Date().toISOString(), ...entry }));
   const server = createApp({ config, storage, authenticator, policy, webhooksFor: routeEvents(config), log: jsonLog }).listen(config.port, config.host);
   await once(server, 'listening');

@@ -211,7 +211,7 @@ describe('lifecycle: admin API', () => {
       });
       const policyA = loadPolicy(t.config.policyFile);
       assert.notEqual(policyB.fingerprint, policyA.fingerprint);
-      const authenticator = createAuthenticator({ credentials: t.storage.credentials, defaultTenant: t.config.defaultTenant, staticToken: TEST_TOKEN });
+      const authenticator = createAuthenticator(t.config, t.storage.credentials);
       const appB = createApp({ config: t.config, storage: t.storage, authenticator, policy: policyB, log: () => undefined });
 
       const response = await admin(supertest(appB).get('/admin/access-review'));
