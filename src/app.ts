@@ -5,6 +5,7 @@ import { ScimError } from './errors/scim-error.js';
 import { groupEndpoint } from './http/endpoints/groups.js';
 import { userEndpoint } from './http/endpoints/users.js';
 import { authenticate } from './http/middleware/authenticate.js';
+import { authoriseScimRequest } from './http/middleware/authorise.js';
 import { assignRequestId } from './http/middleware/request-context.js';
 import { errorHandler } from './http/middleware/error-handler.js';
 import { bodyErrorToScim, parseJsonBody, requireJsonContentType } from './http/middleware/json-body.js';
@@ -52,7 +53,7 @@ export function createApp({ config, storage, authenticator, policy, webhooksFor 
   app.use(healthRoutes(storage));
 
   const scim = express.Router();
-  scim.use(authenticate(authenticator));
+  scim.use(authenticate(authenticator), authoriseScimRequest);
   scim.use(requireJsonContentType);
   scim.use('/Bulk', parseBulkBody);
   scim.use(parseJsonBody, bodyErrorToScim);
@@ -63,7 +64,7 @@ export function createApp({ config, storage, authenticator, policy, webhooksFor 
   scim.use(bulkRoutes(config, endpoints));
   for (const endpoint of endpoints) scim.use(resourceRoutes(config, endpoint));
   app.use(SCIM_BASE_PATH, scim);
-  app.use('/admin', adminRoutes(config, storage, policy));
+  app.use('/admin', adminRoutes(storage, policy, authenticator));
 
   app.use(() => {
     throw new ScimError('notFound', 'No such endpoint');
