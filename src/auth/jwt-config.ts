@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
 
 /** Asymmetric algorithms only: with a JWKS of public keys an HMAC or "none" token must never verify. */
@@ -11,7 +13,8 @@ export interface JwtConfig {
   readonly issuers: readonly string[];
   readonly audiences: readonly string[];
   readonly jwksUrl: string | undefined;
-  readonly jwksFile: string | undefined;
+  /** The key set read from JWT_JWKS_FILE at start-up. */
+  readonly jwks: JSONWebKeySet | undefined;
   readonly algorithms: readonly string[];
   /** A fixed tenant for every token, or the claim whose value `tenantMap` maps to a tenant. */
   readonly tenant: string | undefined;
@@ -58,6 +61,18 @@ export const jwtEnvSchema = z.object({
 type JwtEnv = z.infer<typeof jwtEnvSchema>;
 type Problem = { variable: string; message: string };
 
+function readKeySet(file: string): JSONWebKeySet | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    return `cannot read ${file} as JSON (${error instanceof Error ? error.message : String(error)})`;
+  }
+  const keys = typeof parsed === 'object' && parsed !== null ? (parsed as { keys?: unknown }).keys : undefined;
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((key) => typeof key === 'object' && key !== null)) return `${file} is not a JSON Web Key Set ({"keys": [...]})`;
+  return parsed as JSONWebKeySet;
+}
+
 function problems(e: JwtEnv): Problem[] {
   const found: Problem[] = [];
   if (!e.JWT_ISSUER || list(e.JWT_ISSUER).length === 0) found.push({ variable: 'JWT_ISSUER', message: 'is required when JWT authentication is configured' });
@@ -75,12 +90,14 @@ function problems(e: JwtEnv): Problem[] {
 export function jwtConfigFrom(e: JwtEnv, anySet: boolean): JwtConfig | Problem[] | undefined {
   if (!anySet) return undefined;
   const found = problems(e);
-  if (found.length > 0) return found;
+  const jwks = e.JWT_JWKS_FILE === undefined ? undefined : readKeySet(e.JWT_JWKS_FILE);
+  if (typeof jwks === 'string') found.push({ variable: 'JWT_JWKS_FILE', message: jwks });
+  if (found.length > 0 || typeof jwks === 'string') return found;
   return Object.freeze({
     issuers: list(e.JWT_ISSUER ?? ''),
     audiences: list(e.JWT_AUDIENCE ?? ''),
     jwksUrl: e.JWT_JWKS_URL,
-    jwksFile: e.JWT_JWKS_FILE,
+    jwks,
     algorithms: e.JWT_ALGORITHMS,
     tenant: e.JWT_TENANT,
     tenantClaim: e.JWT_TENANT_CLAIM,

@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { ConfigError } from '../config.js';
+import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ScimError } from '../errors/scim-error.js';
 import type { JwtConfig } from './jwt-config.js';
 import { isScope, type Scope } from './scopes.js';
@@ -14,12 +12,9 @@ export function looksLikeJwt(token: string): boolean {
 }
 
 function keySet(config: JwtConfig): JWTVerifyGetKey {
-  if (config.jwksUrl) return createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
-  try {
-    return createLocalJWKSet(JSON.parse(readFileSync(config.jwksFile ?? '', 'utf8')) as JSONWebKeySet);
-  } catch (error) {
-    throw new ConfigError(`invalid configuration:\n  JWT_JWKS_FILE: cannot use ${config.jwksFile} as a JSON Web Key Set (${error instanceof Error ? error.message : String(error)})`);
-  }
+  if (config.jwks) return createLocalJWKSet(config.jwks);
+  // Keys are cached and refetched when a token names an unknown kid (at most every 30 s): key rollover needs no restart.
+  return createRemoteJWKSet(new URL(config.jwksUrl ?? ''), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
 }
 
 function scopesOf(payload: JWTPayload, claims: readonly string[]): Scope[] {
