@@ -35,7 +35,7 @@ async function announceBootstrapToken(config: Config, storage: Storage): Promise
   const token = await ensureBootstrapToken(storage.credentials, config.defaultTenant);
   if (token) {
     // Printed once, on the first start; only its hash is kept.
-    console.log(`\nGenerated bearer token (shown only this once; store it now):\n\n  ${token}\n`);
+    console.log(`\nGenerated bearer token for tenant "${config.defaultTenant}", scopes scim:read scim:write (shown only this once; store it now):\n\n  ${token}\n`);
   } else {
     log('using the bearer token generated on first start (set SCIM_BEARER_TOKEN to use your own)');
   }
