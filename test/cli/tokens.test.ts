@@ -11,6 +11,9 @@ import { loadPolicy } from '../../src/lifecycle/policy/load.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
+import { startServer } from '../server/server-process.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 
 /** dist/test/cli → dist/src/cli/tokens.js: what `npm run tokens` runs. */
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/tokens.js');
@@ -155,5 +158,39 @@ describe('npm run tokens (CLI)', function () {
     const config = await runCli(['list'], { MONGODB_URI: 'http://nowhere' });
     assert.equal(config.code, 1);
     assert.match(config.stderr, /MONGODB_URI: must be a mongodb:\/\//);
+  });
+});
+
+describe('npm run tokens (CLI) next to a running server on the embedded engine', function () {
+  this.timeout(180_000);
+  let dataDir: string;
+
+  before(async function () {
+    // Starts an embedded engine of its own; a run against MongoDB may have none built.
+    if (process.env.MONGODB_URI) this.skip();
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'scim-tokens-cli-data-'));
+  });
+  after(async () => {
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("creates a token in the server's store (through its engine) that the server accepts at once, and revokes it", async () => {
+    const server = await startServer({ DATA_DIR: dataDir, SCIM_BEARER_TOKEN: 'static-token-for-the-cli-server-test' });
+    try {
+      const created = await runCli(['create', '--name', 'pulling-app', '--scopes', 'scim:read'], { DATA_DIR: dataDir });
+      assert.equal(created.code, 0, created.stderr);
+      assert.match(created.stderr, /using the engine of the server running/);
+      const token = created.stdout.trim();
+      const get = () => fetch(`${server.baseUrl}/scim/v2/Users`, { headers: { Authorization: `Bearer ${token}` } });
+      assert.equal((await get()).status, 200);
+      const write = await fetch(`${server.baseUrl}/scim/v2/Users`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' }, body: '{}' });
+      assert.equal(write.status, 403);
+      assert.match(String(write.headers.get('www-authenticate')), /insufficient_scope/);
+      assert.equal((await runCli(['revoke', '--name', 'pulling-app'], { DATA_DIR: dataDir })).code, 0);
+      assert.equal((await get()).status, 401);
+      assert.ok(!server.stdout().includes(token) && !server.stderr().includes(token), 'the server never logs the token');
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
   });
 });

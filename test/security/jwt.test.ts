@@ -8,6 +8,7 @@ import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
 import supertest from 'supertest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { runServerExpectingFailure } from '../server/server-process.js';
 import { assertScimError, startTestApp, user, type TestApp } from '../support/app.js';
 import { clientFor } from './helpers.js';
 
@@ -182,6 +183,14 @@ describe('authentication: JWT settings', () => {
     refused({ ...withoutUrl, JWT_JWKS_FILE: path.join(dir, 'missing.json') }, 'JWT_JWKS_FILE', /cannot read/);
     await writeFile(path.join(dir, 'not-a-set.json'), '{"kty":"RSA"}');
     refused({ ...withoutUrl, JWT_JWKS_FILE: path.join(dir, 'not-a-set.json') }, 'JWT_JWKS_FILE', /not a JSON Web Key Set/);
+  });
+
+  it('the server process refuses to start on a half-configured issuer, naming the variables', async function () {
+    this.timeout(30_000);
+    const { code, stderr } = await runServerExpectingFailure({ JWT_ISSUER: ISSUER, JWT_JWKS_URL: 'https://login.example.test/keys' });
+    assert.equal(code, 1);
+    assert.match(stderr, /JWT_AUDIENCE: is required/);
+    assert.match(stderr, /JWT_TENANT: set exactly one/);
   });
 
   it('JWT_JWKS_FILE: keys from a file verify tokens', async () => {
