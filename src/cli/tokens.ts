@@ -1,7 +1,7 @@
 // `npm run tokens -- <create|list|revoke|rotate> ...`: API token management. Tokens are printed
 // once, at creation or rotation, on stdout alone (so `$(npm run -s tokens -- create ...)` captures
 // exactly the token); only their SHA-256 is stored, and nothing else ever prints one.
-import { parseScopeList } from '../auth/scopes.js';
+import { parseScopeList, type Scope } from '../auth/scopes.js';
 import { createToken, listTokens, parseDuration, revokeToken, rotateToken, TokenAdminError, type IssuedToken, type TokenInfo } from '../auth/token-admin.js';
 import { ConfigError, loadConfig } from '../config.js';
 import type { CredentialStore } from '../store/contract.js';
@@ -66,6 +66,14 @@ function optionalDuration(command: Command, key: string): number | undefined {
   return value === undefined ? undefined : parseDuration(value, key);
 }
 
+function scopeOption(text: string): Scope[] {
+  try {
+    return parseScopeList(text);
+  } catch (error) {
+    throw new CliError(`--scopes: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 const describeToken = (info: TokenInfo) =>
   `"${info.name}" in tenant "${info.tenant}" (scopes ${info.scopes.join(', ')}; ${info.expiresAt ? `expires ${info.expiresAt}` : 'never expires'})`;
 
@@ -85,13 +93,7 @@ async function execute(command: Command, store: CredentialStore, defaultTenant: 
   const tenant = command.options.get('--tenant') ?? defaultTenant;
   switch (command.name) {
     case 'create': {
-      const scopes = (() => {
-        try {
-          return parseScopeList(required(command, '--scopes'));
-        } catch (error) {
-          throw error instanceof CliError ? error : new CliError(`--scopes: ${(error as Error).message}`);
-        }
-      })();
+      const scopes = scopeOption(required(command, '--scopes'));
       printIssued('created', await createToken(store, { tenant, name: required(command, '--name'), scopes, lifetimeMs: optionalDuration(command, '--expires-in') }));
       return;
     }
