@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import supertest from 'supertest';
+import { MongoClient } from 'mongodb';
+import { ensureBootstrapToken } from '../../src/auth/authenticator.js';
 import { revokeToken } from '../../src/auth/token-admin.js';
+import { tokenHash } from '../../src/auth/tokens.js';
+import { testDatabaseUri } from '../support/engine.js';
 import { assertScimError, startTestApp, TEST_TOKEN, user, type TestApp } from '../support/app.js';
 import { bulk, clientFor, issueToken, patchOp, search, type Json, type TokenClient } from './helpers.js';
 
@@ -102,6 +106,28 @@ describe('authorisation: scopes (RFC 6750 §3.1, RFC 7644 §3.12)', () => {
       assertInsufficientScope(await auditor.get('/Users'), 'scim:read');
       assertInsufficientScope(await auditor.post('/Users/.search', search()), 'scim:read');
       assertInsufficientScope(await auditor.post('/Users', user('admin-made@example.com')), 'scim:write');
+    });
+  });
+
+  describe('static, bootstrap and pre-scope credentials', () => {
+    it('SCIM_BEARER_TOKEN, the bootstrap token and a credential stored before scopes get scim:read and scim:write, not admin', async () => {
+      const bootstrap = await ensureBootstrapToken(t.storage.credentials, 'default');
+      assert.ok(bootstrap);
+      const legacy = 'scim_legacy-token-stored-before-scopes-existed-000000';
+      const client = new MongoClient(testDatabaseUri(t.dbName!));
+      try {
+        await client.db().collection<{ _id: string; tenant: string; name: string; createdAt: Date }>('credentials').insertOne({ _id: tokenHash(legacy), tenant: 'default', name: 'legacy', createdAt: new Date() });
+      } finally {
+        await client.close();
+      }
+      for (const token of [TEST_TOKEN, bootstrap, legacy]) {
+        const connector = clientFor(t.app, token);
+        assert.equal((await connector.get('/Users')).status, 200);
+        const created = await connector.post('/Users', user(`connector-${token.slice(-6)}@example.com`));
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        assert.equal((await connector.delete(`/Users/${String(created.body.id)}`)).status, 204);
+        assertInsufficientScope(await clientFor(t.app, token, '').get('/admin/audit'), 'admin');
+      }
     });
   });
 
