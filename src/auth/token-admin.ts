@@ -47,7 +47,7 @@ export interface TokenInfo {
   status: 'active' | 'expired' | 'revoked';
 }
 
-export function describe(record: CredentialRecord, now: Date): TokenInfo {
+export function tokenInfo(record: CredentialRecord, now: Date): TokenInfo {
   const status = record.revokedAt ? 'revoked' : isUsable(record, now) ? 'active' : 'expired';
   return {
     name: record.name,
@@ -93,11 +93,11 @@ export async function createToken(store: CredentialStore, spec: NewToken, now = 
   if (!(await store.insertIfAbsent(record))) {
     throw new TokenAdminError('exists', `a token named "${spec.name}" already exists in tenant "${spec.tenant}" (use rotate to replace it)`);
   }
-  return { token, info: describe(record, now) };
+  return { token, info: tokenInfo(record, now) };
 }
 
 export async function listTokens(store: CredentialStore, tenant: string | undefined, now = new Date()): Promise<TokenInfo[]> {
-  return (await store.list(tenant)).map((record) => describe(record, now));
+  return (await store.list(tenant)).map((record) => tokenInfo(record, now));
 }
 
 export async function revokeToken(store: CredentialStore, tenant: string, name: string, now = new Date()): Promise<number> {
@@ -118,5 +118,5 @@ export async function rotateToken(store: CredentialStore, tenant: string, name: 
   const { token, record } = issue({ tenant, name, scopes: current.scopes, lifetimeMs }, now);
   const rotated = await store.rotate(record, new Date(now.getTime() + (options.graceMs ?? 0)));
   if (rotated === null) throw new TokenAdminError('notFound', `no token named "${name}" in tenant "${tenant}"`);
-  return { token, info: describe(record, now) };
+  return { token, info: tokenInfo(record, now) };
 }
