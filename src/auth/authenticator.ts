@@ -24,6 +24,9 @@ function staticCredentials(config: Config): StaticCredential[] {
   return found;
 }
 
+/** Last use is recorded at most this often per credential: a write per request would be costly. */
+export const LAST_USED_RESOLUTION_MS = 3_600_000;
+
 export function isUsable(record: { expiresAt?: Date | undefined; revokedAt?: Date | undefined }, now: Date): boolean {
   return record.revokedAt === undefined && (record.expiresAt === undefined || record.expiresAt > now);
 }
@@ -41,7 +44,9 @@ export function createAuthenticator(config: Config, credentials: CredentialStore
     if (match) return { tenant: config.defaultTenant, credential: match.name, scopes: match.scopes };
     if (verifyJwt && looksLikeJwt(presented)) return verifyJwt(presented);
     const stored = await credentials.findByHash(tokenHash(presented));
-    if (!stored || !isUsable(stored, now())) return null;
+    const at = now();
+    if (!stored || !isUsable(stored, at)) return null;
+    if (!stored.lastUsedAt || at.getTime() - stored.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) await credentials.markUsed(stored.hash, at);
     return { tenant: stored.tenant, credential: stored.name, scopes: stored.scopes };
   };
 }

@@ -44,6 +44,8 @@ export interface TokenInfo {
   createdAt: string;
   expiresAt: string | null;
   revokedAt: string | null;
+  /** Within an hour (LAST_USED_RESOLUTION_MS); null when never used. */
+  lastUsedAt: string | null;
   status: 'active' | 'expired' | 'revoked';
 }
 
@@ -56,6 +58,7 @@ export function tokenInfo(record: CredentialRecord, now: Date): TokenInfo {
     createdAt: record.createdAt.toISOString(),
     expiresAt: record.expiresAt?.toISOString() ?? null,
     revokedAt: record.revokedAt?.toISOString() ?? null,
+    lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
     status,
   };
 }

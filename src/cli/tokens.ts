@@ -13,7 +13,8 @@ const USAGE = `usage: npm run tokens -- <command> [options]
   create --name <name> --scopes <scopes> [--tenant <t>] [--expires-in <90d>]
                  a new token, printed once (scopes: scim:read, scim:write, admin; comma-separated)
   list [--tenant <t>] [--json]
-                 tokens by tenant and name, with scopes, dates and status; never a token or hash
+                 tokens by tenant and name, with scopes, dates, status and last use (to the
+                 hour); never a token or hash
   revoke --name <name> [--tenant <t>]
                  the name's tokens stop working at once
   rotate --name <name> [--tenant <t>] [--grace <10m>] [--expires-in <90d>]
@@ -83,8 +84,8 @@ function printIssued(action: string, issued: IssuedToken): void {
 }
 
 function table(tokens: TokenInfo[]): string {
-  const header = ['TENANT', 'NAME', 'SCOPES', 'STATUS', 'CREATED', 'EXPIRES', 'REVOKED'];
-  const rows = tokens.map((t) => [t.tenant, t.name, t.scopes.join(','), t.status, t.createdAt, t.expiresAt ?? '-', t.revokedAt ?? '-']);
+  const header = ['TENANT', 'NAME', 'SCOPES', 'STATUS', 'CREATED', 'EXPIRES', 'REVOKED', 'LAST USED'];
+  const rows = tokens.map((t) => [t.tenant, t.name, t.scopes.join(','), t.status, t.createdAt, t.expiresAt ?? '-', t.revokedAt ?? '-', t.lastUsedAt ?? '-']);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
   return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd()).join('\n');
 }

@@ -155,6 +155,8 @@ export interface CredentialRecord {
   createdAt: Date;
   expiresAt?: Date | undefined;
   revokedAt?: Date | undefined;
+  /** Approximate: recorded at most once per LAST_USED_RESOLUTION_MS (see src/auth/authenticator.ts). */
+  lastUsedAt?: Date | undefined;
 }
 
 export interface CredentialStore {
@@ -170,6 +172,7 @@ export interface CredentialStore {
    * (revoked at once when that is not in the future). Null when the name is unknown.
    */
   rotate(next: CredentialRecord, oldValidUntil: Date): Promise<CredentialRecord[] | null>;
+  markUsed(hash: string, at: Date): Promise<void>;
 }
 
 export interface AuditQuery {

@@ -89,7 +89,10 @@ describe('npm run tokens (CLI)', function () {
     const run = await runCli(['list'], env());
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.trim().split('\n');
-    assert.match(lines[0] ?? '', /^TENANT\s+NAME\s+SCOPES\s+STATUS\s+CREATED\s+EXPIRES\s+REVOKED$/);
+    assert.match(lines[0] ?? '', /^TENANT\s+NAME\s+SCOPES\s+STATUS\s+CREATED\s+EXPIRES\s+REVOKED\s+LAST USED$/);
+    // okta was used by the first test, acme-okta never.
+    assert.ok(lines.some((line) => /^default\s+okta\s.*\s\d{4}-\S+$/.test(line)), run.stdout);
+    assert.ok(lines.some((line) => /^acme\s+acme-okta\s.*\s-$/.test(line)), run.stdout);
     assert.ok(lines.some((line) => /^acme\s+acme-okta\s+scim:write\s+active\s/.test(line)), run.stdout);
     assert.ok(lines.some((line) => /^default\s+okta\s+scim:read,scim:write\s+active\s+\S+\s+\d{4}-/.test(line)), run.stdout);
     for (const record of await storage.credentials.list()) assert.ok(!run.stdout.includes(record.hash));

@@ -31,6 +31,17 @@ describe('admin API: /admin/tokens (admin scope, own tenant only)', () => {
     assertScimError(await client.post('/Users', {}), 403);
   });
 
+  it('records last use at most once an hour per credential', async () => {
+    const token = String((await admin.post('/tokens', { name: 'used', scopes: ['scim:read'] })).body.token);
+    const lastUsed = async () => ((await admin.get('/tokens')).body.tokens as Json[]).find((entry) => entry['name'] === 'used')?.['lastUsedAt'];
+    assert.equal(await lastUsed(), null);
+    assert.equal((await clientFor(t.app, token).get('/Users')).status, 200);
+    const first = await lastUsed();
+    assert.ok(typeof first === 'string' && Math.abs(Date.parse(first) - Date.now()) < 60_000);
+    assert.equal((await clientFor(t.app, token).get('/Groups')).status, 200);
+    assert.equal(await lastUsed(), first, 'not rewritten within the hour');
+  });
+
   it('GET lists only the caller’s tenant, never a token or hash', async () => {
     await acmeAdmin.post('/tokens', { name: 'acme-okta', scopes: ['scim:write'] });
     const listed = await admin.get('/tokens');

@@ -12,6 +12,7 @@ interface CredentialDocument {
   createdAt: Date;
   expiresAt?: Date;
   revokedAt?: Date;
+  lastUsedAt?: Date;
 }
 
 function isDuplicateKey(error: unknown): boolean {
@@ -27,6 +28,7 @@ function toRecord(doc: CredentialDocument): CredentialRecord {
     createdAt: doc.createdAt,
     ...(doc.expiresAt ? { expiresAt: doc.expiresAt } : {}),
     ...(doc.revokedAt ? { revokedAt: doc.revokedAt } : {}),
+    ...(doc.lastUsedAt ? { lastUsedAt: doc.lastUsedAt } : {}),
   };
 }
 
@@ -87,6 +89,9 @@ export function createCredentialStore(collection: Collection<CredentialDocument>
         await collection.updateOne({ _id: doc._id }, { $set: change });
       }
       return previous.map(toRecord);
+    },
+    async markUsed(hash, at) {
+      await collection.updateOne({ _id: hash }, { $set: { lastUsedAt: at } });
     },
   };
 }
