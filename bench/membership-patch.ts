@@ -328,7 +328,7 @@ interface AppInstance {
 
 async function startApp(config: Config, uri: string, token: string): Promise<AppInstance> {
   const storage = await createMongoStorage({ uri });
-  const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: config.defaultTenant, staticToken: config.bearerToken });
+  const authenticator = createAuthenticator(config, storage.credentials);
   const app = createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: (entry) => note(JSON.stringify(entry)) });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));

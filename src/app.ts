@@ -5,6 +5,7 @@ import { ScimError } from './errors/scim-error.js';
 import { groupEndpoint } from './http/endpoints/groups.js';
 import { userEndpoint } from './http/endpoints/users.js';
 import { authenticate } from './http/middleware/authenticate.js';
+import { authoriseScimRequest } from './http/middleware/authorise.js';
 import { assignRequestId } from './http/middleware/request-context.js';
 import { errorHandler } from './http/middleware/error-handler.js';
 import { bodyErrorToScim, jsonBodyParser, requireJsonContentType } from './http/middleware/json-body.js';
@@ -61,6 +62,7 @@ export function createApp({ config, storage, authenticator, policy, webhooksFor 
   const scim = express.Router();
   scim.use(authenticate(authenticator));
   scim.use(rateLimit(config.rateLimit));
+  scim.use(authoriseScimRequest);
   scim.use(requireJsonContentType);
   // Bulk accepts a larger body than other endpoints; it is parsed first, so the general parser skips it.
   scim.use('/Bulk', jsonBodyParser(limits.maxBulkPayloadBytes));
@@ -73,7 +75,7 @@ export function createApp({ config, storage, authenticator, policy, webhooksFor 
   scim.use(bulkRoutes(config, endpoints));
   for (const endpoint of endpoints) scim.use(resourceRoutes(config, endpoint));
   app.use(SCIM_BASE_PATH, scim);
-  app.use('/admin', adminRoutes(config, storage, policy));
+  app.use('/admin', adminRoutes(storage, policy, authenticator));
 
   app.use(() => {
     throw new ScimError('notFound', 'No such endpoint');

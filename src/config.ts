@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { jwtConfigFrom, jwtEnvSchema, type JwtConfig } from './auth/jwt-config.js';
 import { webhooksSchema, type WebhookConfig } from './lifecycle/webhooks/webhook-config.js';
 import { DEFAULT_LIMITS, type Limits } from './scim/limits.js';
 
@@ -18,8 +19,10 @@ export interface Config {
   /** Base for Location and meta.location, e.g. https://scim.example.com/scim/v2; unset → from the request. */
   readonly publicBaseUrl: string | undefined;
   readonly defaultTenant: string;
-  /** Bearer token of the admin API (/admin: audit trail, access review); unset disables it. */
+  /** Static token with the `admin` scope on the default tenant (kept for compatibility; see docs/security-auth.md). */
   readonly adminToken: string | undefined;
+  /** OAuth 2.0 bearer JWTs; undefined when no JWT_* variable is set. */
+  readonly jwt: JwtConfig | undefined;
   /** The access policy file (JSON, schemas/policy.schema.json), validated at start-up. */
   readonly policyFile: string;
   /** Where lifecycle events are delivered (WEBHOOKS); holds secrets, so never log it. */
@@ -91,6 +94,7 @@ const envSchema = z.object({
   MAX_ATTRIBUTE_PATH_LENGTH: count(DEFAULT_LIMITS.maxAttributePathLength, 64),
   RATE_LIMIT_PER_SECOND: count(DEFAULT_RATE_LIMIT.perSecond, 0),
   RATE_LIMIT_BURST: count(DEFAULT_RATE_LIMIT.burst),
+  ...jwtEnvSchema.shape,
 });
 
 export class ConfigError extends Error {
@@ -111,6 +115,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
+  const jwt = jwtConfigFrom(e, Object.keys(definedOnly(env)).some((name) => name.startsWith('JWT_')));
+  if (Array.isArray(jwt)) {
+    throw new ConfigError(`invalid configuration:\n${jwt.map((problem) => `  ${problem.variable}: ${problem.message}`).join('\n')}`);
+  }
   return Object.freeze({
     port: e.PORT,
     host: e.HOST,
@@ -121,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultTenant: e.DEFAULT_TENANT,
     policyFile: path.resolve(e.POLICY_FILE),
     adminToken: e.ADMIN_TOKEN,
+    jwt,
     webhooks: e.WEBHOOKS ?? [],
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     webhookMaxBackoffMs: e.WEBHOOK_MAX_BACKOFF_MS,

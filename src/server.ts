@@ -36,7 +36,7 @@ async function announceBootstrapToken(config: Config, storage: Storage): Promise
   const token = await ensureBootstrapToken(storage.credentials, config.defaultTenant);
   if (token) {
     // Printed once, on the first start; only its hash is kept.
-    console.log(`\nGenerated bearer token (shown only this once; store it now):\n\n  ${token}\n`);
+    console.log(`\nGenerated bearer token for tenant "${config.defaultTenant}", scopes scim:read scim:write (shown only this once; store it now):\n\n  ${token}\n`);
   } else {
     log('using the bearer token generated on first start (set SCIM_BEARER_TOKEN to use your own)');
   }
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   const { uri, engine } = await openEngine(config);
   const storage = await createMongoStorage({ uri });
   await announceBootstrapToken(config, storage);
-  const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: config.defaultTenant, staticToken: config.bearerToken });
+  const authenticator = createAuthenticator(config, storage.credentials);
   const jsonLog = logTo(createLogger());
   const server = createApp({ config, storage, authenticator, policy, webhooksFor: routeEvents(config), log: jsonLog }).listen(config.port, config.host);
   await once(server, 'listening');

@@ -18,6 +18,8 @@ export const ERROR_CATALOGUE = {
   sensitive: { status: 400, scimType: 'sensitive' },
   unauthorized: { status: 401 },
   forbidden: { status: 403 },
+  /** A valid credential without the scope the request needs (RFC 6750 §3.1 insufficient_scope). */
+  insufficientScope: { status: 403 },
   notFound: { status: 404 },
   methodNotAllowed: { status: 405 },
   uniqueness: { status: 409, scimType: 'uniqueness' },

@@ -1,3 +1,4 @@
+import type { Scope } from '../auth/scopes.js';
 import type { AuditEntry, LifecycleEvent, LifecycleState } from '../lifecycle/types.js';
 import type { FilterNode } from '../scim/filter/ast.js';
 import type { ResourceAttributes } from '../scim/ingress.js';
@@ -145,18 +146,33 @@ export interface MembershipStore {
 }
 
 export interface CredentialRecord {
-  /** SHA-256 of the token, hex. */
+  /** SHA-256 of the token, hex: the token itself is never stored. */
   hash: string;
   tenant: string;
+  /** Unique per tenant; rotation keeps the name and replaces the token. */
   name: string;
+  scopes: Scope[];
   createdAt: Date;
+  expiresAt?: Date | undefined;
+  revokedAt?: Date | undefined;
+  /** Approximate: recorded at most once per LAST_USED_RESOLUTION_MS (see src/auth/authenticator.ts). */
+  lastUsedAt?: Date | undefined;
 }
 
 export interface CredentialStore {
   findByHash(hash: string): Promise<CredentialRecord | null>;
   /** False when a credential with this name already exists for the tenant. */
   insertIfAbsent(record: CredentialRecord): Promise<boolean>;
-  countForTenant(tenant: string): Promise<number>;
+  /** Every stored credential (old tokens of rotated names too), by tenant, name and creation. */
+  list(tenant?: string): Promise<CredentialRecord[]>;
+  /** Revokes every token of the name that is not revoked yet; null when the name is unknown. */
+  revoke(tenant: string, name: string, at: Date): Promise<number | null>;
+  /**
+   * Stores `next` under an existing name; the name's other tokens stay valid until `oldValidUntil`
+   * (revoked at once when that is not in the future). Null when the name is unknown.
+   */
+  rotate(next: CredentialRecord, oldValidUntil: Date): Promise<CredentialRecord[] | null>;
+  markUsed(hash: string, at: Date): Promise<void>;
 }
 
 export interface AuditQuery {

@@ -15,7 +15,7 @@ describe('Group membership is scoped to the tenant of the credential', () => {
 
   before(async () => {
     t = await startTestApp('groups-tenants');
-    const inserted = await t.storage.credentials.insertIfAbsent({ hash: tokenHash(OTHER_TOKEN), tenant: OTHER_TENANT, name: 'other', createdAt: new Date() });
+    const inserted = await t.storage.credentials.insertIfAbsent({ hash: tokenHash(OTHER_TOKEN), tenant: OTHER_TENANT, name: 'other', scopes: ['scim:read', 'scim:write'], createdAt: new Date() });
     assert.ok(inserted);
     const agent = supertest(t.app);
     const auth = (test: supertest.Test) => test.set('Authorization', `Bearer ${OTHER_TOKEN}`);

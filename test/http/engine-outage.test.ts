@@ -32,7 +32,7 @@ describe('engine outage: the database down is a 503, never an HTML page or a lea
 
   it('answers 503 with Retry-After and a SCIM error body, and /readyz reports it', async () => {
     const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN });
-    const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: 'default', staticToken: TEST_TOKEN });
+    const authenticator = createAuthenticator(config, storage.credentials);
     const agent = supertest(createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: () => undefined }));
     assert.equal((await agent.get('/readyz')).status, 200);
 

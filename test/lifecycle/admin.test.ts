@@ -65,30 +65,32 @@ describe('lifecycle: admin API', () => {
   const create = (body: Body) => createUser(okta, body);
 
   describe('authentication', () => {
-    it('without a token, with a SCIM token or a wrong token: 401 SCIM error; the admin token is no SCIM token', async () => {
+    it('without a token or with a wrong one: 401; a SCIM token lacks the admin scope (403), the admin token the SCIM scopes', async () => {
       const agent = supertest(t.app);
       for (const path of ['/admin/audit', '/admin/access-review']) {
         const none = await agent.get(path);
         assertScimError(none, 401);
         assert.match(String(none.headers['www-authenticate']), /Bearer/);
-        assertScimError(await agent.get(path).set('Authorization', `Bearer ${TEST_TOKEN}`), 401);
+        const scimToken = await agent.get(path).set('Authorization', `Bearer ${TEST_TOKEN}`);
+        assertScimError(scimToken, 403);
+        assert.match(String(scimToken.headers['www-authenticate']), /error="insufficient_scope", scope="admin"/);
         assertScimError(await agent.get(path).set('Authorization', `Bearer ${ADMIN_TOKEN}x`), 401);
         assertScimError(await agent.get(path).set('Authorization', `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}`), 401);
         assert.equal((await adminGet(path)).status, 200);
       }
-      assertScimError(await agent.get('/scim/v2/Users').set('Authorization', `Bearer ${ADMIN_TOKEN}`), 401);
+      assertScimError(await agent.get('/scim/v2/Users').set('Authorization', `Bearer ${ADMIN_TOKEN}`), 403);
     });
 
-    it('with ADMIN_TOKEN unset the admin API does not exist: 404 SCIM error, even with a token', async () => {
-      const disabled = await startTestApp('lifecycle-admin-off');
+    it('with ADMIN_TOKEN unset the admin API still needs an admin-scoped credential', async () => {
+      const without = await startTestApp('lifecycle-admin-off');
       try {
         for (const path of ['/admin/audit', '/admin/access-review']) {
-          assertScimError(await supertest(disabled.app).get(path), 404);
-          assertScimError(await supertest(disabled.app).get(path).set('Authorization', `Bearer ${ADMIN_TOKEN}`), 404);
-          assertScimError(await supertest(disabled.app).get(path).set('Authorization', `Bearer ${TEST_TOKEN}`), 404);
+          assertScimError(await supertest(without.app).get(path), 401);
+          assertScimError(await supertest(without.app).get(path).set('Authorization', `Bearer ${ADMIN_TOKEN}`), 401);
+          assertScimError(await supertest(without.app).get(path).set('Authorization', `Bearer ${TEST_TOKEN}`), 403);
         }
       } finally {
-        await disabled.close();
+        await without.close();
       }
     });
   });
@@ -208,7 +210,7 @@ describe('lifecycle: admin API', () => {
       });
       const policyA = loadPolicy(t.config.policyFile);
       assert.notEqual(policyB.fingerprint, policyA.fingerprint);
-      const authenticator = createAuthenticator({ credentials: t.storage.credentials, defaultTenant: t.config.defaultTenant, staticToken: TEST_TOKEN });
+      const authenticator = createAuthenticator(t.config, t.storage.credentials);
       const appB = createApp({ config: t.config, storage: t.storage, authenticator, policy: policyB, log: () => undefined });
 
       const response = await admin(supertest(appB).get('/admin/access-review'));

@@ -15,7 +15,7 @@ import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { accessReview } from '../../src/services/access-review.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
-import { ENTERPRISE, startTestApp, TEST_TOKEN, type TestApp } from '../support/app.js';
+import { ENTERPRISE, startTestApp, type TestApp } from '../support/app.js';
 import { testDatabaseUri } from '../support/engine.js';
 import {
   closeServer,
@@ -274,7 +274,7 @@ describe('lifecycle: deactivation-vs-grant race', function () {
     let secondServer: Server | undefined;
     try {
       second = await createMongoStorage({ uri: testDatabaseUri(t.dbName!) });
-      const authenticator = createAuthenticator({ credentials: second.credentials, defaultTenant: t.config.defaultTenant, staticToken: TEST_TOKEN });
+      const authenticator = createAuthenticator(t.config, second.credentials);
       const app = createApp({ config: t.config, storage: second, authenticator, policy, log: () => undefined });
       secondServer = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => secondServer!.once('listening', resolve));

@@ -13,7 +13,7 @@ import { webhooksFor, type WebhookConfig } from '../../src/lifecycle/webhooks/we
 import { createWebhookWorker, type WebhookWorker, type WebhookWorkerOptions } from '../../src/lifecycle/webhooks/worker.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
-import { ENTERPRISE, startTestApp, TEST_TOKEN, type TestApp } from '../support/app.js';
+import { ENTERPRISE, startTestApp, type TestApp } from '../support/app.js';
 import { testDatabaseUri } from '../support/engine.js';
 import {
   context,
@@ -283,7 +283,7 @@ describe('lifecycle: webhooks end to end', function () {
   async function restarted(t: TestApp, hooks: WebhookConfig[]): Promise<{ storage: Storage; okta: Client }> {
     const storage = await createMongoStorage({ uri: testDatabaseUri(t.dbName!) });
     closers.push(() => storage.close());
-    const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: t.config.defaultTenant, staticToken: TEST_TOKEN });
+    const authenticator = createAuthenticator(t.config, storage.credentials);
     const app = createApp({ config: t.config, storage, authenticator, policy: loadPolicy(t.config.policyFile), webhooksFor: (event) => webhooksFor(event, hooks), log: () => undefined });
     return { storage, okta: oktaClient(app) };
   }

@@ -68,7 +68,7 @@ describe('chaos: the engine crashes and restarts under a load of writes', functi
     engine = await startEmbeddedEngine({ dataDir });
     storage = await createMongoStorage({ uri: `${engine.uri}chaos` });
     const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN, RATE_LIMIT_PER_SECOND: '0' });
-    const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: 'default', staticToken: TEST_TOKEN });
+    const authenticator = createAuthenticator(config, storage.credentials);
     const app = createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: () => undefined });
     server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');

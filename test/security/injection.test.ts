@@ -26,7 +26,7 @@ describe('NoSQL injection: user input never reaches a query as an operator', fun
 
   before(async () => {
     t = await startTestApp('security-injection', { PUBLIC_BASE_URL: 'https://scim.example.com/scim/v2' });
-    assert.ok(await t.storage.credentials.insertIfAbsent({ hash: tokenHash(OTHER_TOKEN), tenant: 'other-tenant', name: 'other', createdAt: new Date() }));
+    assert.ok(await t.storage.credentials.insertIfAbsent({ hash: tokenHash(OTHER_TOKEN), tenant: 'other-tenant', name: 'other', scopes: ['scim:read', 'scim:write'], createdAt: new Date() }));
     other = supertest(t.app);
     for (const userName of NAMES) {
       const created = await t.scim.post('/Users').send({ schemas: [USER_SCHEMA], userName, externalId: `ext-${userName}` });

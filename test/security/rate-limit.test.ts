@@ -36,7 +36,7 @@ describe('rate limit: a token bucket per credential (tenant + credential)', func
 
     before(async () => {
       t = await startTestApp('security-rate-limit', { RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '3' });
-      assert.ok(await t.storage.credentials.insertIfAbsent({ hash: tokenHash(OTHER_TOKEN), tenant: 'default', name: 'second', createdAt: new Date() }));
+      assert.ok(await t.storage.credentials.insertIfAbsent({ hash: tokenHash(OTHER_TOKEN), tenant: 'default', name: 'second', scopes: ['scim:read', 'scim:write'], createdAt: new Date() }));
       agent = supertest(t.app);
     });
     after(() => t.close());

@@ -45,7 +45,7 @@ export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {},
   const policy = options.policy ?? loadPolicy(config.policyFile);
   const dbName = uniqueDbName(fileTag);
   const storage = await createMongoStorage({ uri: testDatabaseUri(dbName) });
-  const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: config.defaultTenant, staticToken: config.bearerToken });
+  const authenticator = createAuthenticator(config, storage.credentials);
   const app = createApp({ config, storage, authenticator, policy, log: () => undefined, ...options });
   const agent = supertest(app);
   const withAuth = (test: supertest.Test) => test.set('Authorization', `Bearer ${TEST_TOKEN}`);

@@ -1,8 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Authenticator, Principal } from '../../auth/authenticator.js';
+import { grants, type Scope } from '../../auth/scopes.js';
 import { ScimError } from '../../errors/scim-error.js';
 
-const CHALLENGE = { 'WWW-Authenticate': 'Bearer realm="SCIM"' };
+/** RFC 6750 §3: a challenge on every 401; error= only when a token was presented. */
+const challenge = (error?: string, scope?: Scope) =>
+  `Bearer realm="SCIM"${error ? `, error="${error}"` : ''}${scope ? `, scope="${scope}"` : ''}`;
 
 export function principalOf(res: Response): Principal {
   return res.locals['principal'] as Principal;
@@ -12,13 +15,13 @@ export function authenticate(authenticator: Authenticator) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(req.headers.authorization ?? '');
     if (!match?.[1]) {
-      next(new ScimError('unauthorized', 'A bearer token is required', CHALLENGE));
+      next(new ScimError('unauthorized', 'A bearer token is required', { 'WWW-Authenticate': challenge() }));
       return;
     }
     try {
       const principal = await authenticator(match[1]);
       if (!principal) {
-        next(new ScimError('unauthorized', 'The bearer token is not valid', { 'WWW-Authenticate': 'Bearer realm="SCIM", error="invalid_token"' }));
+        next(new ScimError('unauthorized', 'The bearer token is not valid, expired or revoked', { 'WWW-Authenticate': challenge('invalid_token') }));
         return;
       }
       res.locals['principal'] = principal;
@@ -26,5 +29,15 @@ export function authenticate(authenticator: Authenticator) {
     } catch (error) {
       next(error);
     }
+  };
+}
+
+export function insufficientScope(needed: Scope): ScimError {
+  return new ScimError('insufficientScope', `This token lacks the "${needed}" scope`, { 'WWW-Authenticate': challenge('insufficient_scope', needed) });
+}
+
+export function requireScope(needed: Scope) {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    next(grants(principalOf(res).scopes, needed) ? undefined : insufficientScope(needed));
   };
 }

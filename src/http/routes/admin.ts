@@ -1,29 +1,15 @@
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import { tokensEqual } from '../../auth/tokens.js';
-import type { Config } from '../../config.js';
+import express, { Router } from 'express';
+import type { Authenticator } from '../../auth/authenticator.js';
 import { ScimError } from '../../errors/scim-error.js';
 import type { Policy } from '../../lifecycle/policy/types.js';
 import { accessReview, accessReviewCsv } from '../../services/access-review.js';
 import type { Storage } from '../../store/contract.js';
+import { authenticate, principalOf, requireScope } from '../middleware/authenticate.js';
+import { bodyErrorToScim } from '../middleware/json-body.js';
+import { tokenRoutes } from './admin-tokens.js';
 
 const MAX_AUDIT_ENTRIES = 1000;
 const DEFAULT_STALE_DAYS = 90;
-
-/** The admin API has a token of its own: a SCIM connector's token must not read the audit trail. */
-function requireAdmin(config: Config) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
-    if (!config.adminToken) {
-      next(new ScimError('notFound', 'The admin API is disabled: set ADMIN_TOKEN to enable it'));
-      return;
-    }
-    const match = /^Bearer[ ]+([^\s]+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (!match?.[1] || !tokensEqual(match[1], config.adminToken)) {
-      next(new ScimError('unauthorized', 'An admin bearer token is required', { 'WWW-Authenticate': 'Bearer realm="admin"' }));
-      return;
-    }
-    next();
-  };
-}
 
 function positiveInteger(value: unknown, name: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
@@ -45,24 +31,28 @@ function optionalText(value: unknown, name: string): string | undefined {
 }
 
 /**
+ * Everything here needs the `admin` scope and concerns the credential's own tenant only; a SCIM
+ * connector's token (scim:read/scim:write) must not read the audit trail or manage tokens.
  * GET /admin/audit?resource=&since=&limit= : the audit trail, oldest first. Read-only: nothing
  * here or in SCIM can change or delete an entry.
  * GET /admin/access-review?staleDays=&format=json|csv : see services/access-review.ts.
+ * /admin/tokens : see admin-tokens.ts.
  */
-export function adminRoutes(config: Config, storage: Storage, policy: Policy): Router {
+export function adminRoutes(storage: Storage, policy: Policy, authenticator: Authenticator): Router {
   const router = Router();
-  router.use(requireAdmin(config));
-  router.use(express.json({ limit: 1024 }));
+  router.use(authenticate(authenticator), requireScope('admin'));
+  router.use(express.json({ limit: 1024 }), bodyErrorToScim);
 
   router.get('/audit', async (req, res) => {
     const query = req.query as Record<string, unknown>;
+    const { tenant } = principalOf(res);
     const entries = await storage.audit.query({
-      tenant: config.defaultTenant,
+      tenant,
       resourceId: optionalText(query['resource'], 'resource'),
       since: optionalDate(query['since'], 'since'),
       limit: positiveInteger(query['limit'], 'limit', 100, MAX_AUDIT_ENTRIES),
     });
-    res.json({ tenant: config.defaultTenant, count: entries.length, entries });
+    res.json({ tenant, count: entries.length, entries });
   });
 
   router.get('/access-review', async (req, res) => {
@@ -70,13 +60,15 @@ export function adminRoutes(config: Config, storage: Storage, policy: Policy): R
     const staleDays = positiveInteger(query['staleDays'], 'staleDays', DEFAULT_STALE_DAYS, 36_500);
     const format = optionalText(query['format'], 'format') ?? (req.accepts(['application/json', 'text/csv']) === 'text/csv' ? 'csv' : 'json');
     if (format !== 'json' && format !== 'csv') throw new ScimError('invalidValue', '"format" must be "json" or "csv"');
-    const review = await accessReview(storage, policy, config.defaultTenant, staleDays);
+    const review = await accessReview(storage, policy, principalOf(res).tenant, staleDays);
     if (format === 'csv') {
       res.type('text/csv; charset=utf-8').set('Content-Disposition', 'attachment; filename="access-review.csv"').send(accessReviewCsv(review));
       return;
     }
     res.json(review);
   });
+
+  router.use('/tokens', tokenRoutes(storage.credentials));
 
   router.all('/{*rest}', () => {
     throw new ScimError('notFound', 'No such admin endpoint');

@@ -1,0 +1,125 @@
+import type { CredentialRecord, CredentialStore } from '../store/contract.js';
+import { isUsable } from './authenticator.js';
+import type { Scope } from './scopes.js';
+import { generateToken, tokenHash } from './tokens.js';
+
+/** Token management shared by `npm run tokens` and /admin/tokens. Messages are shown to operators. */
+export class TokenAdminError extends Error {
+  constructor(
+    readonly kind: 'invalid' | 'notFound' | 'exists',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const NAME = /^[A-Za-z0-9._:@-]{1,64}$/;
+const TENANT = /^[A-Za-z0-9_-]{1,64}$/;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+const MAX_SECONDS = 3650 * 86_400;
+
+/** "90d", "12h", "30m", "45s" → milliseconds. */
+export function parseDuration(text: string, what: string): number {
+  const match = /^(\d{1,7})([smhd])$/.exec(text);
+  const seconds = match ? Number(match[1]) * (UNIT_SECONDS[match[2]!] ?? 0) : Number.NaN;
+  if (!(seconds > 0 && seconds <= MAX_SECONDS)) throw new TokenAdminError('invalid', `${what} must be a duration such as 90d, 12h, 30m or 45s (at most 3650d)`);
+  return seconds * 1000;
+}
+
+export function checkName(name: string): string {
+  if (!NAME.test(name)) throw new TokenAdminError('invalid', 'the name must be 1-64 letters, digits or . _ : @ -');
+  return name;
+}
+
+export function checkTenant(tenant: string): string {
+  if (!TENANT.test(tenant)) throw new TokenAdminError('invalid', 'the tenant must be 1-64 letters, digits, "-" or "_"');
+  return tenant;
+}
+
+/** What may be shown about a credential: never its hash, never a token. */
+export interface TokenInfo {
+  name: string;
+  tenant: string;
+  scopes: Scope[];
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  /** Within an hour (LAST_USED_RESOLUTION_MS); null when never used. */
+  lastUsedAt: string | null;
+  status: 'active' | 'expired' | 'revoked';
+}
+
+export function tokenInfo(record: CredentialRecord, now: Date): TokenInfo {
+  const status = record.revokedAt ? 'revoked' : isUsable(record, now) ? 'active' : 'expired';
+  return {
+    name: record.name,
+    tenant: record.tenant,
+    scopes: record.scopes,
+    createdAt: record.createdAt.toISOString(),
+    expiresAt: record.expiresAt?.toISOString() ?? null,
+    revokedAt: record.revokedAt?.toISOString() ?? null,
+    lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
+    status,
+  };
+}
+
+export interface IssuedToken {
+  /** Shown once; only its hash is stored. */
+  token: string;
+  info: TokenInfo;
+}
+
+export interface NewToken {
+  tenant: string;
+  name: string;
+  scopes: Scope[];
+  /** Milliseconds from now; undefined never expires. */
+  lifetimeMs?: number | undefined;
+}
+
+function issue(spec: NewToken, now: Date): { token: string; record: CredentialRecord } {
+  const token = generateToken();
+  const record: CredentialRecord = {
+    hash: tokenHash(token),
+    tenant: checkTenant(spec.tenant),
+    name: checkName(spec.name),
+    scopes: spec.scopes,
+    createdAt: now,
+    ...(spec.lifetimeMs !== undefined ? { expiresAt: new Date(now.getTime() + spec.lifetimeMs) } : {}),
+  };
+  return { token, record };
+}
+
+export async function createToken(store: CredentialStore, spec: NewToken, now = new Date()): Promise<IssuedToken> {
+  if (spec.scopes.length === 0) throw new TokenAdminError('invalid', 'a token needs at least one scope');
+  const { token, record } = issue(spec, now);
+  if (!(await store.insertIfAbsent(record))) {
+    throw new TokenAdminError('exists', `a token named "${spec.name}" already exists in tenant "${spec.tenant}" (use rotate to replace it)`);
+  }
+  return { token, info: tokenInfo(record, now) };
+}
+
+export async function listTokens(store: CredentialStore, tenant: string | undefined, now = new Date()): Promise<TokenInfo[]> {
+  return (await store.list(tenant)).map((record) => tokenInfo(record, now));
+}
+
+export async function revokeToken(store: CredentialStore, tenant: string, name: string, now = new Date()): Promise<number> {
+  const revoked = await store.revoke(checkTenant(tenant), checkName(name), now);
+  if (revoked === null) throw new TokenAdminError('notFound', `no token named "${name}" in tenant "${tenant}"`);
+  return revoked;
+}
+
+/**
+ * A new token under the same name and scopes. The old one stops working at once, or after
+ * `graceMs` so the new token can be put into the IdP first. The new token keeps the old one's
+ * lifetime unless `lifetimeMs` says otherwise.
+ */
+export async function rotateToken(store: CredentialStore, tenant: string, name: string, options: { graceMs?: number | undefined; lifetimeMs?: number | undefined }, now = new Date()): Promise<IssuedToken> {
+  const current = (await store.list(checkTenant(tenant))).filter((record) => record.name === checkName(name)).at(-1);
+  if (!current) throw new TokenAdminError('notFound', `no token named "${name}" in tenant "${tenant}"`);
+  const lifetimeMs = options.lifetimeMs ?? (current.expiresAt ? current.expiresAt.getTime() - current.createdAt.getTime() : undefined);
+  const { token, record } = issue({ tenant, name, scopes: current.scopes, lifetimeMs }, now);
+  const rotated = await store.rotate(record, new Date(now.getTime() + (options.graceMs ?? 0)));
+  if (rotated === null) throw new TokenAdminError('notFound', `no token named "${name}" in tenant "${tenant}"`);
+  return { token, info: tokenInfo(record, now) };
+}

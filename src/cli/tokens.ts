@@ -1,0 +1,149 @@
+// `npm run tokens -- <create|list|revoke|rotate> ...`: API token management. Tokens are printed
+// once, at creation or rotation, on stdout alone (so `$(npm run -s tokens -- create ...)` captures
+// exactly the token); only their SHA-256 is stored, and nothing else ever prints one.
+import { parseScopeList, type Scope } from '../auth/scopes.js';
+import { createToken, listTokens, parseDuration, revokeToken, rotateToken, TokenAdminError, type IssuedToken, type TokenInfo } from '../auth/token-admin.js';
+import { ConfigError, loadConfig } from '../config.js';
+import type { CredentialStore } from '../store/contract.js';
+import { CliError, connect, openDatabase } from './database.js';
+
+const USAGE = `usage: npm run tokens -- <command> [options]
+       (or: node dist/src/cli/tokens.js <command> ...)
+
+  create --name <name> --scopes <scopes> [--tenant <t>] [--expires-in <90d>]
+                 a new token, printed once (scopes: scim:read, scim:write, admin; comma-separated)
+  list [--tenant <t>] [--json]
+                 tokens by tenant and name, with scopes, dates, status and last use (to the
+                 hour); never a token or hash
+  revoke --name <name> [--tenant <t>]
+                 the name's tokens stop working at once
+  rotate --name <name> [--tenant <t>] [--grace <10m>] [--expires-in <90d>]
+                 a new token with the same scopes, printed once; the old one stops working at once,
+                 or after --grace so the new one can be configured first
+
+--tenant defaults to DEFAULT_TENANT. Durations: <n>s, <n>m, <n>h or <n>d.
+Connects to MONGODB_URI, or to the embedded engine in DATA_DIR (the running server's, if any).`;
+
+const OPTIONS: Record<string, { value: boolean; commands: string[] }> = {
+  '--name': { value: true, commands: ['create', 'revoke', 'rotate'] },
+  '--tenant': { value: true, commands: ['create', 'list', 'revoke', 'rotate'] },
+  '--scopes': { value: true, commands: ['create'] },
+  '--expires-in': { value: true, commands: ['create', 'rotate'] },
+  '--grace': { value: true, commands: ['rotate'] },
+  '--json': { value: false, commands: ['list'] },
+};
+
+interface Command {
+  name: string;
+  options: Map<string, string>;
+}
+
+function parseArgs(argv: readonly string[]): Command | 'help' {
+  if (argv.includes('--help') || argv.includes('-h')) return 'help';
+  const [name, ...rest] = argv;
+  if (name === undefined) throw new CliError(`missing command\n${USAGE}`);
+  if (!['create', 'list', 'revoke', 'rotate'].includes(name)) throw new CliError(`unknown command "${name}"\n${USAGE}`);
+  const options = new Map<string, string>();
+  for (let i = 0; i < rest.length; i += 1) {
+    const arg = rest[i] as string;
+    const [key, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const spec = OPTIONS[key];
+    if (!spec || !spec.commands.includes(name)) throw new CliError(`unknown option "${arg}" for ${name}\n${USAGE}`);
+    const value = spec.value ? (inline ?? rest[(i += 1)]) : 'yes';
+    if (value === undefined || value === '') throw new CliError(`${key} needs a value`);
+    options.set(key, value);
+  }
+  return { name, options };
+}
+
+function required(command: Command, key: string): string {
+  const value = command.options.get(key);
+  if (value === undefined) throw new CliError(`${command.name} needs ${key}\n${USAGE}`);
+  return value;
+}
+
+function optionalDuration(command: Command, key: string): number | undefined {
+  const value = command.options.get(key);
+  return value === undefined ? undefined : parseDuration(value, key);
+}
+
+function scopeOption(text: string): Scope[] {
+  try {
+    return parseScopeList(text);
+  } catch (error) {
+    throw new CliError(`--scopes: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+const describeToken = (info: TokenInfo) =>
+  `"${info.name}" in tenant "${info.tenant}" (scopes ${info.scopes.join(', ')}; ${info.expiresAt ? `expires ${info.expiresAt}` : 'never expires'})`;
+
+function printIssued(action: string, issued: IssuedToken): void {
+  process.stderr.write(`[tokens] ${action} ${describeToken(issued.info)}. The token is shown only this once; store it now:\n`);
+  process.stdout.write(`${issued.token}\n`);
+}
+
+function table(tokens: TokenInfo[]): string {
+  const header = ['TENANT', 'NAME', 'SCOPES', 'STATUS', 'CREATED', 'EXPIRES', 'REVOKED', 'LAST USED'];
+  const rows = tokens.map((t) => [t.tenant, t.name, t.scopes.join(','), t.status, t.createdAt, t.expiresAt ?? '-', t.revokedAt ?? '-', t.lastUsedAt ?? '-']);
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
+  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd()).join('\n');
+}
+
+async function execute(command: Command, store: CredentialStore, defaultTenant: string): Promise<void> {
+  const tenant = command.options.get('--tenant') ?? defaultTenant;
+  switch (command.name) {
+    case 'create': {
+      const scopes = scopeOption(required(command, '--scopes'));
+      printIssued('created', await createToken(store, { tenant, name: required(command, '--name'), scopes, lifetimeMs: optionalDuration(command, '--expires-in') }));
+      return;
+    }
+    case 'list': {
+      const tokens = await listTokens(store, command.options.has('--tenant') ? tenant : undefined);
+      process.stdout.write(command.options.has('--json') ? `${JSON.stringify(tokens, null, 2)}\n` : tokens.length === 0 ? 'no tokens\n' : `${table(tokens)}\n`);
+      return;
+    }
+    case 'revoke': {
+      const name = required(command, '--name');
+      const count = await revokeToken(store, tenant, name);
+      process.stdout.write(count === 0 ? `"${name}" in tenant "${tenant}" was already revoked\n` : `revoked "${name}" in tenant "${tenant}" (${count} token${count === 1 ? '' : 's'})\n`);
+      return;
+    }
+    default: {
+      const graceMs = optionalDuration(command, '--grace');
+      const issued = await rotateToken(store, tenant, required(command, '--name'), { graceMs, lifetimeMs: optionalDuration(command, '--expires-in') });
+      printIssued(graceMs ? `rotated (the old token keeps working for ${command.options.get('--grace')})` : 'rotated (the old token no longer works)', issued);
+    }
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const command = parseArgs(argv);
+  if (command === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const config = loadConfig();
+  const say = (line: string) => process.stderr.write(`[tokens] ${line}\n`);
+  const database = await openDatabase(config, say);
+  try {
+    const storage = await connect(database.uri);
+    try {
+      await execute(command, storage.credentials, config.defaultTenant);
+    } finally {
+      await storage.close().catch(() => undefined);
+    }
+  } finally {
+    await database.stop?.();
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const known = error instanceof CliError || error instanceof ConfigError || error instanceof TokenAdminError;
+    console.error(known ? `[tokens] ${error.message}` : error);
+    process.exit(1);
+  },
+);
