@@ -88,7 +88,7 @@ async function seed(db, kind, count, tenant, build) {
 async function startApp(config, uri) {
   const storage = await createMongoStorage({ uri });
   const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: config.defaultTenant, staticToken: config.bearerToken });
-  const app = createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: () => undefined });
+  const app = createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: (entry) => { if (process.env.BENCH_LOG) note(JSON.stringify(entry)); } });
   const server = await new Promise((resolve, reject) => {
     const listening = app.listen(0, '127.0.0.1', (error) => (error ? reject(error) : resolve(listening)));
   });
@@ -182,6 +182,7 @@ try {
     const app = await startApp(config, withDb(dbName));
     apps.push(app);
     const probe = await app.call('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'template@example.com' });
+    if (probe.status !== 201) throw new Error(`template user: ${probe.status} ${JSON.stringify(probe.body)}`);
     const { _id, tenant: _t, version, created, lastModified, nameLc, data, ext, groupIds, sk, ...template } = await db.collection('users').findOne({ _id: probe.body.id });
     const userIds = await seed(db, 'User', n, tenant, (i) => storedDocument(USER_RESOURCE, 'userName', tenant, randomUUID(), userBody(i), template));
     await seed(db, 'Group', n / 10, tenant, (i) => storedDocument(GROUP_RESOURCE, 'displayName', tenant, randomUUID(), { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: groupName(i) }, {}));
