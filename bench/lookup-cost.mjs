@@ -2,11 +2,12 @@
 // GET /Groups?filter=displayName eq) as the tenant grows, over real loopback HTTP against the app.
 //
 //   npm run build && nice -n 10 node bench/lookup-cost.mjs [--sizes 10000,100000] [--requests 20]
-//       [--root DIR]
+//       [--warmup 3] [--root DIR]
 //
 //   --sizes     users per database (one database per size; groups = users / 10); the first is the
 //               ratio baseline
-//   --requests  measured requests per lookup kind and size (after 3 unmeasured ones)
+//   --requests  measured requests per lookup kind and size
+//   --warmup    unmeasured requests before them (default 3)
 //   --root      the checkout whose compiled app (DIR/dist) is measured, default this one: to measure
 //               another branch, build it in a worktree (node_modules linked) and pass its path. The
 //               engine always comes from this checkout (the same patched FerretDB on main).
@@ -29,10 +30,11 @@ import { performance } from 'node:perf_hooks';
 
 const here = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 const { values } = parseArgs({
-  options: { sizes: { type: 'string', default: '10000,100000' }, requests: { type: 'string', default: '20' }, root: { type: 'string', default: here } },
+  options: { sizes: { type: 'string', default: '10000,100000' }, requests: { type: 'string', default: '20' }, warmup: { type: 'string', default: '3' }, root: { type: 'string', default: here } },
 });
 const sizes = values.sizes.split(',').map(Number);
 const requests = Number(values.requests);
+const warmup = Number(values.warmup);
 const root = path.resolve(values.root);
 const load = (rel) => import(pathToFileURL(path.join(root, rel)).href);
 
@@ -191,7 +193,7 @@ try {
   const table = new Map();
   for (const { n, app, userIds } of results) {
     for (const [label, pathAt, expected] of lookups(n, userIds)) {
-      for (let i = 0; i < 3; i += 1) await measure(app, pathAt(requests + i), expected);
+      for (let i = 0; i < warmup; i += 1) await measure(app, pathAt(requests + i), expected);
       const times = [];
       for (let i = 0; i < requests; i += 1) times.push(await measure(app, pathAt(i), expected));
       if (!table.has(label)) table.set(label, []);
