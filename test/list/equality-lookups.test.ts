@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, type CommandStartedEvent, type Db } from 'mongodb';
+import mongoose from 'mongoose';
 import { group, startTestApp, user, type TestApp } from '../support/app.js';
 import { testDatabaseUri } from '../support/engine.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
@@ -215,6 +216,39 @@ describe('GET filter equality lookups on id, userName, displayName and externalI
       const query = { descending: false, startIndex: 1, count: 10 };
       const other = await t.storage.users.list(OTHER_TENANT, { ...query, filter: { kind: 'compare', path: 'externalId', op: 'eq', value: { kind: 'string', value: 'tenant-ext' } } });
       assert.deepEqual(other.items.map((item) => item.id), [theirs]);
+    });
+  });
+
+  describe('what is read', () => {
+    /** The filter of every read the store sends while `work` runs, through a storage whose driver monitors commands. */
+    async function readFilters(work: (storage: Awaited<ReturnType<typeof createMongoStorage>>) => Promise<unknown>): Promise<Record<string, unknown>[]> {
+      const uri = testDatabaseUri(t.dbName!);
+      const storage = await createMongoStorage({ uri: `${uri}${uri.includes('?') ? '&' : '?'}monitorCommands=true` });
+      const client = mongoose.connections[mongoose.connections.length - 1]!.getClient();
+      const filters: Record<string, unknown>[] = [];
+      const record = ({ commandName, command }: CommandStartedEvent) => {
+        if (commandName === 'find') filters.push(command['filter'] as Record<string, unknown>);
+        if (commandName === 'aggregate') filters.push((command['pipeline'] as Record<string, Record<string, unknown>>[])[0]!['$match']!);
+      };
+      client.on('commandStarted', record);
+      try {
+        await work(storage);
+      } finally {
+        client.off('commandStarted', record);
+        await storage.close();
+      }
+      return filters;
+    }
+
+    it('an equality on userName, externalId or id reads only by `_id` (no collection scan on FerretDB)', async () => {
+      const id = await createUser('read.by.id', { externalId: 'read-ext' });
+      const query = { descending: false, startIndex: 1, count: 10 };
+      const eq = (path: string, value: string) => ({ kind: 'compare' as const, path, op: 'eq' as const, value: { kind: 'string' as const, value } });
+      for (const filter of [eq('userName', 'READ.BY.ID'), eq('externalId', 'read-ext'), eq('id', id), eq('userName', 'nobody.at.all')]) {
+        const filters = await readFilters((storage) => storage.users.list(tenant, { ...query, filter }));
+        assert.ok(filters.length > 0 || filter.value.value === 'nobody.at.all', 'the lookup reads something');
+        for (const read of filters) assert.ok('_id' in read, `${JSON.stringify(filter)} read ${JSON.stringify(read)}`);
+      }
     });
   });
 
