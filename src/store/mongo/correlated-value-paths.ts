@@ -7,6 +7,7 @@ import { matchesFilter } from '../../scim/filter/evaluate.js';
 import { findAttribute, type AttributeSchema, type ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { ResourceDocument } from './documents.js';
 import { scopedQuery } from './scoped-query.js';
+import { withinIds } from './indexed-equality.js';
 
 /** A correlated value path narrower than this many candidate resources is resolved; a broader one is refused. */
 const MAX_CANDIDATES = 50_000;
@@ -34,6 +35,8 @@ export async function resolveCorrelatedValuePaths(
   definition: ResourceTypeDefinition,
   resolver: AttributeResolver,
   filter: FilterNode,
+  /** Candidates already known to contain every match (indexed-equality.ts): only they are read. */
+  within?: readonly string[],
 ): Promise<CorrelatedMatches> {
   const matches = new Map<ValuePathNode, string[]>();
   for (const node of correlatedValuePaths(filter)) {
@@ -41,10 +44,14 @@ export async function resolveCorrelatedValuePaths(
     const field = resolver.resolve(node.path)?.field;
     if (!schema?.subAttributes || !schema.multiValued || !field) throw new ScimError('invalidFilter', `'${node.path}[...]' needs a multi-valued complex attribute`);
     const subAttributes = schema.subAttributes;
-    const candidates = await model
-      .find(scopedQuery(tenant, valuePathSuperset(node, resolver)), { _id: 1, [field]: 1 })
-      .limit(MAX_CANDIDATES + 1)
-      .lean<Record<string, unknown>[]>();
+    const superset = scopedQuery(tenant, valuePathSuperset(node, resolver));
+    const candidates =
+      within?.length === 0
+        ? []
+        : await model
+            .find(withinIds(superset, within), { _id: 1, [field]: 1 })
+            .limit(MAX_CANDIDATES + 1)
+            .lean<Record<string, unknown>[]>();
     if (candidates.length > MAX_CANDIDATES) throw new ScimError('tooMany', `The filter on '${node.path}[...]' matches too many resources; narrow it`);
     const matching = (element: Record<string, unknown>) =>
       matchesFilter(node.filter, element, subAttributes) && (!node.subAttribute || matchesFilter(node.subAttribute, element, subAttributes));

@@ -5,6 +5,8 @@ import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { ListPage, ListQuery, NewResource, PendingEntries, Replacement, ResourceKind, ResourceRecord, ResourceStore } from '../contract.js';
 import { nativeCollection, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
+import { externalIdOf, type ExternalIds } from './external-ids.js';
+import { candidateIds, withinIds, type EqualityLookups } from './indexed-equality.js';
 import { createAttributeResolver } from './attribute-resolver.js';
 import { scopedQuery } from './scoped-query.js';
 import type { DocumentLocks } from './document-locks.js';
@@ -43,10 +45,11 @@ interface ResourceStoreOptions {
   /** The case-insensitively unique attribute: userName or displayName. */
   nameAttribute: string;
   claims: NameClaims;
+  externalIds: ExternalIds;
   locks: DocumentLocks;
 }
 
-export function createResourceStore({ kind, model, definition, nameAttribute, claims, locks }: ResourceStoreOptions): ResourceStore & { resolver: AttributeResolver } {
+export function createResourceStore({ kind, model, definition, nameAttribute, claims, externalIds, locks }: ResourceStoreOptions): ResourceStore & { resolver: AttributeResolver } {
   const resolver = createAttributeResolver(definition, nameAttribute);
   const collection = nativeCollection(model);
   const record = (doc: ResourceDocument): ResourceRecord => toRecord(definition, doc);
@@ -61,9 +64,26 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     return key;
   }
 
+  async function holdsExternalId(tenant: string, id: string, externalId: string): Promise<boolean> {
+    return (await model.exists({ _id: id, tenant, 'data.externalId': externalId })) !== null;
+  }
+
+  /** After a write that took `externalId` from `id` or failed to give it: the lookup entry goes. */
+  function releaseExternalId(tenant: string, id: string, externalId: string | undefined): Promise<void> {
+    if (externalId === undefined) return Promise.resolve();
+    return externalIds.release(tenant, kind, externalId, id, () => holdsExternalId(tenant, id, externalId));
+  }
+
   async function create({ tenant, id, attributes, passwordHash, lifecycle, pending }: NewResource): Promise<ResourceRecord> {
     const fields = toStoredFields(definition, nameAttribute, attributes);
     const key = await claimName(tenant, fields.nameLc, id);
+    const externalId = externalIdOf(fields.data);
+    try {
+      if (externalId !== undefined) await externalIds.add(tenant, kind, externalId, id);
+    } catch (error) {
+      await claims.abandon(key, id, 'no');
+      throw error;
+    }
     const now = new Date();
     const doc: ResourceDocument = { _id: id, tenant, version: 1, created: now, lastModified: now, ...fields, groupIds: [] };
     if (passwordHash) doc.passwordHash = passwordHash;
@@ -73,6 +93,7 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
       await collection.insertOne(doc);
     } catch (error) {
       await claims.abandon(key, id, writeOutcome(error));
+      if (writeOutcome(error) === 'no') await releaseExternalId(tenant, id, externalId);
       throw error;
     }
     return record(doc);
@@ -94,12 +115,23 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
   }
 
   async function replaceUnlocked(tenant: string, id: string, expectedVersion: number, replacement: Replacement): Promise<ResourceRecord | 'conflict' | null> {
-    const current = await model.findOne({ _id: id, tenant }, { nameLc: 1, version: 1 }).lean<Pick<ResourceDocument, 'nameLc' | 'version'>>();
+    const current = await model
+      .findOne({ _id: id, tenant }, { nameLc: 1, version: 1, 'data.externalId': 1 })
+      .lean<Pick<ResourceDocument, 'nameLc' | 'version' | 'data'>>();
     if (!current) return null;
     if (current.version !== expectedVersion) return 'conflict';
     const fields = toStoredFields(definition, nameAttribute, replacement.attributes);
     const renamed = fields.nameLc !== current.nameLc;
     const newKey = renamed ? await claimName(tenant, fields.nameLc, id) : undefined;
+    const oldExternalId = externalIdOf(current.data);
+    const newExternalId = externalIdOf(fields.data);
+    const addedExternalId = newExternalId !== oldExternalId ? newExternalId : undefined;
+    try {
+      if (addedExternalId !== undefined) await externalIds.add(tenant, kind, addedExternalId, id);
+    } catch (error) {
+      if (newKey) await claims.abandon(newKey, id, 'no');
+      throw error;
+    }
     const set: Partial<ResourceDocument> = { ...fields, lastModified: new Date() };
     if (replacement.passwordHash) set.passwordHash = replacement.passwordHash;
     if (replacement.lifecycle) set.lifecycle = replacement.lifecycle;
@@ -114,14 +146,19 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
       );
     } catch (error) {
       if (newKey) await claims.abandon(newKey, id, writeOutcome(error));
+      if (writeOutcome(error) === 'no') await releaseExternalId(tenant, id, addedExternalId);
       throw error;
     }
     if (!updated) {
       if (newKey) await claims.abandon(newKey, id, 'no');
+      await releaseExternalId(tenant, id, addedExternalId);
       return (await model.exists({ _id: id, tenant })) ? 'conflict' : null;
     }
     // The rename is stored: a failure to free the old name must not turn it into an error.
     if (renamed) await claims.abandon(claimKey(tenant, kind, current.nameLc), id, 'no');
+    // Again after the write: another process may have pulled this owner in between (see external-ids.ts).
+    if (addedExternalId !== undefined) await externalIds.add(tenant, kind, addedExternalId, id).catch(() => undefined);
+    if (oldExternalId !== newExternalId) await releaseExternalId(tenant, id, oldExternalId);
     return record(updated);
   }
 
@@ -135,34 +172,51 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     if (!deleted) return expectedVersion !== undefined && (await collection.countDocuments({ _id: id, tenant })) > 0 ? 'conflict' : null;
     // The delete is stored: a failure to free the name must not turn it into an error.
     await claims.abandon(claimKey(tenant, kind, deleted.nameLc), id, 'no');
+    await releaseExternalId(tenant, id, externalIdOf(deleted.data));
     return record(deleted);
   }
 
-  async function listByKeyset(filter: Record<string, unknown>, total: number, query: ListQuery, sortField: string): Promise<ListPage<ResourceRecord>> {
+  async function listByKeyset(filter: Record<string, unknown>, ids: string[] | undefined, total: number, query: ListQuery, sortField: string): Promise<ListPage<ResourceRecord>> {
     const position = query.keyset ?? undefined;
     const backwards = position?.direction === 'before';
     const descending = Boolean(query.sortBy) && query.descending;
     const direction = descending !== backwards ? -1 : 1;
     const scoped = position ? { $and: [filter, keysetFilter(sortField, descending, position)] } : filter;
-    const docs = await model.find(scoped).sort({ [sortField]: direction, _id: direction }).limit(query.count + 1).lean<ResourceDocument[]>();
+    const docs = await model.find(withinIds(scoped, ids)).sort({ [sortField]: direction, _id: direction }).limit(query.count + 1).lean<ResourceDocument[]>();
     const page = docs.slice(0, query.count);
     if (backwards) page.reverse();
     const sortValues = page.map((doc) => sortValueOf(doc as unknown as Record<string, unknown>, sortField));
     return { total, items: page.map(record), sortValues, more: docs.length > query.count };
   }
 
+  const lookups = (tenant: string): EqualityLookups => ({
+    byName: async (nameLc) => {
+      const owner = await claims.ownerOf(claimKey(tenant, kind, nameLc));
+      return owner === undefined ? [] : [owner];
+    },
+    byExternalId: (externalId) => externalIds.owners(tenant, kind, externalId),
+  });
+
+  /**
+   * An equality on id, the unique name or externalId (alone or ANDed) is answered from `_id` lookups:
+   * its candidates narrow every query below by `_id`, the only field FerretDB indexes, and the whole
+   * filter still decides (docs/decisions.md, "Lookups by userName, externalId, displayName and id").
+   */
   async function list(tenant: string, query: ListQuery): Promise<ListPage<ResourceRecord>> {
-    const correlated = query.filter ? await resolveCorrelatedValuePaths(model, tenant, definition, resolver, query.filter) : undefined;
+    const ids = query.filter ? await candidateIds(query.filter, resolver, lookups(tenant)) : undefined;
+    const correlated = query.filter ? await resolveCorrelatedValuePaths(model, tenant, definition, resolver, query.filter, ids) : undefined;
     const filter = scopedQuery(tenant, query.filter ? filterToMongo(query.filter, resolver, correlated) : {});
     // sortBy is validated before any early return, so a bad sortBy is a 400 even when no page is read.
     const sortField = query.sortBy ? sortToMongo(query.sortBy, resolver) : 'created';
-    const total = await model.countDocuments(filter);
+    // No candidate: nothing to read (an empty `$in` is not answered by FerretDB's index).
+    if (ids?.length === 0) return query.keyset !== undefined ? { total: 0, items: [], sortValues: [], more: false } : { total: 0, items: [] };
+    const total = await model.countDocuments(withinIds(filter, ids));
     if (query.keyset !== undefined) {
-      return query.count === 0 ? { total, items: [], sortValues: [], more: total > 0 } : listByKeyset(filter, total, query, sortField);
+      return query.count === 0 ? { total, items: [], sortValues: [], more: total > 0 } : listByKeyset(filter, ids, total, query, sortField);
     }
     if (query.count === 0 || query.startIndex > total) return { total, items: [] };
     const direction = query.sortBy && query.descending ? -1 : 1;
-    const docs = await model.find(filter).sort({ [sortField]: direction, _id: direction }).skip(query.startIndex - 1).limit(query.count).lean<ResourceDocument[]>();
+    const docs = await model.find(withinIds(filter, ids)).sort({ [sortField]: direction, _id: direction }).skip(query.startIndex - 1).limit(query.count).lean<ResourceDocument[]>();
     return { total, items: docs.map(record) };
   }
 

@@ -1,8 +1,10 @@
 import mongoose from 'mongoose';
 import type { Storage } from '../contract.js';
 import { GROUP_RESOURCE, USER_RESOURCE } from '../../scim/schema-registry.js';
-import { resourceSchema, type ResourceDocument } from './documents.js';
+import { nativeCollection, resourceSchema, type ResourceDocument } from './documents.js';
+import { backfillExternalIds } from './external-id-backfill.js';
 import { createNameClaims } from './name-claims.js';
+import { createExternalIds } from './external-ids.js';
 import { createDocumentLocks } from './document-locks.js';
 import { createAuditStore } from './audit-store.js';
 import { createResourceStore } from './resource-store.js';
@@ -37,12 +39,14 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   await Promise.all([users.createIndexes(), groups.createIndexes()]);
   const claims = createNameClaims(db.collection('name_claims'));
   const locks = createDocumentLocks();
+  const externalIds = createExternalIds(db.collection('external_ids'), locks);
+  await backfillExternalIds(db, { User: nativeCollection(users), Group: nativeCollection(groups) }, externalIds);
   const audit = createAuditStore(db);
   await audit.ensureIndexes();
 
   return {
-    users: createResourceStore({ kind: 'User', model: users, definition: USER_RESOURCE, nameAttribute: 'userName', claims, locks }),
-    groups: createResourceStore({ kind: 'Group', model: groups, definition: GROUP_RESOURCE, nameAttribute: 'displayName', claims, locks }),
+    users: createResourceStore({ kind: 'User', model: users, definition: USER_RESOURCE, nameAttribute: 'userName', claims, externalIds, locks }),
+    groups: createResourceStore({ kind: 'Group', model: groups, definition: GROUP_RESOURCE, nameAttribute: 'displayName', claims, externalIds, locks }),
     memberships: createMembershipStore(users, groups, locks),
     credentials: createCredentialStore(db.collection('credentials'), db.collection('credential_names')),
     events: createEventStore(db),
