@@ -89,7 +89,7 @@ async function seed(db, kind, count, tenant, build) {
 
 async function startApp(config, uri) {
   const storage = await createMongoStorage({ uri });
-  const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: config.defaultTenant, staticToken: config.bearerToken });
+  const authenticator = createAuthenticator(config, storage.credentials);
   const app = createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: (entry) => { if (process.env.BENCH_LOG) note(JSON.stringify(entry)); } });
   const server = await new Promise((resolve, reject) => {
     const listening = app.listen(0, '127.0.0.1', (error) => (error ? reject(error) : resolve(listening)));
