@@ -2,11 +2,7 @@
 // user after a policy change. Idempotent (a user whose grants already follow the policy is not
 // written) and resumable (a checkpoint is saved after every batch and on Ctrl-C).
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { MongoClient } from 'mongodb';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { startEmbeddedEngine } from '../engine/embedded.js';
-import { engineFilePath, readEngineFile } from '../engine/engine-file.js';
 import { ScimError } from '../errors/scim-error.js';
 import { routeEvents } from '../lifecycle/background.js';
 import { loadPolicy, PolicyError } from '../lifecycle/policy/load.js';
@@ -14,7 +10,7 @@ import type { Policy } from '../lifecycle/policy/types.js';
 import { createLifecycle } from '../services/lifecycle.js';
 import { createUserService, type UserService } from '../services/users.js';
 import type { JobRecord, Storage } from '../store/contract.js';
-import { createMongoStorage } from '../store/mongo/storage.js';
+import { CliError, connect, openDatabase, reason } from './database.js';
 
 const JOB_ID = 'policy-reevaluate';
 const ACTOR = 'cli:policy-reevaluate';
@@ -31,9 +27,6 @@ const USAGE = `usage: npm run policy -- re-evaluate [--batch <n>] [--restart]
   --restart      start over: even when this policy was already applied, or a run was interrupted
 
 Connects to MONGODB_URI, or to the embedded engine in DATA_DIR (the running server's, if any).`;
-
-/** A failure whose message is all the operator needs (no stack trace). */
-class CliError extends Error {}
 
 interface Options {
   batch: number;
@@ -130,75 +123,6 @@ class Progress {
     this.stream.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${stats}\x1b[K`);
     this.lastDraw = Date.now();
     this.drawn = true;
-  }
-}
-
-// ---- Database ----
-
-const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
-
-/** Credentials never reach the terminal or a log. */
-const redact = (uri: string) => uri.replace(/\/\/[^@/]*@/, '//***@');
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function answers(uri: string): Promise<boolean> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 2_000 });
-  try {
-    await client.connect();
-    await client.db().admin().ping();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.close().catch(() => undefined);
-  }
-}
-
-interface Database {
-  uri: string;
-  /** Stops the engine this command started, if it started one. */
-  stop?: () => Promise<void>;
-}
-
-/**
- * MONGODB_URI; else the engine of a server running on DATA_DIR (two engines on one SQLite
- * directory are unsafe); else an embedded engine of our own, stopped at the end.
- */
-async function openDatabase(config: Config, say: (line: string) => void): Promise<Database> {
-  if (config.mongodbUri) return { uri: config.mongodbUri };
-  const running = await readEngineFile(config.dataDir);
-  if (running && isAlive(running.pid)) {
-    if (!(await answers(running.uri))) {
-      throw new CliError(
-        `the server (pid ${running.pid}) using ${config.dataDir} does not answer at ${running.uri}; ` +
-          `a second engine on the same data is unsafe. Try again when it does, or delete ${engineFilePath(config.dataDir)} if no server is running`,
-      );
-    }
-    say(`using the engine of the server running on ${config.dataDir} (pid ${running.pid})`);
-    return { uri: running.uri };
-  }
-  await mkdir(config.dataDir, { recursive: true });
-  say(`MONGODB_URI is not set: starting the embedded engine (data in ${config.dataDir})`);
-  const engine = await startEmbeddedEngine({ dataDir: config.dataDir, log: say }).catch((error: unknown) => {
-    throw new CliError(`cannot start the embedded engine: ${reason(error)}`);
-  });
-  return { uri: `${engine.uri}scim`, stop: () => engine.stop() };
-}
-
-async function connect(uri: string): Promise<Storage> {
-  try {
-    return await createMongoStorage({ uri });
-  } catch (error) {
-    throw new CliError(`cannot reach the database at ${redact(uri)}: ${reason(error)}`);
   }
 }
 
