@@ -18,6 +18,8 @@ export interface BenchDatabase {
   client: MongoClient;
   /** `uri` with extra query options, e.g. monitorCommands=true. */
   uriWith(extra: string): string;
+  /** Another database on the same engine (dropped at the end too): `<dbName>_<suffix>`. */
+  sibling(suffix: string): string;
   close(): Promise<void>;
 }
 
@@ -46,14 +48,19 @@ export async function openBenchDatabase(tag: string): Promise<BenchDatabase> {
   const root = base;
   const uri = withDatabase(root, dbName);
   const client = await new MongoClient(uri).connect();
+  const siblings: string[] = [];
   return {
     uri,
     dbName,
     label: external ? `MONGODB_URI (${external.replace(/\/\/[^@/]*@/, '//***@')})` : 'embedded FerretDB 1.24.2 (SQLite backend)',
     client,
     uriWith: (extra) => withDatabase(root, dbName, extra),
+    sibling(suffix) {
+      siblings.push(`${dbName}_${suffix}`);
+      return withDatabase(root, `${dbName}_${suffix}`);
+    },
     async close() {
-      if (external) await client.db(dbName).dropDatabase().catch(() => undefined);
+      if (external) for (const name of [dbName, ...siblings]) await client.db(name).dropDatabase().catch(() => undefined);
       await client.close();
       await stopEngine();
     },
