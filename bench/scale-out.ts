@@ -8,7 +8,8 @@
 //     id arrives more than once (at-least-once allows a repeat only after a failed or timed-out
 //     attempt, and the receiver here always answers 200 at once).
 //
-//   npm run bench:scale-out -- [--users 200] [--hot 5] [--duration 30] [--connections 4] [--names 20]
+//   npm run bench:scale-out -- [--users 200] [--hot 3] [--duration 30] [--connections 4] [--names 20]
+//       [--burst 10]
 //
 // On the embedded FerretDB, concurrent conditional updates of one document from two connections
 // are not isolated (docs/scaling.md): each process serialises its own writers, so lost updates
@@ -70,12 +71,13 @@ function count1(tally: Tally, op: string, status: number): void {
 }
 
 async function main(): Promise<void> {
-  const args = options({ users: '200', hot: '5', duration: '30', connections: '4', names: '20' });
+  const args = options({ users: '200', hot: '3', duration: '30', connections: '4', names: '20', burst: '10' });
   const users = count('users', args.users);
   const hot = count('hot', args.hot);
   const seconds = count('duration', args.duration);
   const connections = count('connections', args.connections);
   const names = count('names', args.names);
+  const burst = count('burst', args.burst);
   const token = randomBytes(24).toString('hex');
   const secret = randomBytes(24).toString('hex');
   const database = await openBenchDatabase('scaleout');
@@ -127,6 +129,19 @@ async function main(): Promise<void> {
     };
     await Promise.all(apis.flatMap((api) => Array.from({ length: connections }, () => worker(api))));
 
+    // 1b. Contention: simultaneous PATCHes of each hot user, half through each process.
+    note(`contention burst: ${burst} simultaneous PATCHes per hot user, split over both processes`);
+    for (const id of hotIds) {
+      await Promise.all(
+        Array.from({ length: burst }, async (_, i) => {
+          const email = `burst-${(sequence += 1)}@scale.example.com`;
+          const result = await (apis[i % 2] as ScimClient).request('PATCH', `/Users/${id}`, patch({ op: 'add', path: 'emails', value: [{ value: email, type: 'other' }] }));
+          if (result.status === 200) tally.emails.get(id)?.add(email);
+          count1(tally, 'PATCH add email (burst)', result.status);
+        }),
+      );
+    }
+
     // 2. The same userName to both processes at once.
     note(`uniqueness race: ${names} userNames, each POSTed to both processes at once`);
     const raceOutcomes = new Map<string, number>();
@@ -164,7 +179,7 @@ async function main(): Promise<void> {
     const races = [...raceOutcomes].map(([outcome, n]) => `${outcome} ×${n}`).join(', ');
 
     const rows: (string | number)[][] = [
-      ['lost updates (hot users, both processes)', `${lost} of ${written} acknowledged email adds missing`, lost === 0 ? 'holds' : 'VIOLATED'],
+      ['lost updates (hot users: load + bursts, both processes)', `${lost} of ${written} acknowledged email adds missing`, lost === 0 ? 'holds' : 'VIOLATED'],
       ['lost memberships', `${tally.members.size - memberList.totalResults} of ${tally.members.size} acknowledged adds missing (${memberList.totalResults} members)`, memberList.totalResults === tally.members.size ? 'holds' : 'VIOLATED'],
       ['uniqueness race (status pairs)', races, duplicates.length === 0 && !raceOutcomes.has('201+201') ? 'holds' : 'VIOLATED'],
       ['duplicate userNames stored', `${duplicates.length}`, duplicates.length === 0 ? 'holds' : 'VIOLATED'],
@@ -173,7 +188,7 @@ async function main(): Promise<void> {
     ];
     const opRows = [...tally.ops].map(([op, statuses]) => [op, [...statuses].map(([status, n]) => `${status}×${n}`).join(' ')]);
     const lines = runHeader('Scale-out: two server processes on one database', commandLine('scale-out'), database.label);
-    lines.push(`${users} seeded users, ${hot} hot users, ${connections} clients per process for ${seconds} s, then ${names} userName races; webhook receiver in the bench process.`, '');
+    lines.push(`${users} seeded users, ${hot} hot users, ${connections} clients per process for ${seconds} s, then ${burst} simultaneous PATCHes per hot user split over both processes, then ${names} userName races; webhook receiver in the bench process.`, '');
     lines.push(...table(['operation', 'statuses'], opRows), '', ...table(['check', 'observed', 'verdict'], rows));
     printBlock(lines);
   } finally {
