@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { count, options } from './lib/args.js';
 import { monitorCommands, storageClient, type CommandSample } from './lib/command-monitor.js';
+import { explainShape, lookupShapes } from './lib/explain.js';
 import { openBenchDatabase } from './lib/database.js';
 import { startInProcess } from './lib/in-process.js';
 import { note } from './lib/progress.js';
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
     const groupId = (await app.api.json<{ id: string }>('POST', '/Groups', { schemas: [GROUP_SCHEMA], displayName: groupName }, 201)).id;
     const state: State = { api: app.api, ids: [], groupId, groupName, since: new Date(Date.now() - 1_000).toISOString(), fresh: 50_000_000 };
     const rows: Row[] = [];
+    const plans: (string | number)[][] = [];
     for (const scale of scales) {
       state.ids.push(...(await seeder.users(state.ids.length + 1, scale - state.ids.length)));
       state.cursor = undefined;
@@ -124,6 +126,8 @@ async function main(): Promise<void> {
         note(`  ${op}: ${row.commands} commands, ${row.returned} returned, ${row.written} written, ${row.medianMs} ms`);
         rows.push(row);
       }
+      const sample = { id: state.ids[0] as string, nameLc: userNameOf(1), externalId: externalIdOf(1), since: new Date(state.since) };
+      for (const shape of lookupShapes('default', sample)) plans.push([scale, shape.name, `\`${JSON.stringify(shape.filter)}\``, await explainShape(database.client.db(database.dbName), 'users', shape)]);
     }
     const lines = runHeader(`Database work per SCIM operation at ${scales.map((scale) => scale.toLocaleString('en-US')).join(' and ')} users`, commandLine('db-work'), database.label);
     lines.push(`Per request, mean over ${repeat} requests (different users spread over the collection); times are medians. "db ms" is the time the driver waited for the database.`, '');
@@ -138,6 +142,7 @@ async function main(): Promise<void> {
       });
       lines.push(...table(['operation', `ms at ${small}`, `ms at ${large}`, 'ratio'], ratios));
     }
+    lines.push('', 'What the engine does with the lookup and delta-page queries (explain):', '', ...table(['users', 'query', 'filter', 'plan'], plans));
     printBlock(lines);
   } finally {
     await app.close();
