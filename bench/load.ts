@@ -3,8 +3,11 @@
 // against the raw-driver baseline (bench/baseline-server.ts) on the same engine in the same run.
 // Both servers run as child processes on their own copy of the same seeded users.
 //
-//   npm run bench:load -- [--users 10k] [--groups 10] [--mixes okta,entra,pull] [--duration 20]
-//       [--warmup 3] [--connections 10]
+//   npm run bench:load -- [--users 10k] [--groups 10] [--mixes okta,entra,pull] [--requests 500]
+//       [--warmup 20] [--connections 10]
+//
+// Each run sends a fixed number of requests and waits for every answer (autocannon `amount`), so
+// no slow request of one run is still being served during the next; req/s = requests / elapsed.
 //
 // Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
 import { randomBytes } from 'node:crypto';
@@ -54,13 +57,13 @@ async function copyDatabase(from: Db, to: Db): Promise<void> {
   }
 }
 
-async function run(server: ServerProcess, token: string, mix: string, target: Target, fixture: Fixture, seconds: number, connections: number): Promise<RunResult> {
+async function run(server: ServerProcess, token: string, mix: string, target: Target, fixture: Fixture, amount: number, connections: number): Promise<RunResult> {
   const runner = mixRunner(mix, target, fixture);
   const result = await autocannon({
     url: server.base,
     connections,
-    duration: seconds,
-    timeout: 120,
+    amount,
+    timeout: 600,
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json', Accept: 'application/scim+json' },
     requests: [{ setupRequest: runner.setupRequest as never, onResponse: runner.onResponse as never }],
   });
@@ -68,7 +71,7 @@ async function run(server: ServerProcess, token: string, mix: string, target: Ta
   return {
     mix,
     target,
-    rps: result.requests.average,
+    rps: (result.requests.total / (result.finish.getTime() - result.start.getTime())) * 1000,
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: result.requests.total,
@@ -78,10 +81,10 @@ async function run(server: ServerProcess, token: string, mix: string, target: Ta
 }
 
 async function main(): Promise<void> {
-  const args = options({ users: '10k', groups: '10', mixes: 'okta,entra,pull', duration: '20', warmup: '3', connections: '10' });
+  const args = options({ users: '10k', groups: '10', mixes: 'okta,entra,pull', requests: '500', warmup: '20', connections: '10' });
   const users = count('users', args.users);
   const mixes = args.mixes.split(',');
-  const duration = count('duration', args.duration);
+  const amount = count('requests', args.requests);
   const warmup = Number(args.warmup);
   const connections = count('connections', args.connections);
   const token = randomBytes(24).toString('hex');
@@ -110,8 +113,8 @@ async function main(): Promise<void> {
     for (const mix of mixes) {
       for (const [target, server] of [['baseline', baseline], ['ours', ours]] as const) {
         if (warmup > 0) await run(server, token, mix, target, fixture, warmup, connections);
-        note(`${mix} → ${target}: ${duration} s, ${connections} connections`);
-        const result = await run(server, token, mix, target, fixture, duration, connections);
+        note(`${mix} → ${target}: ${amount} requests, ${connections} connections`);
+        const result = await run(server, token, mix, target, fixture, amount, connections);
         note(`  ${result.rps.toFixed(1)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.errors} errors; ${result.statuses}`);
         results.push(result);
       }
@@ -122,7 +125,7 @@ async function main(): Promise<void> {
       return [result.mix, result.target, fmt(result.rps), result.p50, result.p99, result.requests, result.errors, result.target === 'ours' ? `${fmt(result.rps / base.rps, 2)}×` : '1×'];
     });
     const lines = runHeader(`Load: ${mixes.join(', ')} at ${users.toLocaleString('en-US')} users`, commandLine('load'), database.label);
-    lines.push(`${connections} connections, ${duration} s per run (after ${warmup} s warm-up), autocannon 8.0.0; both servers are child processes on the same engine, each on its own copy of the seeded data.`, '');
+    lines.push(`${amount} requests per run over ${connections} connections (after ${warmup} warm-up requests), every answer awaited; autocannon 8.0.0; both servers are child processes on the same engine, each on its own copy of the seeded data.`, '');
     for (const mix of mixes) lines.push(`- ${mix}: ${describeMix(mix)}`);
     lines.push('', ...table(['mix', 'server', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors + non-2xx', 'ours / baseline'], rows), '');
     for (const result of results.filter((r) => r.target === 'ours')) {
