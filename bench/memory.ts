@@ -1,9 +1,10 @@
 // Peak RSS of the server process (VmHWM from /proc, a fresh child process per scenario) while
-// (1) a client exports every user page by page with cursor paging and (2) clients read a group of
-// --members members: GET /Groups/{id} (all members in one response) and the member walk
-// GET /Users?filter=groups.value eq "{id}" with cursor paging.
+// (export) a client exports every user page by page with cursor paging, (group) two clients read
+// a group of --members members with GET /Groups/{id} (all members in one response), and (members)
+// a client walks GET /Users?filter=groups.value eq "{id}" with cursor paging.
 //
 //   npm run bench:memory -- [--users 10k] [--members 10k] [--page 200] [--group-gets 3]
+//       [--scenarios export,group,members]
 //
 // 1M users / 100k members: --users 1M --members 100k (seeding ~10-20 min on the embedded engine,
 // and every page there scans the collection, so the export takes hours; on MongoDB, minutes).
@@ -60,11 +61,12 @@ async function measure(name: string, start: () => Promise<ServerProcess>, token:
 }
 
 async function main(): Promise<void> {
-  const args = options({ users: '10k', members: '10k', page: '200', 'group-gets': '3' });
+  const args = options({ users: '10k', members: '10k', page: '200', 'group-gets': '3', scenarios: 'export,group,members' });
   const users = count('users', args.users);
   const members = Math.min(users, count('members', args.members));
   const page = count('page', args.page);
   const groupGets = count('group-gets', args['group-gets']);
+  const which = args.scenarios.split(',');
   const token = randomBytes(24).toString('hex');
   const database = await openBenchDatabase('memory');
   try {
@@ -83,26 +85,37 @@ async function main(): Promise<void> {
     note(`seeded ${users} users, ${members} of them in ${groupName}`);
 
     const scenarios: Scenario[] = [];
-    scenarios.push(
-      await measure(`export ${users.toLocaleString('en-US')} users (cursor pages of ${page})`, start, token, async (api) => {
-        const seen = await walk(api, `count=${page}`, 'exporting users', users);
-        return `${seen} users exported`;
-      }),
-    );
-    scenarios.push(
-      await measure(`group of ${members.toLocaleString('en-US')} members`, start, token, async (api) => {
-        let bytes = 0;
-        for (let i = 0; i < groupGets; i += 1) {
-          // Two clients at once, as an IdP and a pulling app might.
-          const bodies = await Promise.all([0, 1].map(() => api.expect('GET', `/Groups/${groupId}`, 200)));
-          bytes = Math.max(...bodies.map((body) => body.length));
-          const listed = (JSON.parse(bodies[0] as string) as { members?: unknown[] }).members?.length ?? 0;
-          if (listed !== members) throw new Error(`GET /Groups/{id} listed ${listed} members, expected ${members}`);
-        }
-        const seen = await walk(api, `filter=${q(`groups.value eq "${groupId}"`)}&count=${page}&attributes=userName`, 'walking members', members);
-        return `${groupGets}×2 GET /Groups/{id} (${fmt(bytes / 2 ** 20)} MiB each), then ${seen} members walked by filter`;
-      }),
-    );
+    if (which.includes('export')) {
+      scenarios.push(
+        await measure(`export ${users.toLocaleString('en-US')} users (cursor pages of ${page})`, start, token, async (api) => {
+          const seen = await walk(api, `count=${page}`, 'exporting users', users);
+          return `${seen} users exported`;
+        }),
+      );
+    }
+    if (which.includes('group')) {
+      scenarios.push(
+        await measure(`GET /Groups/{id}, ${members.toLocaleString('en-US')} members`, start, token, async (api) => {
+          let bytes = 0;
+          for (let i = 0; i < groupGets; i += 1) {
+            // Two clients at once, as an IdP and a pulling app might.
+            const bodies = await Promise.all([0, 1].map(() => api.expect('GET', `/Groups/${groupId}`, 200)));
+            bytes = Math.max(...bodies.map((body) => body.length));
+            const listed = (JSON.parse(bodies[0] as string) as { members?: unknown[] }).members?.length ?? 0;
+            if (listed !== members) throw new Error(`GET /Groups/{id} listed ${listed} members, expected ${members}`);
+          }
+          return `${groupGets}×2 concurrent GET /Groups/{id} (${fmt(bytes / 2 ** 20)} MiB each)`;
+        }),
+      );
+    }
+    if (which.includes('members')) {
+      scenarios.push(
+        await measure(`member walk, ${members.toLocaleString('en-US')} members`, start, token, async (api) => {
+          const seen = await walk(api, `filter=${q(`groups.value eq "${groupId}"`)}&count=${page}&attributes=userName`, 'walking members', members);
+          return `${seen} members walked by filter groups.value eq (cursor pages of ${page})`;
+        }),
+      );
+    }
     const lines = runHeader(`Peak RSS of the server process at ${users.toLocaleString('en-US')} users`, commandLine('memory'), database.label);
     lines.push('A fresh server process per scenario (node dist/src/server.js); RSS is VmHWM from /proc/<pid>/status, the peak over the process lifetime.', '');
     lines.push(
