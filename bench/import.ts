@@ -20,7 +20,7 @@ import { commandLine, fmt, printBlock, runHeader, table } from './lib/report.js'
 import { scimClient } from './lib/scim-client.js';
 import { startServerProcess } from './lib/server-process.js';
 import { userBody } from './lib/users.js';
-import { writeUsers } from './generate.js';
+import { writeUsers } from './lib/users-file.js';
 
 const TARGET_USERS_PER_SECOND = 2_000;
 
