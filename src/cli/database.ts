@@ -1,4 +1,5 @@
-// What the command-line tools share: clean failures and the way they reach the database.
+// What the command-line tools share: finding the database (MONGODB_URI, the running server's
+// embedded engine, or one of their own) and failures whose message is all the operator needs.
 import { mkdir } from 'node:fs/promises';
 import { MongoClient } from 'mongodb';
 import type { Config } from '../config.js';
@@ -76,4 +77,3 @@ export async function connect(uri: string): Promise<Storage> {
     throw new CliError(`cannot reach the database at ${redact(uri)}: ${reason(error)}`);
   }
 }
-

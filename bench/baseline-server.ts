@@ -1,0 +1,90 @@
+// The throughput baseline of bench/load.ts: a minimal express + MongoDB driver server doing the
+// same database work as our SCIM operations, without SCIM (no validation, schemas, lifecycle,
+// audit, events, name claims, locks or versioning). One driver call per request, on the same
+// document shape and indexes as ours, so "ours / baseline" is what the SCIM layer costs.
+//
+//   MONGODB_URI=mongodb://…/db PORT=8090 node dist/bench/baseline-server.js
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import { MongoClient, type Filter } from 'mongodb';
+import type { ResourceDocument as Doc } from '../src/store/mongo/documents.js';
+
+const TENANT = 'default';
+
+/** Engines reject dots in field names: extension URNs go under `ext` with a safe key, as in ours. */
+function split(body: Record<string, unknown>): { data: Record<string, unknown>; ext: Record<string, unknown> } {
+  const data: Record<string, unknown> = {};
+  const ext: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (key.startsWith('urn:')) ext[key.replace(/[.:]/g, '_')] = value;
+    else data[key] = value;
+  }
+  return { data, ext };
+}
+
+async function main(): Promise<void> {
+  const uri = process.env['MONGODB_URI'];
+  if (!uri) throw new Error('MONGODB_URI is required');
+  const client = await new MongoClient(uri).connect();
+  const users = client.db().collection<Doc>('users');
+  const app = express();
+  app.use(express.json({ type: () => true, limit: '4mb' }));
+  app.get('/readyz', (_req, res) => void res.json({ status: 'ready' }));
+
+  const byId = (id: string): Filter<Doc> => ({ _id: id, tenant: TENANT });
+  app.get('/users/:id', async (req, res) => {
+    const doc = await users.findOne(byId(req.params.id));
+    res.status(doc ? 200 : 404).json(doc ?? {});
+  });
+  app.get('/users', async (req, res) => {
+    const query = req.query as Record<string, string | undefined>;
+    if (query['userName'] !== undefined) return void res.json(await users.find({ tenant: TENANT, nameLc: query['userName'].toLowerCase() }).limit(2).toArray());
+    if (query['externalId'] !== undefined) return void res.json(await users.find({ tenant: TENANT, 'data.externalId': query['externalId'] }).limit(2).toArray());
+    // Delta sync: changed since `since`, keyset-paged by (lastModified, _id).
+    const since = new Date(query['since'] ?? 0);
+    const after = query['afterTime'] === undefined ? undefined : { at: new Date(query['afterTime']), id: String(query['afterId']) };
+    const position = after ? { $or: [{ lastModified: { $gt: after.at } }, { lastModified: after.at, _id: { $gt: after.id } }] } : {};
+    const page = await users.find({ tenant: TENANT, lastModified: { $gt: since }, ...position }).sort({ lastModified: 1, _id: 1 }).limit(Number(query['count'] ?? 100)).toArray();
+    res.json(page);
+  });
+  app.post('/users', async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const now = new Date();
+    const doc: Doc = { _id: randomUUID(), tenant: TENANT, version: 1, created: now, lastModified: now, nameLc: String(body['userName']).toLowerCase(), ...split(body), groupIds: [], sk: {} };
+    await users.insertOne(doc);
+    res.status(201).json(doc);
+  });
+  app.put('/users/:id', async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const result = await users.replaceOne(byId(req.params.id), { tenant: TENANT, version: 2, created: new Date(), lastModified: new Date(), nameLc: String(body['userName']).toLowerCase(), ...split(body), groupIds: [], sk: {} });
+    res.status(result.matchedCount ? 200 : 404).json(body);
+  });
+  app.patch('/users/:id', async (req, res) => {
+    const set = Object.fromEntries(Object.entries(req.body as Record<string, unknown>).map(([key, value]) => [`data.${key}`, value]));
+    const result = await users.updateOne(byId(req.params.id), { $set: { ...set, lastModified: new Date() }, $inc: { version: 1 } });
+    res.status(result.matchedCount ? 204 : 404).end();
+  });
+  // Membership lives on the member, as in ours: one conditional update of the user.
+  app.patch('/groups/:id/members/:userId', async (req, res) => {
+    const adding = (req.body as { op?: string }).op === 'add';
+    const groupId = req.params.id;
+    const touch = { $set: { lastModified: new Date() }, $inc: { version: 1 } };
+    const filter = byId(req.params.userId);
+    await (adding ? users.updateOne(filter, { ...touch, $addToSet: { groupIds: groupId } }) : users.updateOne(filter, { ...touch, $pull: { groupIds: groupId } }));
+    res.status(204).end();
+  });
+
+  const server = app.listen(Number(process.env['PORT'] ?? 8090), process.env['HOST'] ?? '127.0.0.1');
+  const stop = (): void => {
+    server.close();
+    server.closeIdleConnections();
+    void client.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

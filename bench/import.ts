@@ -1,0 +1,117 @@
+// Bulk import speed, users/s, through both import paths in one run, each on a fresh database of
+// the same engine: the public API (POST /Bulk, --batch creates per request, --concurrency requests
+// in flight, against the server as a child process) and the CLI (`npm run import`, the user
+// service without HTTP). Both apply validation, name claims, lifecycle rules, audit and events.
+//
+//   npm run bench:import -- [--users 10k] [--batch 100] [--concurrency 2] [--paths bulk,cli]
+//
+// Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { REPOSITORY_ROOT } from '../src/repository-root.js';
+import { count, options } from './lib/args.js';
+import { openBenchDatabase, type BenchDatabase } from './lib/database.js';
+import { note, progress } from './lib/progress.js';
+import { commandLine, fmt, printBlock, runHeader, table } from './lib/report.js';
+import { scimClient } from './lib/scim-client.js';
+import { startServerProcess } from './lib/server-process.js';
+import { userBody } from './lib/users.js';
+import { writeUsers } from './lib/users-file.js';
+
+const TARGET_USERS_PER_SECOND = 2_000;
+
+interface PathResult {
+  path: string;
+  imported: number;
+  failed: number;
+  seconds: number;
+}
+
+async function viaBulk(database: BenchDatabase, users: number, batch: number, concurrency: number): Promise<PathResult> {
+  const token = randomBytes(24).toString('hex');
+  const server = await startServerProcess({ MONGODB_URI: database.uri, SCIM_BEARER_TOKEN: token });
+  try {
+    const api = scimClient(server.base, token, concurrency);
+    const bar = progress('import via Bulk', users);
+    const started = performance.now();
+    let next = 1;
+    let imported = 0;
+    let failed = 0;
+    const worker = async (): Promise<void> => {
+      while (next <= users) {
+        const from = next;
+        const size = Math.min(batch, users - from + 1);
+        next += size;
+        const Operations = Array.from({ length: size }, (_, i) => ({ method: 'POST', path: '/Users', bulkId: `u${from + i}`, data: userBody(from + i) }));
+        const reply = await api.json<{ Operations: { status: string }[] }>('POST', '/Bulk', { schemas: ['urn:ietf:params:scim:api:messages:2.0:BulkRequest'], Operations }, 200);
+        for (const result of reply.Operations) if (result.status === '201') imported += 1;
+        else failed += 1;
+        bar.tick(imported + failed);
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    bar.end();
+    return { path: `POST /Bulk (${batch}/request, ${concurrency} in flight)`, imported, failed, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function viaCli(database: BenchDatabase, users: number, concurrency: number): Promise<PathResult> {
+  const file = path.join(os.tmpdir(), `scim-bench-import-${randomBytes(3).toString('hex')}.ndjson`);
+  try {
+    await writeUsers(file, 1, users);
+    const started = performance.now();
+    const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, 'dist/src/cli/import.js'), file, '--concurrency', String(concurrency)], {
+      cwd: REPOSITORY_ROOT,
+      env: { ...process.env, MONGODB_URI: database.uri },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString('utf8')));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    const seconds = (performance.now() - started) / 1000;
+    const match = /imported ([\d,]+) users .*; (\d+) failed/.exec(stdout);
+    if (!match || (code !== 0 && code !== 2)) throw new Error(`the import CLI failed (exit ${code}): ${stdout}`);
+    // Wall time of the whole command (start-up and connection included), not the CLI's own figure.
+    return { path: `npm run import (${concurrency} at a time)`, imported: Number((match[1] as string).replace(/,/g, '')), failed: Number(match[2]), seconds };
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const args = options({ users: '2000', batch: '100', concurrency: '2', paths: 'bulk,cli' });
+  const users = count('users', args.users);
+  const batch = count('batch', args.batch);
+  const concurrency = count('concurrency', args.concurrency);
+  const paths = args.paths.split(',');
+  const results: PathResult[] = [];
+  let engine = '';
+  for (const which of paths) {
+    const database = await openBenchDatabase(`import_${which}`);
+    engine = database.label;
+    try {
+      if (which === 'bulk') results.push(await viaBulk(database, users, batch, concurrency));
+      else if (which === 'cli') results.push(await viaCli(database, users, concurrency));
+      else throw new Error(`--paths: unknown path "${which}" (bulk, cli)`);
+      const stored = await database.client.db(database.dbName).collection('users').countDocuments();
+      note(`${which}: ${stored} users stored`);
+    } finally {
+      await database.close();
+    }
+  }
+  const rows = results.map((result) => [result.path, result.imported, result.failed, fmt(result.seconds), Math.round(result.imported / result.seconds), Math.round(result.imported / result.seconds) >= TARGET_USERS_PER_SECOND ? 'met' : 'not met']);
+  printBlock([
+    ...runHeader(`Import ${users.toLocaleString('en-US')} users`, commandLine('import'), engine),
+    ...table(['path', 'imported', 'failed', 'seconds', 'users/s', `target ≥ ${TARGET_USERS_PER_SECOND} users/s`], rows),
+    '',
+    'Each path on a fresh database of the same engine, one after the other; realistic users (bench/lib/users.ts, ~850 bytes of JSON each).',
+  ]);
+}
+
+await main();
