@@ -9,9 +9,9 @@ import { scimClient, type ScimClient } from './scim-client.js';
 
 /** Our app in this process on `uri`, listening on a loopback port (real HTTP, no background work). */
 export async function startInProcess(uri: string, token: string): Promise<{ api: ScimClient; close(): Promise<void> }> {
-  const config = loadConfig({ SCIM_BEARER_TOKEN: token });
+  const config = loadConfig({ SCIM_BEARER_TOKEN: token, RATE_LIMIT_PER_SECOND: '0' });
   const storage = await createMongoStorage({ uri });
-  const authenticator = createAuthenticator({ credentials: storage.credentials, defaultTenant: config.defaultTenant, staticToken: config.bearerToken });
+  const authenticator = createAuthenticator(config, storage.credentials);
   const app = createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: () => undefined });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
