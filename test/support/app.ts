@@ -42,8 +42,20 @@ export interface TestAppOptions {
 export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {}, options: TestAppOptions = {}): Promise<TestApp> {
   // Tests fire requests far faster than any IdP; the rate limit is tested on its own with a tiny limit.
   const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN, RATE_LIMIT_PER_SECOND: '0', ...env });
+  return appOn(config, uniqueDbName(fileTag), options);
+}
+
+/**
+ * Another app on `first`'s database, with its own storage (driver pool) and so its own in-process
+ * turn-taking and document locks: what another server process on the same database has.
+ */
+export function startAnotherApp(first: TestApp, options: TestAppOptions = {}): Promise<TestApp> {
+  if (!first.dbName) throw new Error('the first app has no database name');
+  return appOn(first.config, first.dbName, options);
+}
+
+async function appOn(config: Config, dbName: string, options: TestAppOptions): Promise<TestApp> {
   const policy = options.policy ?? loadPolicy(config.policyFile);
-  const dbName = uniqueDbName(fileTag);
   const storage = await createMongoStorage({ uri: testDatabaseUri(dbName) });
   const authenticator = createAuthenticator(config, storage.credentials);
   const app = createApp({ config, storage, authenticator, policy, log: () => undefined, ...options });

@@ -37,8 +37,9 @@ interface DeliveryDocument {
 /**
  * A lease on one attempt of one delivery: `_id` is `${deliveryId}|${attempt}|${generation}`.
  *
- * FerretDB applies updates and deletes without isolation (two processes can both "win" a
- * conditional update or delete of one document), so ownership is decided only by inserts, whose
+ * Upstream FerretDB applies updates and deletes without isolation (two processes can both "win" a
+ * conditional update or delete of one document; our patched engine no longer does, but leases do not
+ * rely on that), so ownership is decided only by inserts, whose
  * `_id` conflict check is atomic everywhere: whoever inserts generation 0 of an attempt holds it.
  * A lease that expired (its holder crashed, or released it at shutdown) is taken over by inserting
  * the next generation, which again only one process can do. After insertion a lease document is

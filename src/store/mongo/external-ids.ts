@@ -36,7 +36,7 @@ export function externalIdOf(data: Record<string, unknown> | undefined): string 
 }
 
 export function createExternalIds(collection: Collection<ExternalIdDocument>, locks: DocumentLocks): ExternalIds {
-  // FerretDB applies $addToSet/$pull without isolation: two writers of one entry in this process queue.
+  // Two writers of one entry in this process queue (upstream FerretDB does not isolate $addToSet/$pull).
   const locked = <T>(key: string, work: () => Promise<T>) => locks.withLock(`externalId:${key}`, work);
 
   async function add(tenant: string, kind: string, externalId: string, owner: string): Promise<void> {
