@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   const uri = process.env['MONGODB_URI'];
   if (!uri) throw new Error('MONGODB_URI is required');
   const client = await new MongoClient(uri).connect();
-  const users = client.db().collection<Doc>('users');
+  const db = client.db();
+  const users = db.collection<Doc>('users');
   const app = express();
   app.use(express.json({ type: () => true, limit: '4mb' }));
   app.get('/readyz', (_req, res) => void res.json({ status: 'ready' }));
@@ -38,8 +39,18 @@ async function main(): Promise<void> {
   });
   app.get('/users', async (req, res) => {
     const query = req.query as Record<string, string | undefined>;
-    if (query['userName'] !== undefined) return void res.json(await users.find({ tenant: TENANT, nameLc: query['userName'].toLowerCase() }).limit(2).toArray());
-    if (query['externalId'] !== undefined) return void res.json(await users.find({ tenant: TENANT, 'data.externalId': query['externalId'] }).limit(2).toArray());
+    // Equality lookups as ours does them (docs/decisions.md D30): an `_id` read of the name claim or
+    // externalId entry, then the candidates by `_id`; a query on nameLc would scan on FerretDB.
+    if (query['userName'] !== undefined) {
+      const nameLc = query['userName'].toLowerCase();
+      const claim = await db.collection<{ _id: string; owner: string }>('name_claims').findOne({ _id: `${TENANT}|User|${nameLc}` });
+      return void res.json(await users.find({ _id: { $in: claim ? [claim.owner] : [] }, tenant: TENANT, nameLc }).limit(2).toArray());
+    }
+    if (query['externalId'] !== undefined) {
+      const externalId = query['externalId'];
+      const entry = await db.collection<{ _id: string; owners: string[] }>('external_ids').findOne({ _id: `${TENANT}|User|${externalId}` });
+      return void res.json(await users.find({ _id: { $in: entry?.owners ?? [] }, tenant: TENANT, 'data.externalId': externalId }).limit(2).toArray());
+    }
     // Delta sync: changed since `since`, keyset-paged by (lastModified, _id).
     const since = new Date(query['since'] ?? 0);
     const after = query['afterTime'] === undefined ? undefined : { at: new Date(query['afterTime']), id: String(query['afterId']) };

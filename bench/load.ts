@@ -39,7 +39,7 @@ interface RunResult {
 
 /** The baseline gets its own copy of our seeded collections, with the same indexes. */
 async function copyDatabase(from: Db, to: Db): Promise<void> {
-  for (const name of ['users', 'groups']) {
+  for (const name of ['users', 'groups', 'name_claims', 'external_ids']) {
     const source = from.collection(name);
     const target = to.collection(name);
     for (const index of await source.listIndexes().toArray()) {

@@ -4,6 +4,7 @@ import type { Db } from 'mongodb';
 import { parseResourceBody } from '../../src/scim/ingress.js';
 import { USER_RESOURCE } from '../../src/scim/schema-registry.js';
 import { toStoredFields, type ResourceDocument } from '../../src/store/mongo/documents.js';
+import { externalIdKey } from '../../src/store/mongo/external-ids.js';
 import { claimKey } from '../../src/store/mongo/name-claims.js';
 import type { ScimClient } from './scim-client.js';
 import { note, progress } from './progress.js';
@@ -16,7 +17,7 @@ const INSERT_BATCH = 1_000;
  * insertMany in exactly the shape the API stores: documents are built by the app's own ingress
  * validation and mapping, the fields that do not derive from SCIM attributes (lifecycle state, the
  * emptied pending queue) are copied from a user created through the API, and a check compares one
- * API-created user with its seeded twin before seeding. Name claims are inserted as the API would.
+ * API-created user with its seeded twin before seeding. Name claims and externalId entries are inserted as the API would.
  * Not written: the audit and event entries of the seeded creations (append-only collections that no
  * measured operation reads).
  */
@@ -52,6 +53,7 @@ export async function createSeeder(db: Db, api: ScimClient, tenant: string): Pro
   await api.expect('DELETE', `/Users/${created.id}`, 204);
   note(`shape check passed: a seeded user equals an API-created one apart from timestamps (copied: ${Object.keys(template).join(', ') || 'nothing'})`);
   const claims = db.collection<{ _id: string; owner: string; at: Date }>('name_claims');
+  const externalIds = db.collection<{ _id: string; owners: string[] }>('external_ids');
 
   return {
     async users(from, count, groupIds = () => []) {
@@ -62,6 +64,11 @@ export async function createSeeder(db: Db, api: ScimClient, tenant: string): Pro
         if (batch.length === 0) return;
         await users.insertMany(batch, { ordered: false });
         await claims.insertMany(batch.map((doc) => ({ _id: claimKey(tenant, 'User', doc.nameLc), owner: doc._id, at: new Date() })), { ordered: false });
+        // Seeded externalIds are unique, so each entry has one owner, as the API would write it.
+        const withExternalId = batch.filter((doc) => typeof doc.data['externalId'] === 'string');
+        if (withExternalId.length > 0) {
+          await externalIds.insertMany(withExternalId.map((doc) => ({ _id: externalIdKey(tenant, 'User', String(doc.data['externalId'])), owners: [doc._id] })), { ordered: false });
+        }
         batch = [];
         bar.tick(ids.length);
       };
