@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import cliProgress from 'cli-progress';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { ScimError } from '../errors/scim-error.js';
 import { routeEvents } from '../lifecycle/background.js';
 import { loadPolicy, PolicyError } from '../lifecycle/policy/load.js';
@@ -16,6 +16,7 @@ import { createUserService, type UserService } from '../services/users.js';
 import type { RequestContext } from '../services/context.js';
 import type { Storage } from '../store/contract.js';
 import { CliError, connect, openDatabase, reason } from './database.js';
+import { runCli } from './run.js';
 
 const USAGE = `usage: npm run import -- <users.ndjson> [--concurrency <1-64>] [--tenant <tenant>]
        (or: node dist/src/cli/import.js ...)
@@ -142,11 +143,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const known = error instanceof CliError || error instanceof ConfigError || error instanceof PolicyError;
-    console.error(known ? `[import] ${error.message}` : error);
-    process.exit(1);
-  },
-);
+runCli('import', main, [PolicyError]);

@@ -2,7 +2,7 @@
 // user after a policy change. Idempotent (a user whose grants already follow the policy is not
 // written) and resumable (a checkpoint is saved after every batch and on Ctrl-C).
 import { randomUUID } from 'node:crypto';
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import { ScimError } from '../errors/scim-error.js';
 import { routeEvents } from '../lifecycle/background.js';
 import { loadPolicy, PolicyError } from '../lifecycle/policy/load.js';
@@ -11,6 +11,7 @@ import { createLifecycle } from '../services/lifecycle.js';
 import { createUserService, type UserService } from '../services/users.js';
 import type { JobRecord, Storage } from '../store/contract.js';
 import { CliError, connect, openDatabase, reason } from './database.js';
+import { runCli } from './run.js';
 
 const JOB_ID = 'policy-reevaluate';
 const ACTOR = 'cli:policy-reevaluate';
@@ -265,11 +266,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const known = error instanceof CliError || error instanceof ConfigError || error instanceof PolicyError;
-    console.error(known ? `[policy] ${error.message}` : error);
-    process.exit(1);
-  },
-);
+runCli('policy', main, [PolicyError]);

@@ -3,9 +3,10 @@
 // exactly the token); only their SHA-256 is stored, and nothing else ever prints one.
 import { parseScopeList, type Scope } from '../auth/scopes.js';
 import { createToken, listTokens, parseDuration, revokeToken, rotateToken, TokenAdminError, type IssuedToken, type TokenInfo } from '../auth/token-admin.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import type { CredentialStore } from '../store/contract.js';
 import { CliError, connect, openDatabase } from './database.js';
+import { runCli } from './run.js';
 
 const USAGE = `usage: npm run tokens -- <command> [options]
        (or: node dist/src/cli/tokens.js <command> ...)
@@ -139,11 +140,4 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const known = error instanceof CliError || error instanceof ConfigError || error instanceof TokenAdminError;
-    console.error(known ? `[tokens] ${error.message}` : error);
-    process.exit(1);
-  },
-);
+runCli('tokens', main, [TokenAdminError]);
