@@ -39,7 +39,7 @@
 // It runs on a separate connection so that monitoring never slows the measured requests.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http, { type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,10 +58,10 @@ import type { Storage } from '../src/store/contract.js';
 import { toStoredFields, type ResourceDocument } from '../src/store/mongo/documents.js';
 import { claimKey } from '../src/store/mongo/name-claims.js';
 import { createMongoStorage } from '../src/store/mongo/storage.js';
+import { scimClient, type ScimClient } from './lib/scim-client.js';
 
 const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 /** Bounds every request; generous because a scanning engine can take minutes on a large collection. */
-const REQUEST_TIMEOUT_MS = 1_200_000;
 const INSERT_BATCH = 1_000;
 /** Users per size that are added and removed by the measured requests (cycled). */
 const POOL_PER_SIZE = 50;
@@ -266,49 +266,8 @@ async function seedUsers(client: MongoClient, dbName: string, tenant: string, pl
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-interface Http {
-  base: string;
-  request(method: string, urlPath: string, body?: unknown): Promise<{ status: number; text: string; ms: number }>;
-}
-
-/**
- * Real HTTP over loopback with node:http and a keep-alive agent. Not fetch: its built-in undici
- * dispatcher gives up after 300 s without response headers, and on an engine that scans, one
- * request on a large collection can take longer than that.
- */
-function httpClient(base: string, token: string): Http {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  return {
-    base,
-    request(method, urlPath, body) {
-      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const started = performance.now();
-      return new Promise((resolve, reject) => {
-        const request = http.request(
-          `${base}${urlPath}`,
-          {
-            method,
-            agent,
-            headers: {
-              Authorization: `Bearer ${token}`,
-              Accept: 'application/scim+json',
-              ...(payload ? { 'Content-Type': 'application/scim+json', 'Content-Length': payload.length } : {}),
-            },
-          },
-          (response) => {
-            const chunks: Buffer[] = [];
-            response.on('data', (chunk: Buffer) => chunks.push(chunk));
-            response.on('error', reject);
-            response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
-          },
-        );
-        request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy(new Error(`${method} ${urlPath}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
-        request.on('error', reject);
-        request.end(payload);
-      });
-    },
-  };
-}
+/** node:http with keep-alive, one socket: not fetch, whose 300 s header timeout a scanning engine can exceed. */
+type Http = Pick<ScimClient, 'base' | 'request'>;
 
 async function expectStatus(http: Http, method: string, urlPath: string, status: number, body?: unknown): Promise<{ text: string; ms: number }> {
   const result = await http.request(method, urlPath, body);
@@ -335,7 +294,7 @@ async function startApp(config: Config, uri: string, token: string): Promise<App
   });
   const { port } = server.address() as AddressInfo;
   return {
-    http: httpClient(`http://127.0.0.1:${port}/scim/v2`, token),
+    http: scimClient(`http://127.0.0.1:${port}`, token, 1),
     storage,
     server,
     async close() {
@@ -436,7 +395,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const startedAt = new Date();
   const token = randomBytes(24).toString('hex');
-  const config = loadConfig({ SCIM_BEARER_TOKEN: token });
+  const config = loadConfig({ SCIM_BEARER_TOKEN: token, RATE_LIMIT_PER_SECOND: '0' });
   const tenant = config.defaultTenant;
 
   let engine: EmbeddedEngine | undefined;
