@@ -1,30 +1,14 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
+import { runCli } from '../support/cli.js';
 
-/** dist/test/cli → dist/src/cli/import.js: what `npm run import` runs. */
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/import.js');
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const CONFIG_VARIABLES = ['PORT', 'HOST', 'MONGODB_URI', 'DATA_DIR', 'SCIM_BEARER_TOKEN', 'PUBLIC_BASE_URL', 'DEFAULT_TENANT', 'ADMIN_TOKEN', 'POLICY_FILE', 'WEBHOOKS'];
 
-async function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const base = { ...process.env };
-  for (const name of CONFIG_VARIABLES) delete base[name];
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
 
 const user = (userName: string, extra: Record<string, unknown> = {}) => JSON.stringify({ schemas: [USER_SCHEMA], userName, active: true, ...extra });
 
@@ -47,7 +31,7 @@ describe('import (CLI)', function () {
   it('creates the users of an NDJSON file through the user service, audited as cli:import', async () => {
     const file = path.join(dir, 'good.ndjson');
     await writeFile(file, `${user('ada@example.com', { externalId: 'x1' })}\n\n${user('grace@example.com')}\n`);
-    const run = await runCli([file, '--concurrency', '2'], { MONGODB_URI: uri });
+    const run = await runCli('import', [file, '--concurrency', '2'], { MONGODB_URI: uri });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /imported 2 users in [\d.]+ s \([\d,]+ users\/s\); 0 failed/);
     const page = await storage.users.list('default', { descending: false, startIndex: 1, count: 10 });
@@ -61,7 +45,7 @@ describe('import (CLI)', function () {
     const file = path.join(dir, 'mixed.ndjson');
     const lines = [user('linus@example.com'), '{not json', user('ADA@example.com'), JSON.stringify({ schemas: [USER_SCHEMA], active: true }), user('margaret@example.com')];
     await writeFile(file, `${lines.join('\n')}\n`);
-    const run = await runCli([file], { MONGODB_URI: uri });
+    const run = await runCli('import', [file], { MONGODB_URI: uri });
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stdout, /imported 2 users .*; 3 failed/);
     assert.match(run.stderr, /line 2: 400 invalidSyntax/);
@@ -76,7 +60,7 @@ describe('import (CLI)', function () {
     [['a.ndjson', 'b.ndjson'], /only one file/],
   ] as [string[], RegExp][]) {
     it(`refuses bad arguments (${args.join(' ') || 'none'}) with exit 1 and a message`, async () => {
-      const run = await runCli(args, { MONGODB_URI: uri });
+      const run = await runCli('import', args, { MONGODB_URI: uri });
       assert.equal(run.code, 1);
       assert.match(run.stderr, message);
     });

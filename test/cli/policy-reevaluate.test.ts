@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { effectivePermissions, grantsFor } from '../../src/lifecycle/grants.js';
 import { loadPolicy, PolicyError } from '../../src/lifecycle/policy/load.js';
 import type { Policy } from '../../src/lifecycle/policy/types.js';
@@ -16,40 +15,15 @@ import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { REPOSITORY_ROOT } from '../../src/repository-root.js';
 import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
 import { startServer } from '../server/server-process.js';
+import { runCli } from '../support/cli.js';
 
-/** dist/test/cli → dist/src/cli/policy.js: what `npm run policy` runs. */
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/policy.js');
 const EXAMPLE_POLICY = path.join(REPOSITORY_ROOT, 'schemas', 'policy.example.json');
 const ENTERPRISE = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const JOB_ID = 'policy-reevaluate';
-const CONFIG_VARIABLES = ['PORT', 'HOST', 'MONGODB_URI', 'DATA_DIR', 'SCIM_BEARER_TOKEN', 'PUBLIC_BASE_URL', 'DEFAULT_TENANT', 'ADMIN_TOKEN', 'POLICY_FILE', 'WEBHOOKS'];
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  const base = { ...process.env };
-  for (const name of CONFIG_VARIABLES) delete base[name];
-  return { ...base, ...env };
-}
 
-/** Runs the CLI; `onStderr` sees stderr as it grows (to interrupt the run at the right moment). */
-async function runCli(args: string[], env: Record<string, string>, onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-    onStderr?.(stderr, child);
-  });
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
 
 type PolicyJson = { roles: Record<string, { permissions: string[] }>; rules: { name: string }[] } & Record<string, unknown>;
 
@@ -151,7 +125,7 @@ describe('policy re-evaluate (CLI)', function () {
     for (const record of await stored()) assertFollows(record, policyA);
     const before = await stored();
 
-    const run = await runCli(['re-evaluate', '--batch', '2'], env(fileB));
+    const run = await runCli('policy', ['re-evaluate', '--batch', '2'], env(fileB));
     assert.equal(run.code, 0, run.stderr);
 
     // Not a terminal: one progress line per batch of 2, the last at 100%.
@@ -198,12 +172,12 @@ describe('policy re-evaluate (CLI)', function () {
 
   it('is idempotent: a second run has nothing to do, and --restart changes nothing', async () => {
     const before = await stored();
-    const again = await runCli(['re-evaluate'], env(fileB));
+    const again = await runCli('policy', ['re-evaluate'], env(fileB));
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /nothing to do/);
     assert.match(again.stdout, /--restart/);
 
-    const restarted = await runCli(['re-evaluate', '--restart'], env(fileB));
+    const restarted = await runCli('policy', ['re-evaluate', '--restart'], env(fileB));
     assert.equal(restarted.code, 0, restarted.stderr);
     assert.match(restarted.stdout, new RegExp(`re-evaluated ${PEOPLE.length} users against policy \\w+: 0 changed`));
     const after = await stored();
@@ -225,7 +199,7 @@ describe('policy re-evaluate (CLI)', function () {
     await storage.jobs.save({ id: JOB_ID, fingerprint: policyC.fingerprint, lastId, processed: half, changed: 1, startedAt: new Date() });
     const before = await stored();
 
-    const run = await runCli(['re-evaluate', '--batch', '3'], env(fileC));
+    const run = await runCli('policy', ['re-evaluate', '--batch', '3'], env(fileC));
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /resuming after 4 users/);
     const after = await stored();
@@ -251,7 +225,7 @@ describe('policy re-evaluate (CLI)', function () {
     const policyD = loadPolicy(fileD);
 
     let sent = false;
-    const interrupted = await runCli(['re-evaluate', '--batch', '1'], env(fileD), (stderr, child) => {
+    const interrupted = await runCli('policy', ['re-evaluate', '--batch', '1'], env(fileD), (stderr, child) => {
       if (!sent && /\[policy\] \d+% 1\//.test(stderr)) {
         sent = true;
         child.kill('SIGINT');
@@ -270,7 +244,7 @@ describe('policy re-evaluate (CLI)', function () {
       assert.equal(record.lifecycle?.policyFingerprint === policyD.fingerprint, index < (saved?.processed ?? 0), `user ${index}`);
     }
 
-    const resumed = await runCli(['re-evaluate'], env(fileD));
+    const resumed = await runCli('policy', ['re-evaluate'], env(fileD));
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, new RegExp(`resuming after ${saved?.processed} users?`));
     for (const record of await stored()) assertFollows(record, policyD);
@@ -290,26 +264,26 @@ describe('policy re-evaluate (CLI)', function () {
       assert.fail('the policy should be rejected');
     })();
     const before = await stored();
-    const run = await runCli(['re-evaluate'], env(file));
+    const run = await runCli('policy', ['re-evaluate'], env(file));
     assert.equal(run.code, 1);
     assert.ok(run.stderr.includes(expected), run.stderr);
     assert.deepEqual((await stored()).map((record) => record.version), before.map((record) => record.version));
   });
 
   it('exits 1 with a clear message on a bad configuration, an unreachable database or bad arguments', async () => {
-    const config = await runCli(['re-evaluate'], { MONGODB_URI: 'http://nowhere', POLICY_FILE: fileB });
+    const config = await runCli('policy', ['re-evaluate'], { MONGODB_URI: 'http://nowhere', POLICY_FILE: fileB });
     assert.equal(config.code, 1);
     assert.match(config.stderr, /MONGODB_URI: must be a mongodb:\/\//);
 
-    const unreachable = await runCli(['re-evaluate'], { MONGODB_URI: 'mongodb://user:secret@127.0.0.1:1/scim', POLICY_FILE: fileB });
+    const unreachable = await runCli('policy', ['re-evaluate'], { MONGODB_URI: 'mongodb://user:secret@127.0.0.1:1/scim', POLICY_FILE: fileB });
     assert.equal(unreachable.code, 1);
     assert.match(unreachable.stderr, /cannot reach the database at mongodb:\/\/\*\*\*@127\.0\.0\.1:1\/scim/);
     assert.ok(!unreachable.stderr.includes('secret'));
 
-    const usage = await runCli(['re-evaluate', '--batch', 'many'], env(fileB));
+    const usage = await runCli('policy', ['re-evaluate', '--batch', 'many'], env(fileB));
     assert.equal(usage.code, 1);
     assert.match(usage.stderr, /--batch must be a whole number/);
-    const unknown = await runCli(['frobnicate'], env(fileB));
+    const unknown = await runCli('policy', ['frobnicate'], env(fileB));
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
   });
@@ -336,7 +310,7 @@ describe('policy re-evaluate (CLI) on the embedded engine in DATA_DIR', function
       const record = JSON.parse(await readFile(path.join(dataDir, 'engine.json'), 'utf8')) as { uri: string; pid: number };
       assert.equal(record.pid, server.child.pid);
       assert.match(record.uri, /^mongodb:\/\/127\.0\.0\.1:\d+\/scim$/);
-      const run = await runCli(['re-evaluate'], { DATA_DIR: dataDir, POLICY_FILE: EXAMPLE_POLICY });
+      const run = await runCli('policy', ['re-evaluate'], { DATA_DIR: dataDir, POLICY_FILE: EXAMPLE_POLICY });
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stderr, new RegExp(`using the engine of the server running on .* \\(pid ${server.child.pid}\\)`));
       assert.doesNotMatch(run.stderr, /starting the embedded engine/);
@@ -350,7 +324,7 @@ describe('policy re-evaluate (CLI) on the embedded engine in DATA_DIR', function
     const gone = spawn(process.execPath, ['-e', '']);
     await once(gone, 'exit');
     await writeFile(path.join(dataDir, 'engine.json'), JSON.stringify({ uri: 'mongodb://127.0.0.1:1/scim', pid: gone.pid }));
-    const run = await runCli(['re-evaluate'], { DATA_DIR: dataDir, POLICY_FILE: EXAMPLE_POLICY });
+    const run = await runCli('policy', ['re-evaluate'], { DATA_DIR: dataDir, POLICY_FILE: EXAMPLE_POLICY });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /starting the embedded engine/);
     assert.match(run.stdout, /re-evaluated 0 users/);

@@ -1,8 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import supertest from 'supertest';
 import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
@@ -14,29 +11,11 @@ import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
 import { startServer } from '../server/server-process.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
+import { runCli } from '../support/cli.js';
 
-/** dist/test/cli → dist/src/cli/tokens.js: what `npm run tokens` runs. */
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/tokens.js');
-const CONFIG_VARIABLES = ['PORT', 'HOST', 'MONGODB_URI', 'DATA_DIR', 'SCIM_BEARER_TOKEN', 'PUBLIC_BASE_URL', 'DEFAULT_TENANT', 'ADMIN_TOKEN', 'POLICY_FILE', 'WEBHOOKS'];
 const TOKEN = /^scim_[A-Za-z0-9_-]{43}$/;
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
-  const base = { ...process.env };
-  for (const name of CONFIG_VARIABLES) delete base[name];
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  return { code, stdout, stderr };
-}
 
 describe('npm run tokens (CLI)', function () {
   this.timeout(120_000);
@@ -48,7 +27,7 @@ describe('npm run tokens (CLI)', function () {
     (await (method === 'get' ? agent.get(url) : agent.post(url).send({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `u${Math.random()}` })).set('Authorization', `Bearer ${token}`)).status;
 
   async function create(args: string[]): Promise<string> {
-    const run = await runCli(['create', ...args], env());
+    const run = await runCli('tokens', ['create', ...args], env());
     assert.equal(run.code, 0, run.stderr);
     const token = run.stdout.trim();
     assert.match(token, TOKEN, 'stdout holds exactly the token');
@@ -86,7 +65,7 @@ describe('npm run tokens (CLI)', function () {
 
   it('list shows name, tenant, scopes, dates and status, never a token or hash; --tenant and --json', async () => {
     const other = await create(['--name', 'acme-okta', '--tenant', 'acme', '--scopes', 'scim:write']);
-    const run = await runCli(['list'], env());
+    const run = await runCli('tokens', ['list'], env());
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.trim().split('\n');
     assert.match(lines[0] ?? '', /^TENANT\s+NAME\s+SCOPES\s+STATUS\s+CREATED\s+EXPIRES\s+REVOKED\s+LAST USED$/);
@@ -97,7 +76,7 @@ describe('npm run tokens (CLI)', function () {
     assert.ok(lines.some((line) => /^default\s+okta\s+scim:read,scim:write\s+active\s+\S+\s+\d{4}-/.test(line)), run.stdout);
     for (const record of await storage.credentials.list()) assert.ok(!run.stdout.includes(record.hash));
     assert.ok(!run.stdout.includes(other) && !/scim_[A-Za-z0-9_-]{43}/.test(run.stdout));
-    const json = await runCli(['list', '--tenant', 'acme', '--json'], env());
+    const json = await runCli('tokens', ['list', '--tenant', 'acme', '--json'], env());
     const parsed = JSON.parse(json.stdout) as { name: string; tenant: string; status: string }[];
     assert.deepEqual(parsed.map(({ name, tenant, status: state }) => [tenant, name, state]), [['acme', 'acme-okta', 'active']]);
   });
@@ -105,19 +84,19 @@ describe('npm run tokens (CLI)', function () {
   it('revoke: the token stops working at once (401) and list shows it revoked; an unknown name exits 1', async () => {
     const doomed = await create(['--name', 'doomed', '--scopes', 'scim:read']);
     assert.equal(await status(doomed, 'get', '/scim/v2/Users'), 200);
-    const run = await runCli(['revoke', '--name', 'doomed'], env());
+    const run = await runCli('tokens', ['revoke', '--name', 'doomed'], env());
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /revoked "doomed" in tenant "default" \(1 token\)/);
     assert.equal(await status(doomed, 'get', '/scim/v2/Users'), 401);
-    assert.match((await runCli(['list'], env())).stdout, /default\s+doomed\s+scim:read\s+revoked/);
-    const unknown = await runCli(['revoke', '--name', 'doomed', '--tenant', 'acme'], env());
+    assert.match((await runCli('tokens', ['list'], env())).stdout, /default\s+doomed\s+scim:read\s+revoked/);
+    const unknown = await runCli('tokens', ['revoke', '--name', 'doomed', '--tenant', 'acme'], env());
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no token named "doomed" in tenant "acme"/);
   });
 
   it('rotate: a new token with the same scopes; the old one stops at once, or after --grace', async () => {
     const first = await create(['--name', 'entra', '--scopes', 'scim:read,scim:write', '--expires-in', '30d']);
-    const rotated = await runCli(['rotate', '--name', 'entra', '--grace', '1h'], env());
+    const rotated = await runCli('tokens', ['rotate', '--name', 'entra', '--grace', '1h'], env());
     assert.equal(rotated.code, 0, rotated.stderr);
     const second = rotated.stdout.trim();
     assert.match(second, TOKEN);
@@ -131,7 +110,7 @@ describe('npm run tokens (CLI)', function () {
     const graceEnds = records[0]?.expiresAt?.getTime() ?? 0;
     assert.ok(Math.abs(graceEnds - (Date.now() + 3_600_000)) < 60_000, 'old token expires after the grace period');
 
-    const third = (await runCli(['rotate', '--name', 'entra'], env())).stdout.trim();
+    const third = (await runCli('tokens', ['rotate', '--name', 'entra'], env())).stdout.trim();
     assert.match(third, TOKEN);
     for (const old of [first, second]) assert.equal(await status(old, 'get', '/scim/v2/Users'), 401);
     assert.equal(await status(third, 'get', '/scim/v2/Users'), 200);
@@ -153,12 +132,12 @@ describe('npm run tokens (CLI)', function () {
       [['rotate', '--name', 'okta', '--grace', '0d'], /--grace must be a duration/],
     ];
     for (const [args, message] of cases) {
-      const run = await runCli(args, env());
+      const run = await runCli('tokens', args, env());
       assert.equal(run.code, 1, `${args.join(' ')}: ${run.stderr}`);
       assert.match(run.stderr, message);
       assert.equal(run.stdout, '', 'no token printed on failure');
     }
-    const config = await runCli(['list'], { MONGODB_URI: 'http://nowhere' });
+    const config = await runCli('tokens', ['list'], { MONGODB_URI: 'http://nowhere' });
     assert.equal(config.code, 1);
     assert.match(config.stderr, /MONGODB_URI: must be a mongodb:\/\//);
   });
@@ -180,7 +159,7 @@ describe('npm run tokens (CLI) next to a running server on the embedded engine',
   it("creates a token in the server's store (through its engine) that the server accepts at once, and revokes it", async () => {
     const server = await startServer({ DATA_DIR: dataDir, SCIM_BEARER_TOKEN: 'static-token-for-the-cli-server-test' });
     try {
-      const created = await runCli(['create', '--name', 'pulling-app', '--scopes', 'scim:read'], { DATA_DIR: dataDir });
+      const created = await runCli('tokens', ['create', '--name', 'pulling-app', '--scopes', 'scim:read'], { DATA_DIR: dataDir });
       assert.equal(created.code, 0, created.stderr);
       assert.match(created.stderr, /using the engine of the server running/);
       const token = created.stdout.trim();
@@ -189,7 +168,7 @@ describe('npm run tokens (CLI) next to a running server on the embedded engine',
       const write = await fetch(`${server.baseUrl}/scim/v2/Users`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' }, body: '{}' });
       assert.equal(write.status, 403);
       assert.match(String(write.headers.get('www-authenticate')), /insufficient_scope/);
-      assert.equal((await runCli(['revoke', '--name', 'pulling-app'], { DATA_DIR: dataDir })).code, 0);
+      assert.equal((await runCli('tokens', ['revoke', '--name', 'pulling-app'], { DATA_DIR: dataDir })).code, 0);
       assert.equal((await get()).status, 401);
       assert.ok(!server.stdout().includes(token) && !server.stderr().includes(token), 'the server never logs the token');
     } finally {

@@ -5,6 +5,7 @@ import {
   auditOf,
   bulk,
   context,
+  createUser,
   employee,
   entraClient,
   eventsOf,
@@ -24,30 +25,6 @@ import {
   type Client,
 } from './helpers.js';
 
-/**
- * A Finance employee in the "Payroll Approvers" and "Engineering On-Call" groups with a direct role
- * and a direct entitlement: every kind of grant a leaver must lose.
- */
-async function richUser(t: TestApp, client: Client, groupIds: string[]): Promise<string> {
-  const body = employee(uniqueName('leaver'), { department: 'Finance', costCenter: 'CC-4100' }, { roles: [{ value: 'engineer' }], entitlements: [{ value: 'vpn:connect' }] });
-  const response = await client.post('/Users', body);
-  assert.equal(response.status, 201, context(response));
-  const id = String(response.body.id);
-  for (const groupId of groupIds) {
-    expectStatus(await client.patch(`/Groups/${groupId}`, patchOp({ op: 'add', path: 'members', value: [{ value: id }] })), 200, 204);
-  }
-  const lifecycle = await storedLifecycle(t, id);
-  assert.deepEqual(grantKeys(lifecycle.grants), [
-    'permission:direct:vpn:connect',
-    'role:direct:engineer',
-    'role:policy:employee-baseline',
-    'role:policy:finance-analyst',
-    'role:policy:oncall',
-    'role:policy:payroll-approver',
-  ]);
-  return id;
-}
-
 const ALL_GRANTS = [
   'permission:direct:vpn:connect',
   'role:direct:engineer',
@@ -56,6 +33,21 @@ const ALL_GRANTS = [
   'role:policy:oncall',
   'role:policy:payroll-approver',
 ];
+
+/**
+ * A Finance employee in the "Payroll Approvers" and "Engineering On-Call" groups with a direct role
+ * and a direct entitlement: every kind of grant a leaver must lose.
+ */
+async function richUser(t: TestApp, client: Client, groupIds: string[]): Promise<string> {
+  const body = employee(uniqueName('leaver'), { department: 'Finance', costCenter: 'CC-4100' }, { roles: [{ value: 'engineer' }], entitlements: [{ value: 'vpn:connect' }] });
+  const id = await createUser(client, body);
+  for (const groupId of groupIds) {
+    expectStatus(await client.patch(`/Groups/${groupId}`, patchOp({ op: 'add', path: 'members', value: [{ value: id }] })), 200, 204);
+  }
+  const lifecycle = await storedLifecycle(t, id);
+  assert.deepEqual(grantKeys(lifecycle.grants), ALL_GRANTS);
+  return id;
+}
 
 async function createGroups(client: Client): Promise<string[]> {
   const ids: string[] = [];
