@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { startEmbeddedEngine } from '../../src/engine/embedded.js';
 import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
 import { startServer } from './server-process.js';
 
@@ -50,6 +51,25 @@ describe('SIGTERM: stop accepting, finish in-flight requests, exit', function ()
       assert.equal(listed.totalResults, CREATES, 'every create the answer reported is stored');
     } finally {
       assert.equal(await again.stop(), 0);
+    }
+  });
+
+  it('exits 0 with a one-line warning, not a crash, when SIGTERM arrives while the database is unreachable', async function () {
+    if (process.env.MONGODB_URI) this.skip();
+    const engineDir = await mkdtemp(path.join(os.tmpdir(), 'scim-graceful-engine-'));
+    const engine = await startEmbeddedEngine({ dataDir: engineDir });
+    try {
+      const server = await startServer({ MONGODB_URI: `${engine.uri}graceful_down`, SCIM_BEARER_TOKEN: TOKEN });
+      assert.equal((await fetch(`${server.baseUrl}/scim/v2/Users`, { headers })).status, 200);
+      await engine.stop();
+
+      const code = await server.stop();
+      assert.equal(code, 0, server.stderr());
+      assert.match(server.stderr(), /delivery leases not released on stop/);
+      assert.doesNotMatch(server.stderr(), /^\s+at /m, 'no stack trace');
+    } finally {
+      await engine.stop();
+      await rm(engineDir, { recursive: true, force: true });
     }
   });
 });

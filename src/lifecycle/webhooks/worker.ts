@@ -138,7 +138,9 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       wake?.();
       await loop;
       loop = undefined;
-      await events.release(owner);
+      // Releasing lets another process take over at once; when the database is unreachable the
+      // leases simply expire, so stopping must not fail on it.
+      await events.release(owner).catch((error: unknown) => log(`delivery leases not released on stop (they expire): ${String(error)}`));
     },
     async drain() {
       for (;;) if ((await round()).delivered === 0) return;
