@@ -89,6 +89,12 @@ export const patchBody = fc.oneof(
   { arbitrary: fc.jsonValue({ maxDepth: 3 }), weight: 1 },
 );
 
+/** A PATCH every resource type accepts, so that both properties also see writes that succeed. */
+export const validPatch = fc.uuid().map((id) => ({
+  schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+  Operations: [{ op: 'replace', path: 'externalId', value: `ext-${id}` }],
+}));
+
 /** User-shaped JSON with random attributes and values, and JSON of any shape. */
 export const resourceBody = fc.oneof(
   {
@@ -124,7 +130,14 @@ export const resourceBody = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }),
 );
 
+/** A well-formed create with a fresh name, so that most properties also see writes that succeed. */
+export const validCreate = fc.oneof(
+  fc.uuid().map((id) => ({ path: '/Users', data: { schemas: [CORE], userName: `valid-${id}@example.com` } as Record<string, unknown> })),
+  fc.uuid().map((id) => ({ path: '/Groups', data: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: `valid ${id}` } as Record<string, unknown> })),
+);
+
 const plausibleBulkOperation = fc.oneof(
+  fc.tuple(validCreate, fc.uuid()).map(([create, bulkId]) => ({ method: 'POST', bulkId, ...create })),
   fc.record({ method: fc.constant('POST'), path: fc.constantFrom('/Users', '/Groups'), bulkId: fc.uuid(), data: resourceBody }),
   fc.record({ method: fc.constantFrom('PATCH', 'PUT', 'DELETE'), path: fc.constantFrom('/Users/unknown', '/Groups/unknown'), data: fc.oneof(resourceBody, patchBody) }),
 );
@@ -146,7 +159,7 @@ export const bulkBody = fc.oneof(
     arbitrary: fc.record({
       schemas: fc.constant(['urn:ietf:params:scim:api:messages:2.0:BulkRequest']),
       Operations: fc.array(fc.oneof({ arbitrary: plausibleBulkOperation, weight: 4 }, { arbitrary: randomBulkOperation, weight: 1 }), { minLength: 1, maxLength: 4 }),
-      failOnErrors: fc.oneof(fc.constant(undefined), fc.integer({ min: 1, max: 3 }), scalar),
+      failOnErrors: fc.oneof({ arbitrary: fc.constant(undefined), weight: 3 }, { arbitrary: fc.integer({ min: 1, max: 3 }), weight: 2 }, { arbitrary: scalar, weight: 1 }),
     }),
     weight: 4,
   },
