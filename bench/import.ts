@@ -61,12 +61,12 @@ async function viaBulk(database: BenchDatabase, users: number, batch: number, co
   }
 }
 
-async function viaCli(database: BenchDatabase, users: number, concurrency: number): Promise<PathResult> {
+async function viaCli(database: BenchDatabase, users: number, batch: number, concurrency: number): Promise<PathResult> {
   const file = path.join(os.tmpdir(), `scim-bench-import-${randomBytes(3).toString('hex')}.ndjson`);
   try {
     await writeUsers(file, 1, users);
     const started = performance.now();
-    const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, 'dist/src/cli/import.js'), file, '--concurrency', String(concurrency)], {
+    const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, 'dist/src/cli/import.js'), file, '--batch', String(batch), '--concurrency', String(concurrency)], {
       cwd: REPOSITORY_ROOT,
       env: { ...process.env, MONGODB_URI: database.uri },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -78,7 +78,7 @@ async function viaCli(database: BenchDatabase, users: number, concurrency: numbe
     const match = /imported ([\d,]+) users .*; (\d+) failed/.exec(stdout);
     if (!match || (code !== 0 && code !== 2)) throw new Error(`the import CLI failed (exit ${code}): ${stdout}`);
     // Wall time of the whole command (start-up and connection included), not the CLI's own figure.
-    return { path: `npm run import (${concurrency} at a time)`, imported: Number((match[1] as string).replace(/,/g, '')), failed: Number(match[2]), seconds };
+    return { path: `npm run import (batches of ${batch}, ${concurrency} in flight)`, imported: Number((match[1] as string).replace(/,/g, '')), failed: Number(match[2]), seconds };
   } finally {
     await rm(file, { force: true });
   }
@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     engine = database.label;
     try {
       if (which === 'bulk') results.push(await viaBulk(database, users, batch, concurrency));
-      else if (which === 'cli') results.push(await viaCli(database, users, concurrency));
+      else if (which === 'cli') results.push(await viaCli(database, users, batch, concurrency));
       else throw new Error(`--paths: unknown path "${which}" (bulk, cli)`);
       const stored = await database.client.db(database.dbName).collection('users').countDocuments();
       note(`${which}: ${stored} users stored`);

@@ -1,8 +1,9 @@
-// `npm run import -- users.ndjson [--concurrency 4] [--tenant T]`: creates the users of an NDJSON
-// file (one SCIM User body per line) through the user service, so ingress validation, userName
-// claims, lifecycle rules, audit entries and events apply exactly as for POST /Users. A line that
-// fails (bad JSON, invalid body, userName taken) is reported with its number and skipped; the
-// others are imported. Re-running a file reports the already-imported users as uniqueness conflicts.
+// `npm run import -- users.ndjson [--batch 200] [--concurrency 2] [--tenant T]`: creates the users
+// of an NDJSON file (one SCIM User body per line) through the user service, so ingress validation,
+// userName claims, lifecycle rules, audit entries and events apply exactly as for POST /Users. Users
+// are created in batches (one insert per collection per batch). A line that fails (bad JSON, invalid
+// body, userName taken) is reported with its number and skipped; the others are imported.
+// Re-running a file reports the already-imported users as uniqueness conflicts.
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -18,11 +19,12 @@ import type { Storage } from '../store/contract.js';
 import { CliError, connect, openDatabase, reason } from './database.js';
 import { runCli } from './run.js';
 
-const USAGE = `usage: npm run import -- <users.ndjson> [--concurrency <1-64>] [--tenant <tenant>]
+const USAGE = `usage: npm run import -- <users.ndjson> [--batch <1-1000>] [--concurrency <1-64>] [--tenant <tenant>]
        (or: node dist/src/cli/import.js ...)
 
   <users.ndjson>   one SCIM User resource (JSON) per line; blank lines are skipped
-  --concurrency    users created at a time (default 4)
+  --batch          users created together, one insert per collection (default 200)
+  --concurrency    batches in flight at a time (default 2)
   --tenant         the tenant to import into (default DEFAULT_TENANT)
 
 Connects to MONGODB_URI, or to the embedded engine in DATA_DIR (the running server's, if any).
@@ -32,21 +34,28 @@ const MAX_LISTED_FAILURES = 20;
 
 interface Options {
   file: string;
+  batch: number;
   concurrency: number;
   tenant: string | undefined;
 }
 
+const NUMERIC_OPTIONS = { '--batch': { key: 'batch', max: 1_000 }, '--concurrency': { key: 'concurrency', max: 64 } } as const;
+
 function parseArgs(argv: readonly string[]): Options | 'help' {
   if (argv.includes('--help') || argv.includes('-h')) return 'help';
-  const options: Partial<Options> = { concurrency: 4 };
+  const options: Partial<Options> = { batch: 200, concurrency: 2 };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] as string;
-    if (arg === '--concurrency' || arg === '--tenant') {
+    if (arg === '--batch' || arg === '--concurrency' || arg === '--tenant') {
       const value = argv[(i += 1)];
       if (value === undefined) throw new CliError(`${arg} needs a value\n${USAGE}`);
-      if (arg === '--tenant') options.tenant = value;
-      else if (/^\d+$/.test(value) && Number(value) >= 1 && Number(value) <= 64) options.concurrency = Number(value);
-      else throw new CliError('--concurrency must be a whole number from 1 to 64');
+      if (arg === '--tenant') {
+        options.tenant = value;
+        continue;
+      }
+      const { key, max } = NUMERIC_OPTIONS[arg];
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new CliError(`${arg} must be a whole number from 1 to ${max}`);
+      options[key] = Number(value);
     } else if (arg.startsWith('-')) throw new CliError(`unknown option "${arg}"\n${USAGE}`);
     else if (options.file === undefined) options.file = arg;
     else throw new CliError(`only one file can be imported at a time\n${USAGE}`);
@@ -66,14 +75,32 @@ interface Failure {
   message: string;
 }
 
-async function importLine(users: UserService, ctx: RequestContext, text: string): Promise<void> {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new ScimError('invalidSyntax', 'the line is not valid JSON');
+interface Line {
+  number: number;
+  text: string;
+}
+
+const describe = (error: ScimError) => `${error.status}${error.toBody().scimType ? ` ${error.toBody().scimType}` : ''}: ${error.message}`;
+
+/** Creates one batch of lines; returns how many were imported and the failed lines. */
+async function importBatch(users: UserService, ctx: RequestContext, lines: readonly Line[]): Promise<{ imported: number; failures: Failure[] }> {
+  const failures: Failure[] = [];
+  const parsed: { line: number; body: unknown }[] = [];
+  for (const { number, text } of lines) {
+    try {
+      parsed.push({ line: number, body: JSON.parse(text) });
+    } catch {
+      failures.push({ line: number, message: describe(new ScimError('invalidSyntax', 'the line is not valid JSON')) });
+    }
   }
-  await users.create(ctx, body);
+  // Anything but a SCIM error (the database went away…) rejects, and stops the import.
+  const outcomes = await users.createMany(ctx, parsed.map((item) => item.body));
+  let imported = 0;
+  outcomes.forEach((outcome, index) => {
+    if (outcome instanceof ScimError) failures.push({ line: (parsed[index] as { line: number }).line, message: describe(outcome) });
+    else imported += 1;
+  });
+  return { imported, failures };
 }
 
 async function importFile(options: Options, users: UserService, ctx: RequestContext): Promise<{ imported: number; failures: Failure[]; seconds: number }> {
@@ -88,26 +115,31 @@ async function importFile(options: Options, users: UserService, ctx: RequestCont
   let imported = 0;
   bar.start(total, 0, { rate: 0 });
   const inFlight = new Set<Promise<void>>();
-  let lineNumber = 0;
-  for await (const text of createInterface({ input: createReadStream(options.file), crlfDelay: Infinity })) {
-    lineNumber += 1;
-    if (text.trim() === '') continue;
-    const line = lineNumber;
-    const task: Promise<void> = importLine(users, ctx, text).then(
-      () => void (imported += 1),
-      (error: unknown) => {
-        // Anything but a SCIM error (the database went away…) stops the import.
-        if (!(error instanceof ScimError)) throw error;
-        failures.push({ line, message: `${error.status}${error.toBody().scimType ? ` ${error.toBody().scimType}` : ''}: ${error.message}` });
-      },
-    ).finally(() => {
-      inFlight.delete(task);
-      done += 1;
-      bar.update(done, { rate: Math.round(done / ((performance.now() - started) / 1000)) });
-    });
+  const start = (lines: Line[]) => {
+    const task: Promise<void> = importBatch(users, ctx, lines)
+      .then((result) => {
+        imported += result.imported;
+        failures.push(...result.failures);
+      })
+      .finally(() => {
+        inFlight.delete(task);
+        done += lines.length;
+        bar.update(done, { rate: Math.round(done / ((performance.now() - started) / 1000)) });
+      });
     inFlight.add(task);
+  };
+  let batch: Line[] = [];
+  let number = 0;
+  for await (const text of createInterface({ input: createReadStream(options.file), crlfDelay: Infinity })) {
+    number += 1;
+    if (text.trim() === '') continue;
+    batch.push({ number, text });
+    if (batch.length < options.batch) continue;
+    start(batch);
+    batch = [];
     if (inFlight.size >= options.concurrency) await Promise.race(inFlight);
   }
+  if (batch.length > 0) start(batch);
   await Promise.all(inFlight);
   bar.stop();
   return { imported, failures: failures.sort((a, b) => a.line - b.line), seconds: (performance.now() - started) / 1000 };

@@ -142,16 +142,16 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
   async function writeAttributes(ctx: RequestContext, operation: AuditOperation, id: string, expectedVersion: number | undefined, next: (current: ResourceRecord) => ResourceAttributes): Promise<void> {
     let written = false;
     let names: [unknown, unknown] = [undefined, undefined];
-    await writeWithVersion(storage.groups, ctx.tenant, id, expectedVersion, async (current) => {
+    const record = await writeWithVersion(storage.groups, ctx.tenant, id, expectedVersion, async (current) => {
       const attributes = next(current);
       written = !isDeepStrictEqual(attributes, current.attributes);
       names = [current.attributes['displayName'], attributes['displayName']];
       if (!written) return current;
       const pending = lifecycle.groupEntries(ctx, operation, undefined, id, {}, auditView(current.attributes), auditView(attributes));
-      return storage.groups.replace(ctx.tenant, id, current.version, { attributes, pending });
+      return storage.groups.replace(ctx.tenant, id, current.version, { attributes, pending, basis: current });
     });
     if (!written) return;
-    await lifecycle.relay('Group', ctx.tenant, id);
+    await lifecycle.relayWritten('Group', record);
     await renamed(ctx, id, names[0], names[1]);
   }
 
@@ -162,8 +162,9 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
       await checkMembers(tenant, undefined, memberIds);
       const id = randomUUID();
       const pending = lifecycle.groupEntries(ctx, 'create', 'group.created', id, { displayName: attributes['displayName'] }, null, auditView(attributes));
-      const record = await storage.groups.create({ tenant, id, attributes, pending });
-      await lifecycle.relay('Group', tenant, id);
+      const created = await storage.groups.create({ tenant, id, attributes, pending });
+      await lifecycle.relayWritten('Group', created);
+      const { pending: _relayed, ...record } = created;
       if (memberIds.length === 0) return { record, members: [] };
       await membershipChanged(ctx, id, await storage.memberships.add(tenant, id, memberIds), 'group created');
       return reload(tenant, id);

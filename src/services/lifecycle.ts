@@ -5,6 +5,7 @@ import { transitionUser, type UserTransition } from '../lifecycle/user-transitio
 import type { ResourceAttributes } from '../scim/ingress.js';
 import type { MemberRef, PendingEntries, ResourceKind, ResourceRecord, Storage } from '../store/contract.js';
 import type { RequestContext } from './context.js';
+import { createEntryWriter } from './entry-writer.js';
 
 /**
  * The lifecycle pipeline. Every change to a user runs the same named steps:
@@ -12,8 +13,9 @@ import type { RequestContext } from './context.js';
  *   1. evaluate     compute the transition: state, grants, events, audit entry (pure)
  *   2. pre-persist  hooks that may veto by throwing a ScimError (nothing is written then)
  *   3. persist      one single-document write of attributes + lifecycle + pending entries
- *   4. post-persist relay pending entries to the audit trail and the event log, then
- *                   hooks that observe (their failures are logged, never undo the change)
+ *   4. post-persist relay pending entries to the audit trail and the event log (a group
+ *                   commit with concurrent requests, entry-writer.ts), then hooks that
+ *                   observe (their failures are logged, never undo the change)
  *
  * Steps 1–3 run inside the versioned-write loop, so a retried write re-evaluates from the
  * document it actually replaces: a grant can never be computed from a stale "active".
@@ -57,12 +59,12 @@ export interface Lifecycle {
   readonly policy: Policy;
   /** Steps 1 and 2 for a user change; `after` undefined means delete. */
   planUserChange(ctx: RequestContext, operation: AuditOperation, userId: string, before: ResourceRecord | undefined, after: ResourceAttributes | undefined, sequence: number): Promise<UserChange>;
-  /** Step 4. */
-  afterUserChange(change: UserChange): Promise<void>;
+  /** Step 4; `written` is what the write returned (undefined for a delete, whose entries were recorded). */
+  afterUserChange(change: UserChange, written?: ResourceRecord): Promise<void>;
   /** Stores entries at once: for deletes, whose document (and so its pending list) goes away. */
   recordNow(entries: PendingEntries): Promise<void>;
-  /** Moves a document's pending entries to the audit trail and event log. Idempotent. */
-  relay(kind: ResourceKind, tenant: string, id: string): Promise<void>;
+  /** Moves the pending entries a create or replace returned to the audit trail and event log. Idempotent. */
+  relayWritten(kind: ResourceKind, written: ResourceRecord): Promise<void>;
   /** Relays what a crash left pending; returns how many documents it handled. */
   sweep(limit?: number): Promise<number>;
   /** A group's audit entry, with its event when the change has one (`type` undefined: audit only). */
@@ -77,26 +79,26 @@ function emptyEntries(): PendingEntries {
 export function createLifecycle({ storage, policy, webhooksFor, hooks = {}, log, onEvents }: LifecycleOptions): Lifecycle {
   const prePersist = hooks.prePersist ?? [];
   const postPersist = hooks.postPersist ?? [];
+  const writer = createEntryWriter({ storage, webhooksFor, onEvents });
 
   async function groupsOf(tenant: string, groupIds: readonly string[]) {
     const groups = await storage.groups.getMany(tenant, groupIds);
     return groups.map((group) => ({ id: group.id, displayName: group.attributes['displayName'] as string | undefined }));
   }
 
-  async function recordNow(entries: PendingEntries): Promise<void> {
-    await storage.audit.append(entries.audit);
-    if (entries.events.length === 0) return;
-    await storage.events.append(entries.events, [...new Set(entries.events.flatMap(webhooksFor))]);
-    onEvents?.();
+  const recordNow = (entries: PendingEntries): Promise<void> => writer.write(entries);
+
+  async function relayWritten(kind: ResourceKind, written: ResourceRecord): Promise<void> {
+    if (!written.pending) return;
+    await writer.write(written.pending, { kind, tenant: written.tenant, id: written.id, version: written.version });
   }
 
-  async function relay(kind: ResourceKind, tenant: string, id: string): Promise<void> {
+  /** The sweep's relay: reads what a document holds, since no write handed it over. */
+  async function relayLeftovers(kind: ResourceKind, tenant: string, id: string): Promise<void> {
     const store = kind === 'User' ? storage.users : storage.groups;
     const taken = await store.takePending(tenant, id);
     if (!taken) return;
-    await storage.audit.append(taken.entries.audit);
-    for (const event of taken.entries.events) await storage.events.append([event], webhooksFor(event));
-    if (taken.entries.events.length > 0) onEvents?.();
+    await writer.write(taken.entries);
     await taken.clear();
   }
 
@@ -130,9 +132,9 @@ export function createLifecycle({ storage, policy, webhooksFor, hooks = {}, log,
       return change;
     },
 
-    async afterUserChange(change) {
+    async afterUserChange(change, written) {
       try {
-        await relay('User', change.ctx.tenant, change.userId);
+        if (written) await relayWritten('User', written);
       } catch (error) {
         // The entries are durable in the user document; the sweep relays them later.
         log({ level: 'warn', msg: 'relay deferred', step: 'relay', userId: change.userId, error: String(error) });
@@ -147,14 +149,14 @@ export function createLifecycle({ storage, policy, webhooksFor, hooks = {}, log,
     },
 
     recordNow,
-    relay,
+    relayWritten,
 
     async sweep(limit = 100) {
       let handled = 0;
       for (const kind of ['User', 'Group'] as const) {
         const store = kind === 'User' ? storage.users : storage.groups;
         for (const { tenant, id } of await store.withPending(limit)) {
-          await relay(kind, tenant, id);
+          await relayLeftovers(kind, tenant, id);
           handled += 1;
         }
       }

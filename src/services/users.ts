@@ -7,7 +7,7 @@ import { parseResourceBody, type ResourceAttributes } from '../scim/ingress.js';
 import { applyPatch } from '../scim/patch/apply.js';
 import { parsePatchRequest } from '../scim/patch/operations.js';
 import { USER_RESOURCE } from '../scim/schema-registry.js';
-import type { ListQuery, ResourceRecord, Storage } from '../store/contract.js';
+import type { ListQuery, NewResource, ResourceRecord, Storage } from '../store/contract.js';
 import type { RequestContext } from './context.js';
 import type { Lifecycle, UserChange } from './lifecycle.js';
 import { writeWithVersion } from './versioned-write.js';
@@ -15,6 +15,8 @@ import type { GroupRef, Page, UserView } from './views.js';
 
 export interface UserService {
   create(ctx: RequestContext, body: unknown): Promise<UserView>;
+  /** Creates in one batch (bulk import): per body its view, or the ScimError that body alone failed with. */
+  createMany(ctx: RequestContext, bodies: readonly unknown[]): Promise<(UserView | ScimError)[]>;
   get(ctx: RequestContext, id: string): Promise<UserView>;
   replace(ctx: RequestContext, id: string, body: unknown, expectedVersion?: number): Promise<UserView>;
   patch(ctx: RequestContext, id: string, body: unknown, expectedVersion?: number): Promise<UserView>;
@@ -65,9 +67,26 @@ export function createUserService(storage: Storage, lifecycle: Lifecycle): UserS
     }
   }
 
-  async function afterChange(change: UserChange): Promise<void> {
+  async function afterChange(change: UserChange, written: ResourceRecord): Promise<void> {
     await afterLeavingGroups(change);
-    await lifecycle.afterUserChange(change);
+    await lifecycle.afterUserChange(change, written);
+  }
+
+  /** Steps 1 and 2 of the pipeline for a new user, and the document step 3 writes. */
+  async function planCreate(ctx: RequestContext, body: unknown, hash: ReturnType<typeof passwordHasher>): Promise<{ planned: UserChange; resource: NewResource }> {
+    const { attributes, password } = parseResourceBody(USER_RESOURCE, body);
+    const id = randomUUID();
+    const planned = await lifecycle.planUserChange(ctx, 'create', id, undefined, attributes, 1);
+    const { transition } = planned;
+    const resource: NewResource = {
+      tenant: ctx.tenant,
+      id,
+      attributes: transition.attributes ?? attributes,
+      passwordHash: await hash(password),
+      lifecycle: transition.lifecycle,
+      pending: { events: transition.events, audit: [transition.audit] },
+    };
+    return { planned, resource };
   }
 
   /**
@@ -91,28 +110,47 @@ export function createUserService(storage: Storage, lifecycle: Lifecycle): UserS
         lifecycle: transition.lifecycle,
         pending: { events: transition.events, audit: [transition.audit] },
         groupIds: transition.leaveGroups ? [] : undefined,
+        basis: current,
       });
     });
-    if (planned) await afterChange(planned);
-    return record;
+    if (planned) await afterChange(planned, record);
+    return withoutPending(record);
   }
 
   return {
     async create(ctx, body) {
-      const { attributes, password } = parseResourceBody(USER_RESOURCE, body);
-      const id = randomUUID();
-      const planned = await lifecycle.planUserChange(ctx, 'create', id, undefined, attributes, 1);
-      const { transition } = planned;
-      const record = await storage.users.create({
-        tenant: ctx.tenant,
-        id,
-        attributes: transition.attributes ?? attributes,
-        passwordHash: await passwordHasher()(password),
-        lifecycle: transition.lifecycle,
-        pending: { events: transition.events, audit: [transition.audit] },
-      });
-      await afterChange(planned);
-      return { record, groups: [] };
+      const { planned, resource } = await planCreate(ctx, body, passwordHasher());
+      const record = await storage.users.create(resource);
+      await afterChange(planned, record);
+      return { record: withoutPending(record), groups: [] };
+    },
+
+    async createMany(ctx, bodies) {
+      const outcomes: (UserView | ScimError)[] = [];
+      const plans: { index: number; planned: UserChange; resource: NewResource }[] = [];
+      const hash = passwordHasher();
+      for (const [index, body] of bodies.entries()) {
+        try {
+          plans.push({ index, ...(await planCreate(ctx, body, hash)) });
+        } catch (error) {
+          if (!(error instanceof ScimError)) throw error;
+          outcomes[index] = error;
+        }
+      }
+      const written = await storage.users.createMany(plans.map((plan) => plan.resource));
+      // Concurrently, so that every relay joins one group commit.
+      await Promise.all(
+        plans.map(async ({ index, planned }, position) => {
+          const record = written[position] as ResourceRecord | ScimError;
+          if (record instanceof ScimError) {
+            outcomes[index] = record;
+            return;
+          }
+          await afterChange(planned, record);
+          outcomes[index] = { record: withoutPending(record), groups: [] };
+        }),
+      );
+      return outcomes;
     },
 
     async get(ctx, id) {
@@ -174,6 +212,11 @@ export function createUserService(storage: Storage, lifecycle: Lifecycle): UserS
       return { ...page, items: await views(ctx.tenant, page.items) };
     },
   };
+}
+
+/** The pending entries are the relay's business, not the caller's. */
+function withoutPending({ pending: _pending, ...record }: ResourceRecord): ResourceRecord {
+  return record;
 }
 
 /** Nothing to store: same attributes and the same grants from the same policy (e.g. a no-op re-evaluation). */

@@ -1,4 +1,5 @@
 import type { Scope } from '../auth/scopes.js';
+import type { ScimError } from '../errors/scim-error.js';
 import type { AuditEntry, LifecycleEvent, LifecycleState } from '../lifecycle/types.js';
 import type { FilterNode } from '../scim/filter/ast.js';
 import type { ResourceAttributes } from '../scim/ingress.js';
@@ -27,6 +28,11 @@ export interface ResourceRecord {
   groupIds: string[];
   /** Users only: lifecycle state, written in the same single-document change as the attributes. */
   lifecycle?: LifecycleState | undefined;
+  /**
+   * Only on the records create and replace return: every entry the document holds for the relay
+   * after that write (its own and any a crash left), so the relay need not read them again.
+   */
+  pending?: PendingEntries | undefined;
 }
 
 /**
@@ -36,6 +42,14 @@ export interface ResourceRecord {
 export interface PendingEntries {
   events: LifecycleEvent[];
   audit: AuditEntry[];
+}
+
+/** A document version whose pending entries are stored elsewhere now and may be cleared. */
+export interface PendingTarget {
+  kind: ResourceKind;
+  tenant: string;
+  id: string;
+  version: number;
 }
 
 export interface NewResource {
@@ -55,6 +69,8 @@ export interface Replacement {
   pending?: PendingEntries | undefined;
   /** Set to leave every group in the same write (deactivation with memberships "remove"). */
   groupIds?: string[] | undefined;
+  /** The record as read at the expected version, if the caller has it: spares the store reading it again. */
+  basis?: ResourceRecord | undefined;
 }
 
 /** A sort value as a cursor can carry it. */
@@ -94,9 +110,16 @@ export interface ResourceStore {
   readonly kind: ResourceKind;
   /** Moves the document's pending entries out: returns them and a function that clears exactly those. */
   takePending(tenant: string, id: string): Promise<{ entries: PendingEntries; clear: () => Promise<void> } | null>;
+  /**
+   * Empties the pending entries of each target still at its version, all in one command. A target
+   * written again since keeps its entries (some already stored): the next relay stores them once.
+   */
+  clearPending(targets: readonly PendingTarget[]): Promise<void>;
   /** Ids of documents with pending entries left behind by a crash, for the relay's sweep. */
   withPending(limit: number): Promise<{ tenant: string; id: string }[]>;
   create(resource: NewResource): Promise<ResourceRecord>;
+  /** Many creates in a few commands; per resource its record, or the ScimError (uniqueness) it alone failed with. */
+  createMany(resources: readonly NewResource[]): Promise<(ResourceRecord | ScimError)[]>;
   get(tenant: string, id: string): Promise<ResourceRecord | null>;
   getMany(tenant: string, ids: readonly string[]): Promise<ResourceRecord[]>;
   replace(tenant: string, id: string, expectedVersion: number, replacement: Replacement): Promise<ResourceRecord | 'conflict' | null>;

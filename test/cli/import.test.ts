@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { parseFilter } from '../../src/scim/filter/parse.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
@@ -53,9 +54,25 @@ describe('import (CLI)', function () {
     assert.match(run.stderr, /line 4: 400 /);
   });
 
+  it('gives every line the same outcome whatever the batch size: --batch 2 over 7 lines with failures across batches', async () => {
+    const file = path.join(dir, 'batched.ndjson');
+    const lines = [user('b1@example.com'), user('b2@example.com'), user('B1@example.com'), '{not json', user('b3@example.com', { externalId: 'bx' }), user('b4@example.com'), user('b2@EXAMPLE.com')];
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const run = await runCli('import', [file, '--batch', '2', '--concurrency', '1'], { MONGODB_URI: uri });
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stdout, /imported 4 users .*; 3 failed/);
+    assert.match(run.stderr, /line 3: 409 uniqueness/);
+    assert.match(run.stderr, /line 4: 400 invalidSyntax/);
+    assert.match(run.stderr, /line 7: 409 uniqueness/);
+    const byExternalId = await storage.users.list('default', { descending: false, startIndex: 1, count: 10, filter: parseFilter('externalId eq "bx"') });
+    assert.deepEqual(byExternalId.items.map((record) => record.attributes['userName']), ['b3@example.com']);
+  });
+
   for (const [args, message] of [
     [[], /missing the NDJSON file/],
     [['a.ndjson', '--concurrency', '0'], /--concurrency must be a whole number from 1 to 64/],
+    [['a.ndjson', '--batch', '1001'], /--batch must be a whole number from 1 to 1000/],
+    [['a.ndjson', '--batch'], /--batch needs a value/],
     [['a.ndjson', '--bogus'], /unknown option "--bogus"/],
     [['a.ndjson', 'b.ndjson'], /only one file/],
   ] as [string[], RegExp][]) {

@@ -11,7 +11,9 @@ import { startServer } from './server-process.js';
 const TOKEN = 'graceful-shutdown-token-0123456789';
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const BULK_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:BulkRequest';
-const CREATES = 40;
+/** Users and groups alternate, so no two creates run as one batch and the request stays in flight long enough. */
+const CREATES = 120;
+const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 const headers = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/scim+json' };
 
@@ -30,7 +32,11 @@ describe('SIGTERM: stop accepting, finish in-flight requests, exit', function ()
     const env = { DATA_DIR: dataDir, SCIM_BEARER_TOKEN: TOKEN, ...(process.env.MONGODB_URI ? { MONGODB_URI: testDatabaseUri(uniqueDbName('graceful')) } : {}) };
     const server = await startServer(env);
     const exited = once(server.child, 'exit') as Promise<[number | null]>;
-    const operations = Array.from({ length: CREATES }, (_, i) => ({ method: 'POST', path: '/Users', bulkId: `u${i}`, data: { schemas: [USER_SCHEMA], userName: `inflight-${i}@example.com` } }));
+    const operations = Array.from({ length: CREATES }, (_, i) =>
+      i % 2 === 0
+        ? { method: 'POST', path: '/Users', bulkId: `u${i}`, data: { schemas: [USER_SCHEMA], userName: `inflight-${i}@example.com` } }
+        : { method: 'POST', path: '/Groups', bulkId: `g${i}`, data: { schemas: [GROUP_SCHEMA], displayName: `inflight ${i}` } },
+    );
     const inFlight = fetch(`${server.baseUrl}/scim/v2/Bulk`, { method: 'POST', headers, body: JSON.stringify({ schemas: [BULK_SCHEMA], Operations: operations }) });
     await delay(300);
     server.child.kill('SIGTERM');
@@ -47,8 +53,8 @@ describe('SIGTERM: stop accepting, finish in-flight requests, exit', function ()
 
     const again = await startServer(env);
     try {
-      const listed = (await (await fetch(`${again.baseUrl}/scim/v2/Users?count=0`, { headers })).json()) as { totalResults: number };
-      assert.equal(listed.totalResults, CREATES, 'every create the answer reported is stored');
+      const total = async (type: string) => ((await (await fetch(`${again.baseUrl}/scim/v2/${type}?count=0`, { headers })).json()) as { totalResults: number }).totalResults;
+      assert.equal((await total('Users')) + (await total('Groups')), CREATES, 'every create the answer reported is stored');
     } finally {
       assert.equal(await again.stop(), 0);
     }

@@ -1,3 +1,4 @@
+import type { ScimError } from '../../errors/scim-error.js';
 import type { ListRequest } from '../../scim/list-request.js';
 import type { Projection } from '../../scim/projection.js';
 import type { ScimResource } from '../../scim/representation.js';
@@ -39,6 +40,8 @@ export function edgesOf(page: Page<{ record: { id: string } }>): RenderedPage['e
 export interface ResourceEndpoint {
   definition: ResourceTypeDefinition;
   create(ctx: RequestContext, body: unknown, baseUrl: string): Promise<Rendered>;
+  /** Several creates in one batch, where the service has one (Bulk): per body its result or its ScimError. */
+  createMany?(ctx: RequestContext, bodies: readonly unknown[], baseUrl: string): Promise<(Rendered | ScimError)[]>;
   get(ctx: RequestContext, id: string, projection: Projection, baseUrl: string): Promise<Rendered>;
   replace(ctx: RequestContext, id: string, body: unknown, expectedVersion: number | undefined, baseUrl: string): Promise<Rendered>;
   patch(ctx: RequestContext, id: string, body: unknown, expectedVersion: number | undefined, baseUrl: string): Promise<Rendered>;

@@ -1,3 +1,4 @@
+import { ScimError } from '../../errors/scim-error.js';
 import { etagOf, locationOf, userResource } from '../../scim/representation.js';
 import { USER_RESOURCE } from '../../scim/schema-registry.js';
 import type { UserService } from '../../services/users.js';
@@ -14,6 +15,7 @@ export function userEndpoint(users: UserService): ResourceEndpoint {
   return {
     definition: USER_RESOURCE,
     create: async (ctx, body, baseUrl) => render(await users.create(ctx, body), baseUrl),
+    createMany: async (ctx, bodies, baseUrl) => (await users.createMany(ctx, bodies)).map((outcome) => (outcome instanceof ScimError ? outcome : render(outcome, baseUrl))),
     get: async (ctx, id, _projection, baseUrl) => render(await users.get(ctx, id), baseUrl),
     replace: async (ctx, id, body, version, baseUrl) => render(await users.replace(ctx, id, body, version), baseUrl),
     patch: async (ctx, id, body, version, baseUrl) => render(await users.patch(ctx, id, body, version), baseUrl),

@@ -8,7 +8,7 @@ import {
   resolveBulkIds,
   type BulkOperation,
 } from '../../scim/bulk-request.js';
-import type { ResourceEndpoint } from '../endpoints/endpoint.js';
+import type { Rendered, ResourceEndpoint } from '../endpoints/endpoint.js';
 import { contextOf } from '../middleware/request-context.js';
 import { versionFromEtag } from '../preconditions.js';
 import { baseUrlOf, sendScim } from '../scim-response.js';
@@ -32,6 +32,33 @@ function targetOf(endpoints: readonly ResourceEndpoint[], path: string): Target 
   const endpoint = match && endpoints.find((candidate) => candidate.definition.endpoint.toLowerCase() === `/${match[1]!.toLowerCase()}`);
   if (!match || !endpoint) throw new ScimError('invalidPath', `"${path}" is not a resource path`);
   return { endpoint, id: match[2] };
+}
+
+/** Consecutive creates batched into one service call: one insert per collection instead of one each. */
+const MAX_CREATE_BATCH = 200;
+
+interface CreateBatch {
+  endpoint: ResourceEndpoint;
+  operations: BulkOperation[];
+}
+
+/**
+ * The run of POSTs starting at `start` that can be created together: same batching endpoint, and
+ * no operation refers to another of the run by bulkId (those must exist first, so they run alone).
+ * Capped by what is left of failOnErrors, so that even if all of them fail, none runs past it.
+ */
+function createBatchAt(endpoints: readonly ResourceEndpoint[], operations: readonly BulkOperation[], start: number, max: number, created: ReadonlyMap<string, string>): CreateBatch | undefined {
+  const batch: BulkOperation[] = [];
+  let endpoint: ResourceEndpoint | undefined;
+  for (const operation of operations.slice(start, start + max)) {
+    if (operation.method !== 'POST' || !referencedBulkIds(operation).every((bulkId) => created.has(bulkId))) break;
+    const target = /^\/?([^/]+)$/.exec(operation.path)?.[1]?.toLowerCase();
+    const candidate = endpoints.find((each) => each.definition.endpoint.toLowerCase() === `/${target}`);
+    if (!candidate?.createMany || (endpoint && candidate !== endpoint)) break;
+    endpoint = candidate;
+    batch.push(operation);
+  }
+  return endpoint && batch.length > 1 ? { endpoint, operations: batch } : undefined;
 }
 
 /** RFC 7644 §3.7: operations run in order through the same endpoints as single requests. */
@@ -71,14 +98,38 @@ export function bulkRoutes(config: Config, endpoints: readonly ResourceEndpoint[
 
     const results: OperationResult[] = [];
     let errors = 0;
-    for (const operation of request.operations) {
-      if (request.failOnErrors !== undefined && errors >= request.failOnErrors) break;
+    const budget = () => (request.failOnErrors === undefined ? MAX_CREATE_BATCH : request.failOnErrors - errors);
+
+    function failed(operation: BulkOperation, error: unknown): OperationResult {
+      if (!(error instanceof ScimError) || error.status >= 500) throw error;
+      errors += 1;
+      return { method: operation.method, ...(operation.bulkId ? { bulkId: operation.bulkId } : {}), status: String(error.status), response: error.toBody() };
+    }
+
+    async function runBatch({ endpoint, operations }: CreateBatch): Promise<OperationResult[]> {
+      const outcomes = await endpoint.createMany!(ctx, operations.map((operation) => resolveBulkIds(operation, createdIds).data), baseUrl);
+      return operations.map((operation, index) => {
+        const outcome = outcomes[index] as Rendered | ScimError;
+        if (outcome instanceof ScimError) return failed(operation, outcome);
+        createdIds.set(operation.bulkId!, outcome.location.slice(outcome.location.lastIndexOf('/') + 1));
+        return { method: 'POST', bulkId: operation.bulkId!, status: '201', location: outcome.location, version: outcome.etag };
+      });
+    }
+
+    let next = 0;
+    while (next < request.operations.length && budget() > 0) {
+      const batch = createBatchAt(endpoints, request.operations, next, Math.min(MAX_CREATE_BATCH, budget()), createdIds);
+      if (batch) {
+        results.push(...(await runBatch(batch)));
+        next += batch.operations.length;
+        continue;
+      }
+      const operation = request.operations[next] as BulkOperation;
+      next += 1;
       try {
         results.push({ ...(await run(operation)), ...(operation.bulkId ? { bulkId: operation.bulkId } : {}) });
       } catch (error) {
-        if (!(error instanceof ScimError) || error.status >= 500) throw error;
-        errors += 1;
-        results.push({ method: operation.method, ...(operation.bulkId ? { bulkId: operation.bulkId } : {}), status: String(error.status), response: error.toBody() });
+        results.push(failed(operation, error));
       }
     }
     sendScim(res, 200, { schemas: [BULK_RESPONSE_SCHEMA], Operations: results });

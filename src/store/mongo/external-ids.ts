@@ -1,5 +1,6 @@
 import type { Collection } from 'mongodb';
 import type { DocumentLocks } from './document-locks.js';
+import { duplicateIndexes } from './name-claims.js';
 
 export interface ExternalIdDocument {
   _id: string;
@@ -23,6 +24,15 @@ export interface ExternalIds {
   /** After a write that took the externalId away from `owner` (or failed to give it). Never throws. */
   release(tenant: string, kind: string, externalId: string, owner: string, holds: () => Promise<boolean>): Promise<void>;
   owners(tenant: string, kind: string, externalId: string): Promise<string[]>;
+  /** `add` for many: one insert for the entries that are new, `add` for the rest. */
+  addMany(entries: readonly ExternalIdEntry[]): Promise<void>;
+}
+
+export interface ExternalIdEntry {
+  tenant: string;
+  kind: string;
+  externalId: string;
+  owner: string;
 }
 
 export function externalIdKey(tenant: string, kind: string, externalId: string): string {
@@ -52,8 +62,25 @@ export function createExternalIds(collection: Collection<ExternalIdDocument>, lo
     });
   }
 
+  async function insertNew(entries: readonly ExternalIdEntry[]): Promise<Set<number>> {
+    if (entries.length === 0) return new Set();
+    try {
+      await collection.insertMany(entries.map(({ tenant, kind, externalId, owner }) => ({ _id: externalIdKey(tenant, kind, externalId), owners: [owner] })), { ordered: false });
+      return new Set();
+    } catch (error) {
+      return duplicateIndexes(error);
+    }
+  }
+
   return {
     add,
+    async addMany(entries) {
+      const existing = await insertNew(entries);
+      for (const index of existing) {
+        const { tenant, kind, externalId, owner } = entries[index] as ExternalIdEntry;
+        await add(tenant, kind, externalId, owner);
+      }
+    },
     async release(tenant, kind, externalId, owner, holds) {
       try {
         await pull(externalIdKey(tenant, kind, externalId), owner);

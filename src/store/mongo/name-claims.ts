@@ -1,4 +1,4 @@
-import type { Collection } from 'mongodb';
+import { MongoBulkWriteError, type Collection } from 'mongodb';
 import { ScimError } from '../../errors/scim-error.js';
 
 interface ClaimDocument {
@@ -32,6 +32,15 @@ export interface NameClaims {
    */
   abandon(key: string, owner: string, written: 'no' | 'unknown'): Promise<void>;
   ownerOf(key: string): Promise<string | undefined>;
+  /** Claims many names in one insert; each name whose insert collided gets `claim`'s checks. Undefined where claimed. */
+  claimMany(requests: readonly ClaimRequest[]): Promise<(ScimError | undefined)[]>;
+}
+
+export interface ClaimRequest {
+  key: string;
+  owner: string;
+  ownerHolds: (owner: string) => Promise<boolean>;
+  description: string;
 }
 
 export function claimKey(tenant: string, kind: string, nameLc: string): string {
@@ -40,6 +49,14 @@ export function claimKey(tenant: string, kind: string, nameLc: string): string {
 
 function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+/** The positions an unordered insertMany failed at because the `_id` existed; throws on any other failure. */
+export function duplicateIndexes(error: unknown): Set<number> {
+  if (!(error instanceof MongoBulkWriteError) || error.err) throw error;
+  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+  if (writeErrors.some((writeError) => writeError.code !== 11000)) throw error;
+  return new Set(writeErrors.map((writeError) => writeError.index));
 }
 
 export function createNameClaims(collection: Collection<ClaimDocument>): NameClaims {
@@ -74,17 +91,48 @@ export function createNameClaims(collection: Collection<ClaimDocument>): NameCla
     return true;
   }
 
+  async function claim(key: string, owner: string, ownerHolds: (owner: string) => Promise<boolean>, description: string): Promise<void> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      if (await tryInsert(key, owner)) return;
+      const existing = await collection.findOne({ _id: key });
+      if (!existing) continue;
+      if (existing.owner === owner) return;
+      if (!(await takeOverIfStale(existing, owner, ownerHolds))) break;
+      return;
+    }
+    throw new ScimError('uniqueness', `${description} is already in use`);
+  }
+
+  async function insertAll(requests: readonly ClaimRequest[]): Promise<Set<number>> {
+    if (requests.length === 0) return new Set();
+    const at = new Date();
+    try {
+      await collection.insertMany(requests.map(({ key, owner }) => ({ _id: key, owner, at })), { ordered: false });
+      return new Set();
+    } catch (error) {
+      return duplicateIndexes(error);
+    }
+  }
+
   return {
-    async claim(key, owner, ownerHolds, description) {
-      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-        if (await tryInsert(key, owner)) return;
-        const existing = await collection.findOne({ _id: key });
-        if (!existing) continue;
-        if (existing.owner === owner) return;
-        if (!(await takeOverIfStale(existing, owner, ownerHolds))) break;
-        return;
+    claim,
+    async claimMany(requests) {
+      const collided = await insertAll(requests);
+      const outcomes: (ScimError | undefined)[] = [];
+      for (const [index, { key, owner, ownerHolds, description }] of requests.entries()) {
+        if (!collided.has(index)) {
+          outcomes.push(undefined);
+          continue;
+        }
+        try {
+          await claim(key, owner, ownerHolds, description);
+          outcomes.push(undefined);
+        } catch (error) {
+          if (!(error instanceof ScimError)) throw error;
+          outcomes.push(error);
+        }
       }
-      throw new ScimError('uniqueness', `${description} is already in use`);
+      return outcomes;
     },
     release,
     async abandon(key, owner, written) {

@@ -1,8 +1,9 @@
+import type { Filter } from 'mongodb';
 import type { Model } from 'mongoose';
 import { filterToMongo, sortToMongo } from '../../scim/filter/to-mongo.js';
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
-import type { ListPage, ListQuery, NewResource, PendingEntries, Replacement, ResourceKind, ResourceRecord, ResourceStore } from '../contract.js';
+import type { ListPage, ListQuery, NewResource, PendingEntries, PendingTarget, Replacement, ResourceKind, ResourceRecord, ResourceStore } from '../contract.js';
 import { nativeCollection, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
@@ -12,6 +13,7 @@ import { scopedQuery } from './scoped-query.js';
 import type { DocumentLocks } from './document-locks.js';
 import { keysetFilter, sortValueOf } from './keyset.js';
 import { resolveCorrelatedValuePaths } from './correlated-value-paths.js';
+import { createBatchCreator } from './batch-create.js';
 
 /**
  * Whether a failed write may still have been applied: only when the request may have reached the
@@ -53,6 +55,8 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
   const resolver = createAttributeResolver(definition, nameAttribute);
   const collection = nativeCollection(model);
   const record = (doc: ResourceDocument): ResourceRecord => toRecord(definition, doc);
+  /** What create and replace return: the record with the entries waiting for the relay. */
+  const written = (doc: ResourceDocument): ResourceRecord => ({ ...record(doc), ...(doc.pending ? { pending: doc.pending } : {}) });
 
   async function ownerHolds(tenant: string, nameLc: string, owner: string): Promise<boolean> {
     return (await model.exists({ _id: owner, tenant, nameLc })) !== null;
@@ -96,8 +100,10 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
       if (writeOutcome(error) === 'no') await releaseExternalId(tenant, id, externalId);
       throw error;
     }
-    return record(doc);
+    return written(doc);
   }
+
+  const createMany = createBatchCreator({ kind, collection, definition, nameAttribute, claims, externalIds, ownerHolds, written: (doc) => written(doc) });
 
   async function get(tenant: string, id: string): Promise<ResourceRecord | null> {
     const doc = await model.findOne({ _id: id, tenant }).lean<ResourceDocument>();
@@ -110,14 +116,24 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     return docs.map(record);
   }
 
+  type Basis = Pick<ResourceDocument, 'nameLc' | 'version' | 'data'>;
+
+  /** A stale basis is harmless: the write below is conditional on the version and reports the conflict. */
+  function storedBasis(basis: ResourceRecord): Basis {
+    const { nameLc, data } = toStoredFields(definition, nameAttribute, basis.attributes);
+    return { nameLc, version: basis.version, data };
+  }
+
+  function readBasis(tenant: string, id: string): Promise<Basis | null> {
+    return model.findOne({ _id: id, tenant }, { nameLc: 1, version: 1, 'data.externalId': 1 }).lean<Basis>();
+  }
+
   function replace(tenant: string, id: string, expectedVersion: number, replacement: Replacement): Promise<ResourceRecord | 'conflict' | null> {
     return locks.withLock(`${kind}:${id}`, () => replaceUnlocked(tenant, id, expectedVersion, replacement));
   }
 
   async function replaceUnlocked(tenant: string, id: string, expectedVersion: number, replacement: Replacement): Promise<ResourceRecord | 'conflict' | null> {
-    const current = await model
-      .findOne({ _id: id, tenant }, { nameLc: 1, version: 1, 'data.externalId': 1 })
-      .lean<Pick<ResourceDocument, 'nameLc' | 'version' | 'data'>>();
+    const current = replacement.basis?.version === expectedVersion ? storedBasis(replacement.basis) : await readBasis(tenant, id);
     if (!current) return null;
     if (current.version !== expectedVersion) return 'conflict';
     const fields = toStoredFields(definition, nameAttribute, replacement.attributes);
@@ -159,7 +175,7 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     // Again after the write: another process may have pulled this owner in between (see external-ids.ts).
     if (addedExternalId !== undefined) await externalIds.add(tenant, kind, addedExternalId, id).catch(() => undefined);
     if (oldExternalId !== newExternalId) await releaseExternalId(tenant, id, oldExternalId);
-    return record(updated);
+    return written(updated);
   }
 
   function remove(tenant: string, id: string, expectedVersion?: number): Promise<ResourceRecord | 'conflict' | null> {
@@ -242,6 +258,23 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     return { entries: taken, clear };
   }
 
+  async function clearPending(targets: readonly PendingTarget[]): Promise<void> {
+    if (targets.length === 0) return;
+    // One branch per (tenant, version), not per target: FerretDB evaluates `$or` branch by branch for
+    // every document, and a batch of creates is a single branch. The outer `_id` `$in` narrows the
+    // engine's work to these documents (FerretDB answers it from its index).
+    const branches = new Map<string, { _id: { $in: string[] }; tenant: string; version: number }>();
+    for (const { id, tenant, version } of targets) {
+      const key = JSON.stringify([tenant, version]);
+      const branch = branches.get(key) ?? { _id: { $in: [] }, tenant, version };
+      branch._id.$in.push(id);
+      branches.set(key, branch);
+    }
+    const [only, ...more] = [...branches.values()];
+    const filter = more.length === 0 ? only : { _id: { $in: targets.map((target) => target.id) }, $or: [...branches.values()] };
+    await collection.updateMany(filter as Filter<ResourceDocument>, { $set: { pending: { events: [], audit: [] }, hasPending: false } });
+  }
+
   async function withPending(limit: number) {
     const docs = await collection.find({ hasPending: true }, { projection: { _id: 1, tenant: 1 } }).limit(limit).toArray();
     return docs.map((doc) => ({ tenant: doc.tenant, id: doc._id }));
@@ -255,5 +288,5 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
 
   const count = () => collection.estimatedDocumentCount();
 
-  return { kind, resolver, create, get, getMany, replace, delete: remove, list, takePending, withPending, scan, count };
+  return { kind, resolver, create, createMany, get, getMany, replace, delete: remove, list, takePending, clearPending, withPending, scan, count };
 }
