@@ -1,13 +1,23 @@
-// The throughput baseline of bench/load.ts: a minimal express + MongoDB driver server doing the
-// same database work as our SCIM operations, without SCIM (no validation, schemas, lifecycle,
-// audit, events, name claims, locks or versioning). One driver call per request, on the same
-// document shape and indexes as ours, so "ours / baseline" is what the SCIM layer costs.
+// The throughput baselines of bench/load.ts: a minimal express + MongoDB driver server without SCIM
+// (no parsing, schemas, validation, policy, rendering), on the same document shape and indexes as ours.
 //
-//   MONGODB_URI=mongodb://…/db PORT=8090 node dist/bench/baseline-server.js
+// BASELINE_WORK=same (the one the ≥ 0.7× target is measured against, as the issue defines it): the
+// same database operations as ours per request, as bench/db-work.ts records them for ours: a name
+// claim (and externalId entry) per create, a read then a version-conditional write that carries the
+// audit entry and event in the document, the audit and event inserts, and the clear of that document's
+// pending entries; membership changes read the group and the member, update the member and bump the
+// group. "ours / baseline" is then what the SCIM layer costs.
+//
+// BASELINE_WORK=bare (default; shown for comparison): one driver call per write request, without the
+// audit trail, events, name claims, versioning or membership checks; "ours / bare" is what the SCIM
+// layer and those guarantees cost together.
+//
+//   MONGODB_URI=mongodb://…/db PORT=8090 [BASELINE_WORK=same] node dist/bench/baseline-server.js
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { MongoClient, type Filter } from 'mongodb';
 import type { ResourceDocument as Doc } from '../src/store/mongo/documents.js';
+import { sameWork } from './lib/baseline-same-work.js';
 
 const TENANT = 'default';
 
@@ -28,6 +38,7 @@ async function main(): Promise<void> {
   const client = await new MongoClient(uri).connect();
   const db = client.db();
   const users = db.collection<Doc>('users');
+  const same = process.env['BASELINE_WORK'] === 'same' ? sameWork(db) : undefined;
   const app = express();
   app.use(express.json({ type: () => true, limit: '4mb' }));
   app.get('/readyz', (_req, res) => void res.json({ status: 'ready' }));
@@ -62,16 +73,27 @@ async function main(): Promise<void> {
     const body = req.body as Record<string, unknown>;
     const now = new Date();
     const doc: Doc = { _id: randomUUID(), tenant: TENANT, version: 1, created: now, lastModified: now, nameLc: String(body['userName']).toLowerCase(), ...split(body), groupIds: [], sk: {} };
-    await users.insertOne(doc);
+    if (same) await same.create(doc, typeof body['externalId'] === 'string' ? body['externalId'] : undefined);
+    else await users.insertOne(doc);
     res.status(201).json(doc);
   });
   app.put('/users/:id', async (req, res) => {
     const body = req.body as Record<string, unknown>;
+    if (same) {
+      const fields = split(body);
+      const found = await same.update(req.params.id, { nameLc: String(body['userName']).toLowerCase(), ...fields }, fields.data, undefined);
+      return void res.status(found ? 200 : 404).json(body);
+    }
     const result = await users.replaceOne(byId(req.params.id), { tenant: TENANT, version: 2, created: new Date(), lastModified: new Date(), nameLc: String(body['userName']).toLowerCase(), ...split(body), groupIds: [], sk: {} });
     res.status(result.matchedCount ? 200 : 404).json(body);
   });
   app.patch('/users/:id', async (req, res) => {
-    const set = Object.fromEntries(Object.entries(req.body as Record<string, unknown>).map(([key, value]) => [`data.${key}`, value]));
+    const body = req.body as Record<string, unknown>;
+    const set = Object.fromEntries(Object.entries(body).map(([key, value]) => [`data.${key}`, value]));
+    if (same) {
+      const found = await same.update(req.params.id, set, split(body).data, body['active'] === false ? 'user.deactivated' : undefined);
+      return void res.status(found ? 204 : 404).end();
+    }
     const result = await users.updateOne(byId(req.params.id), { $set: { ...set, lastModified: new Date() }, $inc: { version: 1 } });
     res.status(result.matchedCount ? 204 : 404).end();
   });
@@ -81,6 +103,10 @@ async function main(): Promise<void> {
     const groupId = req.params.id;
     const touch = { $set: { lastModified: new Date() }, $inc: { version: 1 } };
     const filter = byId(req.params.userId);
+    if (same) {
+      await same.membership(groupId, req.params.userId, adding);
+      return void res.status(204).end();
+    }
     await (adding ? users.updateOne(filter, { ...touch, $addToSet: { groupIds: groupId } }) : users.updateOne(filter, { ...touch, $pull: { groupIds: groupId } }));
     res.status(204).end();
   });

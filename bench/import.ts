@@ -3,13 +3,17 @@
 // in flight, against the server as a child process) and the CLI (`npm run import`, the user
 // service without HTTP). Both apply validation, name claims, lifecycle rules, audit and events.
 //
-//   npm run bench:import -- [--users 10k] [--batch 100] [--concurrency 2] [--paths bulk,cli]
+//   npm run bench:import -- [--users 10k] [--batch 100] [--concurrency 2] [--paths bulk,cli,raw]
+//
+// `raw` (after bulk or cli) writes what that path stored again through the driver, with the same
+// commands per batch and no SCIM work: the engine's ceiling for this import, measured in the same run.
 //
 // Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
+import type { Db } from 'mongodb';
 import os from 'node:os';
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '../src/repository-root.js';
@@ -84,23 +88,80 @@ async function viaCli(database: BenchDatabase, users: number, batch: number, con
   }
 }
 
+type Document = Record<string, unknown> & { _id: unknown };
+
+/** What one import stored per user: its document, name claim, externalId entry, audit entries and events. */
+interface StoredUser {
+  user: Document;
+  claims: Document[];
+  externalIds: Document[];
+  audit: Document[];
+  events: Document[];
+}
+
+/** Reads back what a path stored, grouped per user, for the raw path to write again. */
+async function storedUsers(db: Db): Promise<StoredUser[]> {
+  const byOwner = async (name: string, ownerOf: (doc: Document) => unknown) => {
+    const groups = new Map<unknown, Document[]>();
+    for (const doc of await db.collection<Document>(name).find().toArray()) groups.set(ownerOf(doc), [...(groups.get(ownerOf(doc)) ?? []), doc]);
+    return (owner: unknown) => groups.get(owner) ?? [];
+  };
+  const claims = await byOwner('name_claims', (doc) => doc['owner']);
+  const externalIds = await byOwner('external_ids', (doc) => (doc['owners'] as unknown[])[0]);
+  const audit = await byOwner('audit', (doc) => doc['resourceId']);
+  const events = await byOwner('events', (doc) => doc['resourceId']);
+  const users = await db.collection<Document>('users').find().toArray();
+  return users.map((user) => ({ user, claims: claims(user._id), externalIds: externalIds(user._id), audit: audit(user._id), events: events(user._id) }));
+}
+
+/**
+ * The engine's ceiling for the same work: the documents a SCIM path stored, written again through
+ * the driver with the same commands per batch (claims, externalId entries, users with their pending
+ * entries, audit, events, the clear), without any SCIM work.
+ */
+async function viaRawDriver(database: BenchDatabase, stored: readonly StoredUser[], batch: number, concurrency: number): Promise<PathResult> {
+  const db = database.client.db(database.dbName);
+  const insert = (name: string, docs: Document[]) => (docs.length > 0 ? db.collection<Document>(name).insertMany(docs, { ordered: false }) : undefined);
+  const started = performance.now();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < stored.length) {
+      const slice = stored.slice(next, next + batch);
+      next += batch;
+      await insert('name_claims', slice.flatMap((item) => item.claims));
+      await insert('external_ids', slice.flatMap((item) => item.externalIds));
+      await insert('users', slice.map(({ user, audit, events }) => ({ ...user, pending: { events, audit }, hasPending: true })));
+      await insert('audit', slice.flatMap((item) => item.audit));
+      await insert('events', slice.flatMap((item) => item.events));
+      await db.collection<Document>('users').updateMany({ _id: { $in: slice.map((item) => item.user._id) as never[] }, version: 1 }, { $set: { pending: { events: [], audit: [] }, hasPending: false } });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { path: `raw driver, same documents and commands (batches of ${batch}, ${concurrency} in flight)`, imported: stored.length, failed: 0, seconds: (performance.now() - started) / 1000 };
+}
+
 async function main(): Promise<void> {
-  const args = options({ users: '2000', batch: '100', concurrency: '2', paths: 'bulk,cli' });
+  const args = options({ users: '2000', batch: '100', concurrency: '2', paths: 'bulk,cli,raw' });
   const users = count('users', args.users);
   const batch = count('batch', args.batch);
   const concurrency = count('concurrency', args.concurrency);
   const paths = args.paths.split(',');
   const results: PathResult[] = [];
   let engine = '';
+  let stored: StoredUser[] = [];
   for (const which of paths) {
     const database = await openBenchDatabase(`import_${which}`);
     engine = database.label;
     try {
       if (which === 'bulk') results.push(await viaBulk(database, users, batch, concurrency));
       else if (which === 'cli') results.push(await viaCli(database, users, batch, concurrency));
-      else throw new Error(`--paths: unknown path "${which}" (bulk, cli)`);
-      const stored = await database.client.db(database.dbName).collection('users').countDocuments();
-      note(`${which}: ${stored} users stored`);
+      else if (which === 'raw') {
+        if (stored.length === 0) throw new Error('--paths: raw rewrites what an earlier path (bulk or cli) stored; list it after one');
+        results.push(await viaRawDriver(database, stored, batch, concurrency));
+      } else throw new Error(`--paths: unknown path "${which}" (bulk, cli, raw)`);
+      const db = database.client.db(database.dbName);
+      note(`${which}: ${await db.collection('users').countDocuments()} users stored`);
+      if (which !== 'raw') stored = await storedUsers(db);
     } finally {
       await database.close();
     }

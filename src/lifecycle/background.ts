@@ -8,7 +8,14 @@ import type { LifecycleEvent } from './types.js';
 import { webhooksFor } from './webhooks/webhook-config.js';
 import { createWebhookWorker } from './webhooks/worker.js';
 
-const SWEEP_INTERVAL_MS = 10_000;
+/**
+ * The sweep reads every resource document on FerretDB (no secondary index), so it backs off while
+ * it finds nothing: from 10 s after start (a crash's leftovers) to every 5 minutes. Documents written
+ * in the last 30 s are left to the request that wrote them, which relays their entries itself.
+ */
+const SWEEP_FIRST_MS = 10_000;
+const SWEEP_MAX_MS = 300_000;
+const SWEEP_GRACE_MS = 30_000;
 
 export interface BackgroundWork {
   /** Stops sweeping and delivering, waits for deliveries in flight and gives up this process's leases. */
@@ -26,10 +33,20 @@ export function routeEvents(config: Config): (event: LifecycleEvent) => string[]
  */
 export function startBackgroundWork(config: Config, storage: Storage, policy: Policy, log: (entry: Record<string, unknown>) => void): BackgroundWork {
   const lifecycle = createLifecycle({ storage, policy, webhooksFor: routeEvents(config), log });
-  const sweep = setInterval(() => {
-    lifecycle.sweep().catch((error: unknown) => log({ level: 'warn', msg: 'relay sweep failed', error: String(error) }));
-  }, SWEEP_INTERVAL_MS);
-  sweep.unref();
+  let sweep: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const schedule = (delayMs: number): void => {
+    if (stopped) return;
+    sweep = setTimeout(async () => {
+      const handled = await lifecycle.sweep(new Date(Date.now() - SWEEP_GRACE_MS)).catch((error: unknown) => {
+        log({ level: 'warn', msg: 'relay sweep failed', error: String(error) });
+        return 0;
+      });
+      schedule(handled > 0 ? SWEEP_FIRST_MS : Math.min(SWEEP_MAX_MS, delayMs * 2));
+    }, delayMs);
+    sweep.unref();
+  };
+  schedule(SWEEP_FIRST_MS);
   const worker = createWebhookWorker({
     events: storage.events,
     webhooks: config.webhooks,
@@ -45,7 +62,8 @@ export function startBackgroundWork(config: Config, storage: Storage, policy: Po
   if (config.webhooks.length > 0) worker.start();
   return {
     async stop() {
-      clearInterval(sweep);
+      stopped = true;
+      clearTimeout(sweep);
       await worker.stop();
     },
   };

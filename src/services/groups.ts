@@ -90,12 +90,14 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
   /** After a membership change: the group's event and audit entry, then policy for each user who moved (mover). */
   async function membershipChanged(ctx: RequestContext, groupId: string, change: MembershipChange, reason: string): Promise<void> {
     await lifecycle.recordNow(lifecycle.membershipEvent(ctx, groupId, change.added, change.removed, reason));
-    const group = await storage.groups.get(ctx.tenant, groupId);
-    // Only groups a memberOf rule names can change grants; a deleted group was checked by its caller.
-    if (!group || mattersToPolicy(group.attributes['displayName'])) await reevaluate(ctx, [...change.added, ...change.removed]);
+    if (change.added.length === 0 && change.removed.length === 0) return;
+    // The group as the change left it: a concurrent rename written before it is seen here, and one
+    // written after it re-evaluates every member itself (renamed). Only groups a memberOf rule
+    // names can change grants; a deleted group was checked by its caller.
+    if (!change.group || mattersToPolicy(change.group.attributes['displayName'])) await reevaluate(ctx, [...change.added, ...change.removed]);
   }
 
-  async function applyMembershipChange(ctx: RequestContext, groupId: string, operation: MembershipOperation): Promise<void> {
+  async function applyMembershipChange(ctx: RequestContext, groupId: string, operation: MembershipOperation): Promise<ResourceRecord | undefined> {
     const { tenant } = ctx;
     let change: MembershipChange;
     switch (operation.kind) {
@@ -120,6 +122,7 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
       }
     }
     await membershipChanged(ctx, groupId, change, 'membership');
+    return change.group;
   }
 
   async function view(tenant: string, record: ResourceRecord, options: GroupReadOptions): Promise<GroupView> {
@@ -200,15 +203,17 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
       const attributesOf = (record: ResourceRecord) => parseGroup(applyPatch(GROUP_RESOURCE, record.attributes, others, { resourceId: id })).attributes;
       attributesOf(current);
       await checkMembers(tenant, id, membership.flatMap((change) => (change.kind === 'add' || change.kind === 'replace' ? change.ids : [])));
+      // The group as the last membership change left it, if that was the last write: spares a re-read.
+      let latest: ResourceRecord | undefined;
       const apply = async () => {
-        await writeAttributes(ctx, 'patch', id, expectedVersion, attributesOf);
-        for (const change of coalesce(membership)) await applyMembershipChange(ctx, id, change);
+        if (others.length > 0) await writeAttributes(ctx, 'patch', id, expectedVersion, attributesOf);
+        for (const change of coalesce(membership)) latest = (await applyMembershipChange(ctx, id, change)) ?? latest;
       };
       const outcome = expectedVersion === undefined ? await apply() : await storage.memberships.guarded(tenant, id, expectedVersion, apply);
       if (outcome === 'conflict') throw new ScimError('preconditionFailed', `Group ${id} has changed since version ${String(expectedVersion)}`);
       // Members are not loaded: a PATCH answers 204 (or re-reads with the client's projection), so its
       // cost never grows with the group's size.
-      const updated = await storage.groups.get(tenant, id);
+      const updated = latest ?? (await storage.groups.get(tenant, id));
       if (!updated) throw new ScimError('notFound', `Group ${id} not found`);
       return { record: updated, members: undefined };
     },

@@ -65,8 +65,8 @@ export interface Lifecycle {
   recordNow(entries: PendingEntries): Promise<void>;
   /** Moves the pending entries a create or replace returned to the audit trail and event log. Idempotent. */
   relayWritten(kind: ResourceKind, written: ResourceRecord): Promise<void>;
-  /** Relays what a crash left pending; returns how many documents it handled. */
-  sweep(limit?: number): Promise<number>;
+  /** Relays what a crash left pending in documents written before `writtenBefore`; returns how many documents it handled. */
+  sweep(writtenBefore: Date, limit?: number): Promise<number>;
   /** A group's audit entry, with its event when the change has one (`type` undefined: audit only). */
   groupEntries(ctx: RequestContext, operation: AuditOperation, type: EventType | undefined, groupId: string, data: Record<string, unknown>, before: Record<string, unknown> | null, after: Record<string, unknown> | null): PendingEntries;
   membershipEvent(ctx: RequestContext, groupId: string, added: readonly MemberRef[], removed: readonly MemberRef[], reason: string): PendingEntries;
@@ -151,11 +151,11 @@ export function createLifecycle({ storage, policy, webhooksFor, hooks = {}, log,
     recordNow,
     relayWritten,
 
-    async sweep(limit = 100) {
+    async sweep(writtenBefore, limit = 100) {
       let handled = 0;
       for (const kind of ['User', 'Group'] as const) {
         const store = kind === 'User' ? storage.users : storage.groups;
-        for (const { tenant, id } of await store.withPending(limit)) {
+        for (const { tenant, id } of await store.withPending(limit, writtenBefore)) {
           await relayLeftovers(kind, tenant, id);
           handled += 1;
         }

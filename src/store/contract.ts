@@ -115,8 +115,8 @@ export interface ResourceStore {
    * written again since keeps its entries (some already stored): the next relay stores them once.
    */
   clearPending(targets: readonly PendingTarget[]): Promise<void>;
-  /** Ids of documents with pending entries left behind by a crash, for the relay's sweep. */
-  withPending(limit: number): Promise<{ tenant: string; id: string }[]>;
+  /** Ids of documents last written before `writtenBefore` that still hold pending entries (a crash left them), for the relay's sweep. */
+  withPending(limit: number, writtenBefore: Date): Promise<{ tenant: string; id: string }[]>;
   create(resource: NewResource): Promise<ResourceRecord>;
   /** Many creates in a few commands; per resource its record, or the ScimError (uniqueness) it alone failed with. */
   createMany(resources: readonly NewResource[]): Promise<(ResourceRecord | ScimError)[]>;
@@ -142,6 +142,8 @@ export interface MemberRef {
 export interface MembershipChange {
   added: MemberRef[];
   removed: MemberRef[];
+  /** The group as the change left it (its version bumped); absent when nothing changed. */
+  group?: ResourceRecord | undefined;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { NewResource, ResourceKind, ResourceRecord } from '../contract.js';
 import { toStoredFields, type ResourceDocument } from './documents.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
 import { claimKey, type NameClaims } from './name-claims.js';
+import { hasEntries, storePending } from './pending-entries.js';
 
 export interface BatchCreateOptions {
   kind: ResourceKind;
@@ -39,7 +40,7 @@ export function createBatchCreator({ kind, collection, definition, nameAttribute
     const doc: ResourceDocument = { _id: id, tenant, version: 1, created: now, lastModified: now, ...fields, groupIds: [] };
     if (passwordHash) doc.passwordHash = passwordHash;
     if (lifecycle) doc.lifecycle = lifecycle;
-    if (pending && (pending.events.length > 0 || pending.audit.length > 0)) Object.assign(doc, { pending, hasPending: true });
+    if (pending && hasEntries(pending)) Object.assign(doc, { pending: storePending(pending), hasPending: true });
     return { resource, doc, key: claimKey(tenant, kind, fields.nameLc) };
   }
 

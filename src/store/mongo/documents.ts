@@ -3,7 +3,8 @@ import type { Collection } from 'mongodb';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { ResourceAttributes } from '../../scim/ingress.js';
 import type { LifecycleState } from '../../lifecycle/types.js';
-import type { PendingEntries, ResourceRecord } from '../contract.js';
+import type { ResourceRecord } from '../contract.js';
+import type { StoredPending } from './pending-entries.js';
 import { sortKeys } from './sort-keys.js';
 
 /**
@@ -35,7 +36,7 @@ export interface ResourceDocument {
   /** Users: lifecycle state (src/lifecycle/types.ts). */
   lifecycle?: LifecycleState;
   /** Events and audit entries of the last changes, until the relay has moved them out. */
-  pending?: PendingEntries;
+  pending?: StoredPending;
   /** True while `pending` holds anything: the relay's sweep finds such documents by it. */
   hasPending?: boolean;
 }

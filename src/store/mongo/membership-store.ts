@@ -1,7 +1,8 @@
 import type { Model } from 'mongoose';
-import type { MemberRef, MembershipStore, ResourceKind } from '../contract.js';
+import { GROUP_RESOURCE } from '../../scim/schema-registry.js';
+import type { MemberRef, MembershipChange, MembershipStore, ResourceKind, ResourceRecord } from '../contract.js';
 import type { DocumentLocks } from './document-locks.js';
-import { nativeCollection, type ResourceDocument } from './documents.js';
+import { nativeCollection, toRecord, type ResourceDocument } from './documents.js';
 
 /** Bounds the requests in flight when a change names many members (an Okta push carries up to 1,000). */
 const CONCURRENCY = 32;
@@ -44,6 +45,12 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
     return locks.withLock(`Group:${groupId}`, () => collections.Group.updateOne({ _id: groupId, tenant }, touch()));
   }
 
+  /** The bump that ends a change also reads the group back, for the caller's answer and policy check. */
+  async function bumpAndRead(tenant: string, groupId: string): Promise<ResourceRecord | undefined> {
+    const doc = await locks.withLock(`Group:${groupId}`, () => collections.Group.findOneAndUpdate({ _id: groupId, tenant }, touch(), { returnDocument: 'after' }));
+    return doc ? toRecord(GROUP_RESOURCE, doc) : undefined;
+  }
+
   function updateMember(kind: ResourceKind, tenant: string, memberId: string, groupId: string, adding: boolean): Promise<boolean> {
     const filter = adding ? { _id: memberId, tenant, groupIds: { $ne: groupId } } : { _id: memberId, tenant, groupIds: groupId };
     const change = adding ? { $addToSet: { groupIds: groupId } } : { $pull: { groupIds: groupId } };
@@ -63,6 +70,8 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
    * MongoDB and on our patched FerretDB.
    */
   async function changeKind(kind: ResourceKind, tenant: string, groupId: string, ids: readonly string[], adding: boolean): Promise<MemberRef[]> {
+    // An empty `$in` is not answered from FerretDB's index: it would read the whole collection.
+    if (ids.length === 0) return [];
     const docs = await collections[kind].find({ _id: { $in: [...ids] }, tenant }, { projection: { _id: 1, groupIds: 1 } }).toArray();
     const due = docs.filter((doc) => (doc.groupIds ?? []).includes(groupId) !== adding).map((doc) => doc._id);
     if (due.length === 0) return [];
@@ -72,15 +81,20 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
     return due.map((id): MemberRef => ({ id, kind, display: undefined }));
   }
 
-  async function changeUnlocked(tenant: string, groupId: string, memberIds: readonly string[], adding: boolean): Promise<MemberRef[]> {
+  async function changeMembers(tenant: string, groupId: string, memberIds: readonly string[], adding: boolean): Promise<MemberRef[]> {
     const changed: MemberRef[] = [];
     for (const chunk of chunks([...new Set(memberIds)], BATCH)) {
       const users = await changeKind('User', tenant, groupId, chunk, adding);
       const userIds = new Set(users.map((member) => member.id));
       changed.push(...users, ...(await changeKind('Group', tenant, groupId, chunk.filter((id) => !userIds.has(id)), adding)));
     }
-    if (changed.length > 0) await bumpGroup(tenant, groupId);
     return changed;
+  }
+
+  async function changeUnlocked(tenant: string, groupId: string, memberIds: readonly string[], adding: boolean): Promise<MembershipChange> {
+    const changed = await changeMembers(tenant, groupId, memberIds, adding);
+    const group = changed.length > 0 ? await bumpAndRead(tenant, groupId) : undefined;
+    return adding ? { added: changed, removed: [], group } : { added: [], removed: changed, group };
   }
 
   async function membersOf(tenant: string, groupId: string): Promise<MemberRef[]> {
@@ -106,7 +120,9 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
       for (const chunk of chunks([...new Set(memberIds)], BATCH)) {
         const found = new Set<string>();
         for (const kind of ['User', 'Group'] as const) {
-          const docs = await collections[kind].find({ _id: { $in: chunk }, tenant }, { projection: { _id: 1 } }).toArray();
+          const unknown = chunk.filter((id) => !found.has(id));
+          if (unknown.length === 0) break;
+          const docs = await collections[kind].find({ _id: { $in: unknown }, tenant }, { projection: { _id: 1 } }).toArray();
           for (const doc of docs) found.add(doc._id);
         }
         absent.push(...chunk.filter((id) => !found.has(id)));
@@ -114,16 +130,17 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
       return absent;
     },
 
-    add: (tenant, groupId, memberIds) => withMembership(groupId, async () => ({ added: await changeUnlocked(tenant, groupId, memberIds, true), removed: [] })),
-    remove: (tenant, groupId, memberIds) => withMembership(groupId, async () => ({ added: [], removed: await changeUnlocked(tenant, groupId, memberIds, false) })),
+    add: (tenant, groupId, memberIds) => withMembership(groupId, () => changeUnlocked(tenant, groupId, memberIds, true)),
+    remove: (tenant, groupId, memberIds) => withMembership(groupId, () => changeUnlocked(tenant, groupId, memberIds, false)),
 
     replace: (tenant, groupId, memberIds) =>
       withMembership(groupId, async () => {
         const current = new Set((await membersOf(tenant, groupId)).map((member) => member.id));
         const wanted = new Set(memberIds);
-        const removed = await changeUnlocked(tenant, groupId, [...current].filter((id) => !wanted.has(id)), false);
-        const added = await changeUnlocked(tenant, groupId, [...wanted].filter((id) => !current.has(id)), true);
-        return { added, removed };
+        const removed = await changeMembers(tenant, groupId, [...current].filter((id) => !wanted.has(id)), false);
+        const added = await changeMembers(tenant, groupId, [...wanted].filter((id) => !current.has(id)), true);
+        const group = removed.length + added.length > 0 ? await bumpAndRead(tenant, groupId) : undefined;
+        return { added, removed, group };
       }),
 
     guarded: (tenant, groupId, expectedVersion, work) =>

@@ -3,7 +3,7 @@ import type { Model } from 'mongoose';
 import { filterToMongo, sortToMongo } from '../../scim/filter/to-mongo.js';
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
-import type { ListPage, ListQuery, NewResource, PendingEntries, PendingTarget, Replacement, ResourceKind, ResourceRecord, ResourceStore } from '../contract.js';
+import type { ListPage, ListQuery, NewResource, PendingTarget, Replacement, ResourceKind, ResourceRecord, ResourceStore } from '../contract.js';
 import { nativeCollection, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
@@ -14,6 +14,7 @@ import type { DocumentLocks } from './document-locks.js';
 import { keysetFilter, sortValueOf } from './keyset.js';
 import { resolveCorrelatedValuePaths } from './correlated-value-paths.js';
 import { createBatchCreator } from './batch-create.js';
+import { hasEntries, loadPending, pendingPush, storePending, withoutEntries } from './pending-entries.js';
 
 /**
  * Whether a failed write may still have been applied: only when the request may have reached the
@@ -25,20 +26,8 @@ function writeOutcome(error: unknown): 'no' | 'unknown' {
   return name === 'MongoServerSelectionError' || name === 'MongoServerError' ? 'no' : 'unknown';
 }
 
-function hasEntries(pending: PendingEntries): boolean {
-  return pending.events.length > 0 || pending.audit.length > 0;
-}
-
-function withoutEntries(pending: PendingEntries, taken: PendingEntries): PendingEntries {
-  const takenEvents = new Set(taken.events.map((event) => event.id));
-  const takenAudit = new Set(taken.audit.map((entry) => entry.id));
-  return { events: pending.events.filter((event) => !takenEvents.has(event.id)), audit: pending.audit.filter((entry) => !takenAudit.has(entry.id)) };
-}
-
-function pendingPush(pending: PendingEntries | undefined): Record<string, unknown> {
-  if (!pending || !hasEntries(pending)) return {};
-  return { $push: { 'pending.events': { $each: pending.events }, 'pending.audit': { $each: pending.audit } } };
-}
+/** Up to this many `_id` candidates, a list reads every match instead of counting them first. */
+const INLINE_TOTAL_CANDIDATES = 50;
 
 interface ResourceStoreOptions {
   kind: ResourceKind;
@@ -56,7 +45,7 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
   const collection = nativeCollection(model);
   const record = (doc: ResourceDocument): ResourceRecord => toRecord(definition, doc);
   /** What create and replace return: the record with the entries waiting for the relay. */
-  const written = (doc: ResourceDocument): ResourceRecord => ({ ...record(doc), ...(doc.pending ? { pending: doc.pending } : {}) });
+  const written = (doc: ResourceDocument): ResourceRecord => ({ ...record(doc), ...(doc.pending ? { pending: loadPending(doc.pending) } : {}) });
 
   async function ownerHolds(tenant: string, nameLc: string, owner: string): Promise<boolean> {
     return (await model.exists({ _id: owner, tenant, nameLc })) !== null;
@@ -92,7 +81,7 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     const doc: ResourceDocument = { _id: id, tenant, version: 1, created: now, lastModified: now, ...fields, groupIds: [] };
     if (passwordHash) doc.passwordHash = passwordHash;
     if (lifecycle) doc.lifecycle = lifecycle;
-    if (pending && hasEntries(pending)) Object.assign(doc, { pending, hasPending: true });
+    if (pending && hasEntries(pending)) Object.assign(doc, { pending: storePending(pending), hasPending: true });
     try {
       await collection.insertOne(doc);
     } catch (error) {
@@ -226,6 +215,8 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     const sortField = query.sortBy ? sortToMongo(query.sortBy, resolver) : 'created';
     // No candidate: nothing to read (an empty `$in` is not answered by FerretDB's index).
     if (ids?.length === 0) return query.keyset !== undefined ? { total: 0, items: [], sortValues: [], more: false } : { total: 0, items: [] };
+    // A handful of candidates (a userName or externalId lookup): one read gives both the page and the total.
+    if (ids !== undefined && ids.length <= INLINE_TOTAL_CANDIDATES && query.keyset === undefined) return listCandidates(filter, ids, query, sortField);
     const total = await model.countDocuments(withinIds(filter, ids));
     if (query.keyset !== undefined) {
       return query.count === 0 ? { total, items: [], sortValues: [], more: total > 0 } : listByKeyset(filter, ids, total, query, sortField);
@@ -236,6 +227,12 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     return { total, items: docs.map(record) };
   }
 
+  async function listCandidates(filter: Record<string, unknown>, ids: string[], query: ListQuery, sortField: string): Promise<ListPage<ResourceRecord>> {
+    const direction = query.sortBy && query.descending ? -1 : 1;
+    const docs = await model.find(withinIds(filter, ids)).sort({ [sortField]: direction, _id: direction }).lean<ResourceDocument[]>();
+    return { total: docs.length, items: docs.slice(query.startIndex - 1, query.startIndex - 1 + query.count).map(record) };
+  }
+
   /**
    * Pending entries are taken by reading them and later clearing exactly those with a `$set` that is
    * conditional on the version read: a write that added more in between changed the version, so
@@ -244,7 +241,7 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
   async function takePending(tenant: string, id: string) {
     const doc = await collection.findOne({ _id: id, tenant }, { projection: { pending: 1, version: 1 } });
     if (!doc?.pending || !hasEntries(doc.pending)) return null;
-    const taken = doc.pending;
+    const taken = loadPending(doc.pending);
     // Filtered by `_id` alone: on FerretDB an update with any other condition costs far more (see
     // docs/benchmarks.md), and under the document lock nothing in this process can push in between.
     // Across processes (MongoDB) a push between the read and the $set is the one window left.
@@ -252,8 +249,8 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
       locks.withLock(`${kind}:${id}`, async () => {
         const current = await collection.findOne({ _id: id }, { projection: { pending: 1, tenant: 1 } });
         if (!current || current.tenant !== tenant) return;
-        const rest = withoutEntries(current.pending ?? { events: [], audit: [] }, taken);
-        await collection.updateOne({ _id: id }, { $set: { pending: rest, hasPending: hasEntries(rest) } });
+        const rest = withoutEntries(loadPending(current.pending), taken);
+        await collection.updateOne({ _id: id }, { $set: { pending: storePending(rest), hasPending: hasEntries(rest) } });
       });
     return { entries: taken, clear };
   }
@@ -275,8 +272,8 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     await collection.updateMany(filter as Filter<ResourceDocument>, { $set: { pending: { events: [], audit: [] }, hasPending: false } });
   }
 
-  async function withPending(limit: number) {
-    const docs = await collection.find({ hasPending: true }, { projection: { _id: 1, tenant: 1 } }).limit(limit).toArray();
+  async function withPending(limit: number, writtenBefore: Date) {
+    const docs = await collection.find({ hasPending: true, lastModified: { $lt: writtenBefore } }, { projection: { _id: 1, tenant: 1 } }).limit(limit).toArray();
     return docs.map((doc) => ({ tenant: doc.tenant, id: doc._id }));
   }
 
