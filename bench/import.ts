@@ -130,7 +130,9 @@ async function viaRawDriver(database: BenchDatabase, stored: readonly StoredUser
       next += batch;
       await insert('name_claims', slice.flatMap((item) => item.claims));
       await insert('external_ids', slice.flatMap((item) => item.externalIds));
-      await insert('users', slice.map(({ user, audit, events }) => ({ ...user, pending: { events, audit }, hasPending: true })));
+      // Pending entries as ours stores them: JSON text per entry (src/store/mongo/pending-entries.ts).
+      const pending = (docs: Document[]) => docs.map((doc) => JSON.stringify(doc));
+      await insert('users', slice.map(({ user, audit, events }) => ({ ...user, pending: { events: pending(events), audit: pending(audit) }, hasPending: true })));
       await insert('audit', slice.flatMap((item) => item.audit));
       await insert('events', slice.flatMap((item) => item.events));
       await db.collection<Document>('users').updateMany({ _id: { $in: slice.map((item) => item.user._id) as never[] }, version: 1 }, { $set: { pending: { events: [], audit: [] }, hasPending: false } });
