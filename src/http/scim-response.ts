@@ -11,6 +11,50 @@ export function sendScim(res: Response, status: number, body: unknown): void {
   res.status(status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
 }
 
+/** Bytes gathered before each write of a streamed answer. */
+const STREAM_CHUNK = 64 * 1024;
+
+/** Resolves when the socket takes more, or is gone. */
+const writable = (res: Response) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+
+/**
+ * Sends `head` with `attribute` added as an array whose values are written as `values` yields
+ * them, so the answer's size never sits in memory. A failure before the first byte is thrown (and
+ * answered as a SCIM error); after it, the only honest signal left is to cut the connection.
+ */
+export async function sendScimStreamed(res: Response, status: number, head: Record<string, unknown>, attribute: string, values: AsyncIterable<unknown>): Promise<void> {
+  const opening = JSON.stringify(head);
+  let chunk = `${opening.slice(0, -1)}${opening === '{}' ? '' : ','}${JSON.stringify(attribute)}:[`;
+  let separator = '';
+  try {
+    for await (const value of values) {
+      chunk += separator + JSON.stringify(value);
+      separator = ',';
+      if (chunk.length < STREAM_CHUNK) continue;
+      if (!res.headersSent) res.status(status).type(SCIM_CONTENT_TYPE);
+      const flushed = res.write(chunk);
+      chunk = '';
+      if (!flushed) await writable(res);
+      if (res.destroyed) return;
+    }
+  } catch (error) {
+    if (!res.headersSent) throw error;
+    res.destroy(error instanceof Error ? error : new Error(String(error)));
+    return;
+  }
+  if (!res.headersSent) res.status(status).type(SCIM_CONTENT_TYPE);
+  res.end(`${chunk}]}`);
+}
+
 export function listResponse(totalResults: number, startIndex: number, resources: unknown[]): Record<string, unknown> {
   return {
     schemas: [LIST_RESPONSE_SCHEMA],

@@ -1,5 +1,5 @@
 import type { GroupView, UserView } from '../services/views.js';
-import type { ResourceRecord } from '../store/contract.js';
+import type { MemberRef, ResourceRecord } from '../store/contract.js';
 import { lifecycleResource } from '../lifecycle/extension.js';
 import { ENTERPRISE_USER_SCHEMA, GROUP_RESOURCE, LIFECYCLE_SCHEMA, USER_RESOURCE, type ResourceTypeDefinition } from './schema-registry.js';
 
@@ -53,15 +53,18 @@ export function userResource(view: UserView, baseUrl: string): ScimResource {
   return resource;
 }
 
+/** One value of a group's `members`, as it is rendered. */
+export function memberValue(member: MemberRef, baseUrl: string): Record<string, unknown> {
+  return {
+    value: member.id,
+    $ref: locationOf(baseUrl, member.kind === 'User' ? USER_RESOURCE : GROUP_RESOURCE, member.id),
+    ...(member.display !== undefined ? { display: member.display } : {}),
+    type: member.kind,
+  };
+}
+
 export function groupResource(view: GroupView, baseUrl: string): ScimResource {
   const resource = baseResource(GROUP_RESOURCE, view.record, baseUrl);
-  if (view.members !== undefined) {
-    resource['members'] = view.members.map((member) => ({
-      value: member.id,
-      $ref: locationOf(baseUrl, member.kind === 'User' ? USER_RESOURCE : GROUP_RESOURCE, member.id),
-      ...(member.display !== undefined ? { display: member.display } : {}),
-      type: member.kind,
-    }));
-  }
+  if (view.members !== undefined) resource['members'] = view.members.map((member) => memberValue(member, baseUrl));
   return resource;
 }

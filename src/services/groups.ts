@@ -18,6 +18,8 @@ import type { GroupView, Page } from './views.js';
 export interface GroupReadOptions {
   /** False when the client excluded `members`: they are then never loaded. */
   includeMembers: boolean;
+  /** Members as a stream (GroupView.memberStream) rather than loaded, when the caller can write them as they come. */
+  streamMembers?: boolean;
 }
 
 export interface GroupService {
@@ -126,6 +128,7 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
   }
 
   async function view(tenant: string, record: ResourceRecord, options: GroupReadOptions): Promise<GroupView> {
+    if (options.includeMembers && options.streamMembers) return { record, members: undefined, memberStream: () => storage.memberships.streamMembers(tenant, record.id) };
     return { record, members: options.includeMembers ? await storage.memberships.membersOf(tenant, record.id) : undefined };
   }
 

@@ -15,6 +15,8 @@ export interface UserView {
 export interface GroupView {
   record: ResourceRecord;
   members: MemberRef[] | undefined;
+  /** Instead of `members`, for a whole group read: the members, produced while the answer is written. */
+  memberStream?: (() => AsyncIterable<MemberRef>) | undefined;
 }
 
 export interface Page<V> {

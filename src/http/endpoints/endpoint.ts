@@ -11,6 +11,8 @@ export interface Rendered {
   resource: ScimResource;
   etag: string;
   location: string;
+  /** A multi-valued attribute left out of `resource`, to be written value by value as it is read. */
+  streamed?: { attribute: string; values: () => AsyncIterable<unknown> } | undefined;
 }
 
 export interface PageEdge {

@@ -8,7 +8,7 @@ import type { ResourceEndpoint, Rendered } from '../endpoints/endpoint.js';
 import { contextOf } from '../middleware/request-context.js';
 import { expectedVersion, notModified } from '../preconditions.js';
 import { checkListParameterPaths } from '../request-limits.js';
-import { baseUrlOf, cursorListResponse, listResponse, sendScim } from '../scim-response.js';
+import { baseUrlOf, cursorListResponse, listResponse, sendScim, sendScimStreamed } from '../scim-response.js';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
@@ -30,10 +30,13 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
     return parseProjection(definition, query['attributes'], query['excludedAttributes']);
   };
 
-  function sendOne(req: Request, res: Response, status: number, rendered: Rendered): void {
+  async function sendOne(req: Request, res: Response, status: number, rendered: Rendered): Promise<void> {
     res.set('ETag', rendered.etag);
     if (status === 201) res.set('Location', rendered.location);
-    sendScim(res, status, applyProjection(definition, rendered.resource, projectionOf(req)));
+    const projection = projectionOf(req);
+    const resource = applyProjection(definition, rendered.resource, projection);
+    if (rendered.streamed && projection.mode === 'all') await sendScimStreamed(res, status, resource, rendered.streamed.attribute, rendered.streamed.values());
+    else sendScim(res, status, resource);
   }
 
   async function sendList(req: Request, res: Response, parameters: Record<string, unknown>): Promise<void> {
@@ -55,7 +58,7 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
   });
 
   router.post(collection, async (req, res) => {
-    sendOne(req, res, 201, await endpoint.create(contextOf(res), req.body, baseUrlOf(config, req)));
+    await sendOne(req, res, 201, await endpoint.create(contextOf(res), req.body, baseUrlOf(config, req)));
   });
 
   router.all(collection, methodNotAllowed('GET, POST'));
@@ -66,12 +69,12 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
       res.set('ETag', rendered.etag).status(304).end();
       return;
     }
-    sendOne(req, res, 200, rendered);
+    await sendOne(req, res, 200, rendered);
   });
 
   router.put(`${collection}/:id`, async (req, res) => {
     const version = expectedVersion(req);
-    sendOne(req, res, 200, await endpoint.replace(contextOf(res), String(req.params['id']), req.body, version, baseUrlOf(config, req)));
+    await sendOne(req, res, 200, await endpoint.replace(contextOf(res), String(req.params['id']), req.body, version, baseUrlOf(config, req)));
   });
 
   router.delete(`${collection}/:id`, async (req, res) => {
@@ -84,12 +87,12 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
     const query = req.query as Record<string, unknown>;
     const asksForAttributes = Object.keys(query).some((key) => /^(excluded)?attributes$/i.test(key));
     if (endpoint.patchReturnsResource) {
-      sendOne(req, res, 200, rendered);
+      await sendOne(req, res, 200, rendered);
       return;
     }
     if (asksForAttributes) {
       // A 204-by-default PATCH does not load what it does not return (a group's members): read with the projection.
-      sendOne(req, res, 200, await endpoint.get(contextOf(res), String(req.params['id']), projectionOf(req), baseUrlOf(config, req)));
+      await sendOne(req, res, 200, await endpoint.get(contextOf(res), String(req.params['id']), projectionOf(req), baseUrlOf(config, req)));
       return;
     }
     res.set('ETag', rendered.etag).status(204).end();

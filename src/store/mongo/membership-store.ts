@@ -8,6 +8,8 @@ import { nativeCollection, toRecord, type ResourceDocument } from './documents.j
 const CONCURRENCY = 32;
 /** Members changed per query pair: a whole Okta push (up to 1,000) in one or two rounds. */
 const BATCH = 500;
+/** Members read per round trip when listing a group's members. */
+const MEMBER_BATCH = 1_000;
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -97,23 +99,49 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
     return adding ? { added: changed, removed: [], group } : { added: [], removed: changed, group };
   }
 
+  /** One kind's members in `_id` order; the engine sorts, this process holds one batch at a time. */
+  async function* membersOfKind(kind: ResourceKind, tenant: string, groupId: string): AsyncGenerator<MemberRef> {
+    const cursor = collections[kind].find({ tenant, groupIds: groupId }, { projection: { _id: 1, 'data.displayName': 1, 'data.userName': 1 }, sort: { _id: 1 }, batchSize: MEMBER_BATCH });
+    try {
+      for await (const doc of cursor) yield { id: doc._id, kind, display: displayOf(doc as MemberProjection) };
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  /** Users and groups merged into one `_id` order. */
+  async function* streamMembers(tenant: string, groupId: string): AsyncGenerator<MemberRef> {
+    const users = membersOfKind('User', tenant, groupId);
+    const groups = membersOfKind('Group', tenant, groupId);
+    try {
+      let user = await users.next();
+      let group = await groups.next();
+      while (!user.done || !group.done) {
+        if (group.done || (!user.done && user.value.id < group.value.id)) {
+          yield user.value as MemberRef;
+          user = await users.next();
+        } else {
+          yield group.value;
+          group = await groups.next();
+        }
+      }
+    } finally {
+      // A reader that stops early (a closed connection) closes both cursors.
+      await Promise.all([users.return(undefined), groups.return(undefined)]);
+    }
+  }
+
   async function membersOf(tenant: string, groupId: string): Promise<MemberRef[]> {
-    const projection = { _id: 1, 'data.displayName': 1, 'data.userName': 1 };
-    const [userDocs, groupDocs] = await Promise.all([
-      users.find({ tenant, groupIds: groupId }, projection).lean<MemberProjection[]>(),
-      groups.find({ tenant, groupIds: groupId }, projection).lean<MemberProjection[]>(),
-    ]);
-    const refs: MemberRef[] = [
-      ...userDocs.map((doc): MemberRef => ({ id: doc._id, kind: 'User', display: displayOf(doc) })),
-      ...groupDocs.map((doc): MemberRef => ({ id: doc._id, kind: 'Group', display: displayOf(doc) })),
-    ];
-    return refs.sort((a, b) => a.id.localeCompare(b.id));
+    const members: MemberRef[] = [];
+    for await (const member of streamMembers(tenant, groupId)) members.push(member);
+    return members;
   }
 
   const withMembership = <T>(groupId: string, work: () => Promise<T>) => locks.withLock(`members:${groupId}`, work);
 
   return {
     membersOf,
+    streamMembers,
 
     async missing(tenant, memberIds) {
       const absent: string[] = [];
