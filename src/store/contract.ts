@@ -153,7 +153,7 @@ export interface MembershipChange {
  */
 export interface MembershipStore {
   membersOf(tenant: string, groupId: string): Promise<MemberRef[]>;
-  /** The members in `id` order, read in batches: memory does not grow with the group's size. */
+  /** The members in no particular order, read in batches: memory does not grow with the group's size. */
   streamMembers(tenant: string, groupId: string): AsyncIterable<MemberRef>;
   /** Ids among `memberIds` that are neither a user nor a group of this tenant. */
   missing(tenant: string, memberIds: readonly string[]): Promise<string[]>;

@@ -99,9 +99,13 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
     return adding ? { added: changed, removed: [], group } : { added: [], removed: changed, group };
   }
 
-  /** One kind's members in `_id` order; the engine sorts, this process holds one batch at a time. */
+  /**
+   * One kind's members, one batch at a time. Unsorted: a sort would make the engine read the whole
+   * collection before its first batch (FerretDB sorts in memory; a 100k-member read then outlasts the
+   * socket timeout), whereas a plain cursor yields members as the engine finds them.
+   */
   async function* membersOfKind(kind: ResourceKind, tenant: string, groupId: string): AsyncGenerator<MemberRef> {
-    const cursor = collections[kind].find({ tenant, groupIds: groupId }, { projection: { _id: 1, 'data.displayName': 1, 'data.userName': 1 }, sort: { _id: 1 }, batchSize: MEMBER_BATCH });
+    const cursor = collections[kind].find({ tenant, groupIds: groupId }, { projection: { _id: 1, 'data.displayName': 1, 'data.userName': 1 }, batchSize: MEMBER_BATCH });
     try {
       for await (const doc of cursor) yield { id: doc._id, kind, display: displayOf(doc as MemberProjection) };
     } finally {
@@ -109,32 +113,16 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
     }
   }
 
-  /** Users and groups merged into one `_id` order. */
+  /** Users, then groups (multi-valued attributes have no order, RFC 7643 §2.4). */
   async function* streamMembers(tenant: string, groupId: string): AsyncGenerator<MemberRef> {
-    const users = membersOfKind('User', tenant, groupId);
-    const groups = membersOfKind('Group', tenant, groupId);
-    try {
-      let user = await users.next();
-      let group = await groups.next();
-      while (!user.done || !group.done) {
-        if (group.done || (!user.done && user.value.id < group.value.id)) {
-          yield user.value as MemberRef;
-          user = await users.next();
-        } else {
-          yield group.value;
-          group = await groups.next();
-        }
-      }
-    } finally {
-      // A reader that stops early (a closed connection) closes both cursors.
-      await Promise.all([users.return(undefined), groups.return(undefined)]);
-    }
+    yield* membersOfKind('User', tenant, groupId);
+    yield* membersOfKind('Group', tenant, groupId);
   }
 
   async function membersOf(tenant: string, groupId: string): Promise<MemberRef[]> {
     const members: MemberRef[] = [];
     for await (const member of streamMembers(tenant, groupId)) members.push(member);
-    return members;
+    return members.sort((a, b) => a.id.localeCompare(b.id));
   }
 
   const withMembership = <T>(groupId: string, work: () => Promise<T>) => locks.withLock(`members:${groupId}`, work);
