@@ -66,6 +66,8 @@ async function main(): Promise<void> {
     const since = new Date(query['since'] ?? 0);
     const after = query['afterTime'] === undefined ? undefined : { at: new Date(query['afterTime']), id: String(query['afterId']) };
     const position = after ? { $or: [{ lastModified: { $gt: after.at } }, { lastModified: after.at, _id: { $gt: after.id } }] } : {};
+    // Ours counts the matches for totalResults on every page; the same-work baseline does too.
+    if (same) await users.countDocuments({ tenant: TENANT, lastModified: { $gt: since } });
     const page = await users.find({ tenant: TENANT, lastModified: { $gt: since }, ...position }).sort({ lastModified: 1, _id: 1 }).limit(Number(query['count'] ?? 100)).toArray();
     res.json(page);
   });
