@@ -30,9 +30,21 @@ function withoutInheritedConfig(): NodeJS.ProcessEnv {
   return env;
 }
 
+/** Attempts at a free port: the one picked can be taken before the server binds it (by its own embedded engine, which also asks for a free port). */
+const PORT_ATTEMPTS = 3;
+
 /** Runs the real server process; resolves once it logs that it listens, rejects if it exits first. */
 export async function startServer(env: Record<string, string>): Promise<RunningServer> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startServerOn(await freePort(), env);
+    } catch (error) {
+      if (attempt >= PORT_ATTEMPTS || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startServerOn(port: number, env: Record<string, string>): Promise<RunningServer> {
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     env: { ...withoutInheritedConfig(), HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

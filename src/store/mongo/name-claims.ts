@@ -91,9 +91,19 @@ export function createNameClaims(collection: Collection<ClaimDocument>): NameCla
     return true;
   }
 
+  /** An insert whose answer was lost (the engine died) may still have stored the claim: it is suspect. */
+  async function insertOrSuspect(key: string, owner: string): Promise<boolean> {
+    try {
+      return await tryInsert(key, owner);
+    } catch (error) {
+      suspect(key, owner);
+      throw error;
+    }
+  }
+
   async function claim(key: string, owner: string, ownerHolds: (owner: string) => Promise<boolean>, description: string): Promise<void> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      if (await tryInsert(key, owner)) return;
+      if (await insertOrSuspect(key, owner)) return;
       const existing = await collection.findOne({ _id: key });
       if (!existing) continue;
       if (existing.owner === owner) return;
