@@ -66,9 +66,7 @@ describe('POST /Bulk: consecutive user creates run as one batch (RFC 7644 §3.7)
     assert.deepEqual(results.map((result) => [result.bulkId, result.status]), [['ok1', '201'], ['bad', '400'], ['taken', '409'], ['first', '201'], ['second', '409'], ['ok2', '201']]);
     assert.equal(results[2]!.response!.scimType, 'uniqueness');
     assert.equal(results[4]!.response!.scimType, 'uniqueness');
-    for (const name of ['run-bad@example.com']) {
-      assert.equal((await t.scim.get(`/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`)).body.totalResults, 0);
-    }
+    assert.equal((await t.scim.get(`/Users?filter=${encodeURIComponent('userName eq "run-bad@example.com"')}`)).body.totalResults, 0, 'the invalid body stored nothing');
     const twice = await t.scim.get(`/Users?filter=${encodeURIComponent('userName eq "twice@example.com"')}`);
     assert.deepEqual(twice.body.Resources.map((resource: { id: string }) => resource.id), [idOf(results[3])]);
   });

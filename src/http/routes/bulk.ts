@@ -34,6 +34,14 @@ function targetOf(endpoints: readonly ResourceEndpoint[], path: string): Target 
   return { endpoint, id: match[2] };
 }
 
+function targetOrUndefined(endpoints: readonly ResourceEndpoint[], path: string): Target | undefined {
+  try {
+    return targetOf(endpoints, path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Consecutive creates batched into one service call: one insert per collection instead of one each. */
 const MAX_CREATE_BATCH = 200;
 
@@ -52,10 +60,10 @@ function createBatchAt(endpoints: readonly ResourceEndpoint[], operations: reado
   let endpoint: ResourceEndpoint | undefined;
   for (const operation of operations.slice(start, start + max)) {
     if (operation.method !== 'POST' || !referencedBulkIds(operation).every((bulkId) => created.has(bulkId))) break;
-    const target = /^\/?([^/]+)$/.exec(operation.path)?.[1]?.toLowerCase();
-    const candidate = endpoints.find((each) => each.definition.endpoint.toLowerCase() === `/${target}`);
-    if (!candidate?.createMany || (endpoint && candidate !== endpoint)) break;
-    endpoint = candidate;
+    // An operation with a bad path runs alone, which answers it with its error.
+    const target = targetOrUndefined(endpoints, operation.path);
+    if (!target?.endpoint.createMany || target.id !== undefined || (endpoint && target.endpoint !== endpoint)) break;
+    endpoint = target.endpoint;
     batch.push(operation);
   }
   return endpoint && batch.length > 1 ? { endpoint, operations: batch } : undefined;

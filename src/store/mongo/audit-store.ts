@@ -1,14 +1,9 @@
 import type { Db } from 'mongodb';
 import type { AuditEntry } from '../../lifecycle/types.js';
 import type { AuditQuery, AuditStore } from '../contract.js';
+import { insertNew } from './insert-new.js';
 
 type AuditDocument = Omit<AuditEntry, 'id'> & { _id: string };
-
-function isDuplicateKey(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  const writeErrors = (error as { writeErrors?: { code?: unknown }[] } | null)?.writeErrors;
-  return code === 11000 && (!writeErrors || writeErrors.every((writeError) => writeError.code === 11000));
-}
 
 /** The audit trail: inserts only. Entry ids derive from the change, so a relayed entry is stored once. */
 export function createAuditStore(db: Db): AuditStore & { ensureIndexes(): Promise<void> } {
@@ -19,12 +14,7 @@ export function createAuditStore(db: Db): AuditStore & { ensureIndexes(): Promis
       await collection.createIndex({ tenant: 1, at: 1 });
     },
     async append(entries) {
-      if (entries.length === 0) return;
-      try {
-        await collection.insertMany(entries.map(({ id, ...entry }) => ({ _id: id, ...entry })), { ordered: false });
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
+      await insertNew(collection, entries.map(({ id, ...entry }) => ({ _id: id, ...entry })));
     },
     async query({ tenant, resourceId, since, limit }: AuditQuery) {
       const filter: Record<string, unknown> = { tenant };

@@ -2,10 +2,9 @@ import type { Collection } from 'mongodb';
 import { ScimError } from '../../errors/scim-error.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { NewResource, ResourceKind, ResourceRecord } from '../contract.js';
-import { toStoredFields, type ResourceDocument } from './documents.js';
+import { newDocument, type ResourceDocument } from './documents.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
 import { claimKey, type NameClaims } from './name-claims.js';
-import { hasEntries, storePending } from './pending-entries.js';
 
 export interface BatchCreateOptions {
   kind: ResourceKind;
@@ -20,7 +19,6 @@ export interface BatchCreateOptions {
 }
 
 interface Planned {
-  resource: NewResource;
   doc: ResourceDocument;
   key: string;
 }
@@ -35,13 +33,8 @@ interface Planned {
  */
 export function createBatchCreator({ kind, collection, definition, nameAttribute, claims, externalIds, ownerHolds, written }: BatchCreateOptions) {
   function plan(resource: NewResource, now: Date): Planned {
-    const { tenant, id, attributes, passwordHash, lifecycle, pending } = resource;
-    const fields = toStoredFields(definition, nameAttribute, attributes);
-    const doc: ResourceDocument = { _id: id, tenant, version: 1, created: now, lastModified: now, ...fields, groupIds: [] };
-    if (passwordHash) doc.passwordHash = passwordHash;
-    if (lifecycle) doc.lifecycle = lifecycle;
-    if (pending && hasEntries(pending)) Object.assign(doc, { pending: storePending(pending), hasPending: true });
-    return { resource, doc, key: claimKey(tenant, kind, fields.nameLc) };
+    const doc = newDocument(definition, nameAttribute, resource, now);
+    return { doc, key: claimKey(doc.tenant, kind, doc.nameLc) };
   }
 
   async function abandonAll(planned: readonly Planned[]): Promise<void> {

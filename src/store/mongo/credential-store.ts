@@ -1,6 +1,7 @@
 import type { Collection } from 'mongodb';
 import { CONNECTOR_SCOPES, isScope } from '../../auth/scopes.js';
 import type { CredentialRecord, CredentialStore } from '../contract.js';
+import { isDuplicateKey } from './insert-new.js';
 
 interface CredentialDocument {
   /** SHA-256 of the token: lookups are `_id` lookups and the token itself is never stored. */
@@ -13,10 +14,6 @@ interface CredentialDocument {
   expiresAt?: Date;
   revokedAt?: Date;
   lastUsedAt?: Date;
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }
 
 function toRecord(doc: CredentialDocument): CredentialRecord {

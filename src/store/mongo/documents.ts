@@ -3,8 +3,8 @@ import type { Collection } from 'mongodb';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { ResourceAttributes } from '../../scim/ingress.js';
 import type { LifecycleState } from '../../lifecycle/types.js';
-import type { ResourceRecord } from '../contract.js';
-import type { StoredPending } from './pending-entries.js';
+import type { NewResource, ResourceRecord } from '../contract.js';
+import { hasEntries, storePending, type StoredPending } from './pending-entries.js';
 import { sortKeys } from './sort-keys.js';
 
 /**
@@ -86,6 +86,16 @@ export function toStoredFields(definition: ResourceTypeDefinition, nameAttribute
     else data[key] = value;
   }
   return { nameLc: String(data[nameAttribute] ?? '').toLowerCase(), data, ext, sk: sortKeys(definition, data, ext) };
+}
+
+/** The document a create stores: version 1, no memberships, the write's entries pending. */
+export function newDocument(definition: ResourceTypeDefinition, nameAttribute: string, resource: NewResource, now: Date): ResourceDocument {
+  const { tenant, id, attributes, passwordHash, lifecycle, pending } = resource;
+  const doc: ResourceDocument = { _id: id, tenant, version: 1, created: now, lastModified: now, ...toStoredFields(definition, nameAttribute, attributes), groupIds: [] };
+  if (passwordHash) doc.passwordHash = passwordHash;
+  if (lifecycle) doc.lifecycle = lifecycle;
+  if (pending && hasEntries(pending)) Object.assign(doc, { pending: storePending(pending), hasPending: true });
+  return doc;
 }
 
 export function toRecord(definition: ResourceTypeDefinition, doc: ResourceDocument): ResourceRecord {

@@ -1,6 +1,7 @@
-import { MongoBulkWriteError, type Collection, type Db, type Document, type OptionalUnlessRequiredId } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import type { EventType, LifecycleEvent } from '../../lifecycle/types.js';
 import type { Delivery, EventStore } from '../contract.js';
+import { insertNew, isDuplicateKey } from './insert-new.js';
 
 /** The event log: `_id` is the event id, so appending an event twice stores it once. */
 interface EventDocument {
@@ -89,28 +90,12 @@ function newDelivery(event: LifecycleEvent, webhook: string): DeliveryDocument {
   };
 }
 
-function onlyDuplicateKeys(error: unknown): boolean {
-  if (!(error instanceof MongoBulkWriteError) || error.err) return false;
-  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-  return writeErrors.length > 0 && writeErrors.every((writeError) => writeError.code === 11000);
-}
-
-/** Inserts every document not yet stored: after a crash the same batch may be appended again. */
-async function insertMissing<T extends Document>(collection: Collection<T>, documents: OptionalUnlessRequiredId<T>[]): Promise<void> {
-  if (documents.length === 0) return;
-  try {
-    await collection.insertMany(documents, { ordered: false });
-  } catch (error) {
-    if (!onlyDuplicateKeys(error)) throw error;
-  }
-}
-
 async function insertIfAbsent(collection: Collection<LeaseDocument>, lease: LeaseDocument): Promise<boolean> {
   try {
     await collection.insertOne(lease);
     return true;
   } catch (error) {
-    if ((error as { code?: unknown }).code === 11000) return false;
+    if (isDuplicateKey(error)) return false;
     throw error;
   }
 }
@@ -172,8 +157,9 @@ export function createEventStore(db: Db): EventStore {
       if (list.length === 0) return;
       await ready();
       // Events before deliveries: a delivery never refers to an event that is not stored.
-      await insertMissing(events, list.map(toEventDocument));
-      await insertMissing(deliveries, list.flatMap((event) => webhooks.map((webhook) => newDelivery(event, webhook))));
+      // After a crash the same batch may be appended again: what is stored already is skipped.
+      await insertNew(events, list.map(toEventDocument));
+      await insertNew(deliveries, list.flatMap((event) => webhooks.map((webhook) => newDelivery(event, webhook))));
     },
 
     async claim(owner, now, leaseMs, limit) {

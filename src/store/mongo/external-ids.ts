@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import type { DocumentLocks } from './document-locks.js';
-import { duplicateIndexes } from './name-claims.js';
+import { insertNew } from './insert-new.js';
 
 export interface ExternalIdDocument {
   _id: string;
@@ -62,20 +62,10 @@ export function createExternalIds(collection: Collection<ExternalIdDocument>, lo
     });
   }
 
-  async function insertNew(entries: readonly ExternalIdEntry[]): Promise<Set<number>> {
-    if (entries.length === 0) return new Set();
-    try {
-      await collection.insertMany(entries.map(({ tenant, kind, externalId, owner }) => ({ _id: externalIdKey(tenant, kind, externalId), owners: [owner] })), { ordered: false });
-      return new Set();
-    } catch (error) {
-      return duplicateIndexes(error);
-    }
-  }
-
   return {
     add,
     async addMany(entries) {
-      const existing = await insertNew(entries);
+      const existing = await insertNew(collection, entries.map(({ tenant, kind, externalId, owner }) => ({ _id: externalIdKey(tenant, kind, externalId), owners: [owner] })));
       for (const index of existing) {
         const { tenant, kind, externalId, owner } = entries[index] as ExternalIdEntry;
         await add(tenant, kind, externalId, owner);

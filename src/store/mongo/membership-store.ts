@@ -43,12 +43,8 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
   const collections: Record<ResourceKind, ReturnType<typeof nativeCollection>> = { User: nativeCollection(users), Group: nativeCollection(groups) };
   const touch = () => ({ $inc: { version: 1 }, $set: { lastModified: new Date() } });
 
-  function bumpGroup(tenant: string, groupId: string): Promise<unknown> {
-    return locks.withLock(`Group:${groupId}`, () => collections.Group.updateOne({ _id: groupId, tenant }, touch()));
-  }
-
-  /** The bump that ends a change also reads the group back, for the caller's answer and policy check. */
-  async function bumpAndRead(tenant: string, groupId: string): Promise<ResourceRecord | undefined> {
+  /** A group's version bump, which also reads the group back (for the caller's answer and policy check). */
+  async function bumpGroup(tenant: string, groupId: string): Promise<ResourceRecord | undefined> {
     const doc = await locks.withLock(`Group:${groupId}`, () => collections.Group.findOneAndUpdate({ _id: groupId, tenant }, touch(), { returnDocument: 'after' }));
     return doc ? toRecord(GROUP_RESOURCE, doc) : undefined;
   }
@@ -95,7 +91,7 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
 
   async function changeUnlocked(tenant: string, groupId: string, memberIds: readonly string[], adding: boolean): Promise<MembershipChange> {
     const changed = await changeMembers(tenant, groupId, memberIds, adding);
-    const group = changed.length > 0 ? await bumpAndRead(tenant, groupId) : undefined;
+    const group = changed.length > 0 ? await bumpGroup(tenant, groupId) : undefined;
     return adding ? { added: changed, removed: [], group } : { added: [], removed: changed, group };
   }
 
@@ -155,7 +151,7 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
         const wanted = new Set(memberIds);
         const removed = await changeMembers(tenant, groupId, [...current].filter((id) => !wanted.has(id)), false);
         const added = await changeMembers(tenant, groupId, [...wanted].filter((id) => !current.has(id)), true);
-        const group = removed.length + added.length > 0 ? await bumpAndRead(tenant, groupId) : undefined;
+        const group = removed.length + added.length > 0 ? await bumpGroup(tenant, groupId) : undefined;
         return { added, removed, group };
       }),
 

@@ -1,5 +1,6 @@
-import { MongoBulkWriteError, type Collection } from 'mongodb';
+import type { Collection } from 'mongodb';
 import { ScimError } from '../../errors/scim-error.js';
+import { insertNew, isDuplicateKey } from './insert-new.js';
 
 interface ClaimDocument {
   _id: string;
@@ -45,18 +46,6 @@ export interface ClaimRequest {
 
 export function claimKey(tenant: string, kind: string, nameLc: string): string {
   return `${tenant}|${kind}|${nameLc}`;
-}
-
-function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-}
-
-/** The positions an unordered insertMany failed at because the `_id` existed; throws on any other failure. */
-export function duplicateIndexes(error: unknown): Set<number> {
-  if (!(error instanceof MongoBulkWriteError) || error.err) throw error;
-  const writeErrors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-  if (writeErrors.some((writeError) => writeError.code !== 11000)) throw error;
-  return new Set(writeErrors.map((writeError) => writeError.index));
 }
 
 export function createNameClaims(collection: Collection<ClaimDocument>): NameClaims {
@@ -113,21 +102,11 @@ export function createNameClaims(collection: Collection<ClaimDocument>): NameCla
     throw new ScimError('uniqueness', `${description} is already in use`);
   }
 
-  async function insertAll(requests: readonly ClaimRequest[]): Promise<Set<number>> {
-    if (requests.length === 0) return new Set();
-    const at = new Date();
-    try {
-      await collection.insertMany(requests.map(({ key, owner }) => ({ _id: key, owner, at })), { ordered: false });
-      return new Set();
-    } catch (error) {
-      return duplicateIndexes(error);
-    }
-  }
-
   return {
     claim,
     async claimMany(requests) {
-      const collided = await insertAll(requests);
+      const at = new Date();
+      const collided = await insertNew(collection, requests.map(({ key, owner }) => ({ _id: key, owner, at })));
       const outcomes: (ScimError | undefined)[] = [];
       for (const [index, { key, owner, ownerHolds, description }] of requests.entries()) {
         if (!collided.has(index)) {

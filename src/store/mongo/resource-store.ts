@@ -4,7 +4,7 @@ import { filterToMongo, sortToMongo } from '../../scim/filter/to-mongo.js';
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { ListPage, ListQuery, NewResource, PendingTarget, Replacement, ResourceKind, ResourceRecord, ResourceStore } from '../contract.js';
-import { nativeCollection, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
+import { nativeCollection, newDocument, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
 import { candidateIds, withinIds, type EqualityLookups } from './indexed-equality.js';
@@ -67,21 +67,17 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     return externalIds.release(tenant, kind, externalId, id, () => holdsExternalId(tenant, id, externalId));
   }
 
-  async function create({ tenant, id, attributes, passwordHash, lifecycle, pending }: NewResource): Promise<ResourceRecord> {
-    const fields = toStoredFields(definition, nameAttribute, attributes);
-    const key = await claimName(tenant, fields.nameLc, id);
-    const externalId = externalIdOf(fields.data);
+  async function create(resource: NewResource): Promise<ResourceRecord> {
+    const { tenant, id } = resource;
+    const doc = newDocument(definition, nameAttribute, resource, new Date());
+    const key = await claimName(tenant, doc.nameLc, id);
+    const externalId = externalIdOf(doc.data);
     try {
       if (externalId !== undefined) await externalIds.add(tenant, kind, externalId, id);
     } catch (error) {
       await claims.abandon(key, id, 'no');
       throw error;
     }
-    const now = new Date();
-    const doc: ResourceDocument = { _id: id, tenant, version: 1, created: now, lastModified: now, ...fields, groupIds: [] };
-    if (passwordHash) doc.passwordHash = passwordHash;
-    if (lifecycle) doc.lifecycle = lifecycle;
-    if (pending && hasEntries(pending)) Object.assign(doc, { pending: storePending(pending), hasPending: true });
     try {
       await collection.insertOne(doc);
     } catch (error) {
