@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     const plans: (string | number)[][] = [];
     for (const scale of scales) {
-      state.ids.push(...(await seeder.users(state.ids.length + 1, scale - state.ids.length)));
+      for (const id of await seeder.users(state.ids.length + 1, scale - state.ids.length)) state.ids.push(id);
       state.cursor = undefined;
       note(`measuring at ${scale.toLocaleString('en-US')} users`);
       for (const [op, run] of OPERATIONS) {

@@ -7,6 +7,7 @@ export function lookupShapes(tenant: string, sample: { id: string; nameLc: strin
     { name: 'by id', filter: { _id: sample.id, tenant } },
     { name: 'userName eq', filter: { tenant, nameLc: sample.nameLc } },
     { name: 'externalId eq', filter: { tenant, 'data.externalId': sample.externalId } },
+    { name: 'list page', filter: { tenant }, sort: { created: 1, _id: 1 }, limit: 101 },
     { name: 'delta page', filter: { tenant, lastModified: { $gt: sample.since } }, sort: { lastModified: 1, _id: 1 }, limit: 101 },
   ];
 }
@@ -21,10 +22,16 @@ export async function explainShape(db: Db, collection: string, shape: { filter: 
   if (shape.limit) cursor = cursor.limit(shape.limit);
   const plan = (await cursor.explain()) as Document;
   const pushdown = ['filterPushdown', 'sortPushdown', 'limitPushdown'].filter((key) => key in plan).map((key) => `${key}: ${String(plan[key])}`);
-  if (pushdown.length > 0) return pushdown.join(', ');
+  if (pushdown.length > 0) return [...pushdown, ...sqlitePlan(plan)].join(', ');
   const stages: string[] = [];
   for (let stage = (plan['queryPlanner'] as Document | undefined)?.['winningPlan'] as Document | undefined; stage; stage = stage['inputStage'] as Document | undefined) {
     stages.push(String(stage['stage']) + (stage['indexName'] ? `(${String(stage['indexName'])})` : ''));
   }
   return stages.join(' ← ') || JSON.stringify(plan).slice(0, 200);
+}
+
+/** FerretDB's SQLite plan lines, shortened to what they do: `SEARCH … USING INDEX <name> (…)` or `SCAN …`. */
+function sqlitePlan(plan: Document): string[] {
+  const lines = ((plan['queryPlanner'] as Document | undefined)?.['Plan'] as unknown[] | undefined) ?? [];
+  return lines.map((line) => String(line).replace(/^.*detail=/, '').replace(/\b\w+_[0-9a-f]{8}_/g, '').replace(/\b(\w+)_[0-9a-f]{8}\b/g, '$1'));
 }

@@ -11,6 +11,8 @@ import { applyPatch, parsePatch } from 'diff';
 const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
 const PATCHED_DIR = 'ferretdb';
 const PATCHES_DIR = 'patches';
+/** The old name of a file a patch creates. */
+const NO_FILE = '/dev/null';
 export const WRAPPER_SOURCES = ['go.mod', 'go.sum', 'main.go'] as const;
 
 const run = promisify(execFile);
@@ -46,8 +48,9 @@ async function downloadedModuleDir(wrapperDir: string, env: NodeJS.ProcessEnv): 
 
 async function applyPatchFile(patchFile: string, rootDir: string): Promise<void> {
   for (const filePatch of parsePatch(await readFile(patchFile, 'utf8'))) {
-    const target = path.join(rootDir, stripPrefix(filePatch.oldFileName));
-    const patched = applyPatch(await readFile(target, 'utf8'), filePatch);
+    const created = filePatch.oldFileName === NO_FILE;
+    const target = path.join(rootDir, stripPrefix(created ? filePatch.newFileName : filePatch.oldFileName));
+    const patched = applyPatch(created ? '' : await readFile(target, 'utf8'), filePatch);
     if (patched === false) {
       throw new Error(`${path.basename(patchFile)} does not apply to ${target}: was the FerretDB version in go.mod changed?`);
     }

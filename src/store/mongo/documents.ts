@@ -62,12 +62,16 @@ export const resourceSchema = new Schema<ResourceDocument>(
 );
 
 // Only plain compound indexes: FerretDB rejects partial, TTL and collation options.
-resourceSchema.index({ tenant: 1, nameLc: 1 });
+// A `scalar_` name promises the embedded engine that each of the index's fields holds one type and
+// never an array, so it may push equality, range, sort, skip and count down to SQLite (engine patch
+// 0005); an `elements_` name, that its last field is an array of strings, whose elements it then
+// finds in a side table (patch 0006). On MongoDB the names are only names.
+resourceSchema.index({ tenant: 1, nameLc: 1 }, { name: 'scalar_tenant_nameLc' });
 resourceSchema.index({ tenant: 1, 'data.externalId': 1 });
-resourceSchema.index({ tenant: 1, created: 1, _id: 1 });
-resourceSchema.index({ tenant: 1, lastModified: 1, _id: 1 });
-resourceSchema.index({ tenant: 1, groupIds: 1 });
-resourceSchema.index({ hasPending: 1 });
+resourceSchema.index({ tenant: 1, created: 1, _id: 1 }, { name: 'scalar_tenant_created_id' });
+resourceSchema.index({ tenant: 1, lastModified: 1, _id: 1 }, { name: 'scalar_tenant_lastModified_id' });
+resourceSchema.index({ tenant: 1, groupIds: 1 }, { name: 'elements_tenant_groupIds' });
+resourceSchema.index({ hasPending: 1 }, { name: 'scalar_hasPending' });
 
 export interface StoredFields {
   nameLc: string;

@@ -3,8 +3,14 @@ import type { KeysetPosition, SortValue } from '../contract.js';
 /**
  * The query for "strictly after/before (value, id)" in an order of (field, _id), both ascending or
  * both descending. MongoDB sorts missing/null first ascending, so null is the smallest value.
+ *
+ * Beside the `$or`, a plain bound on the field (`$gte`/`$lte` the value) selects a superset of it.
+ * Engines start the index scan there, and the embedded engine pushes only such plain conditions
+ * down, so without it every page reads from the start of the collection. The bound is left out
+ * where it would drop documents the `$or` keeps: going backwards through a field that may be
+ * missing (`present` false), because missing fields sort before every value.
  */
-export function keysetFilter(field: string, descending: boolean, position: KeysetPosition): Record<string, unknown> {
+export function keysetFilter(field: string, descending: boolean, position: KeysetPosition, present: boolean): Record<string, unknown> {
   const forward = position.direction === 'after' !== descending;
   const beyond = forward ? '$gt' : '$lt';
   const { sortValue: value, id } = position;
@@ -13,7 +19,9 @@ export function keysetFilter(field: string, descending: boolean, position: Keyse
     return forward ? { $or: [sameValueFurther, { [field]: { $ne: null } }] } : sameValueFurther;
   }
   const further: Record<string, unknown>[] = [{ [field]: { [beyond]: value } }, sameValueFurther];
-  if (!forward) further.push({ [field]: null });
+  if (forward) return { [field]: { $gte: value }, $or: further };
+  if (present) return { [field]: { $lte: value }, $or: further };
+  further.push({ [field]: null });
   return { $or: further };
 }
 

@@ -182,7 +182,7 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     const backwards = position?.direction === 'before';
     const descending = Boolean(query.sortBy) && query.descending;
     const direction = descending !== backwards ? -1 : 1;
-    const scoped = position ? { $and: [filter, keysetFilter(sortField, descending, position)] } : filter;
+    const scoped = position ? { $and: [filter, keysetFilter(sortField, descending, position, model.schema.requiredPaths().includes(sortField))] } : filter;
     const docs = await model.find(withinIds(scoped, ids)).sort({ [sortField]: direction, _id: direction }).limit(query.count + 1).lean<ResourceDocument[]>();
     const page = docs.slice(0, query.count);
     if (backwards) page.reverse();

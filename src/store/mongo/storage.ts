@@ -12,6 +12,7 @@ import { createMembershipStore } from './membership-store.js';
 import { createCredentialStore } from './credential-store.js';
 import { createEventStore } from './event-store.js';
 import { createJobStore } from './job-store.js';
+import { createNamedIndexes } from './index-names.js';
 
 export interface MongoStorageOptions {
   uri: string;
@@ -36,7 +37,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   if (!db) throw new Error('the MongoDB connection has no database');
   const users = connection.model<ResourceDocument>('User', resourceSchema, 'users');
   const groups = connection.model<ResourceDocument>('Group', resourceSchema, 'groups');
-  await Promise.all([users.createIndexes(), groups.createIndexes()]);
+  await Promise.all([createNamedIndexes(users), createNamedIndexes(groups)]);
   const claims = createNameClaims(db.collection('name_claims'));
   const locks = createDocumentLocks();
   const externalIds = createExternalIds(db.collection('external_ids'), locks);
