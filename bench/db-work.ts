@@ -46,7 +46,10 @@ const OPERATIONS: [string, (state: State, i: number) => Promise<unknown>][] = [
   ['PATCH deactivate', (s, i) => s.api.expect('PATCH', `/Users/${s.ids[pickIndex(s, i)]}`, 200, patch({ op: 'replace', path: 'active', value: false }))],
   ['PATCH group add member', (s, i) => s.api.expect('PATCH', `/Groups/${s.groupId}`, 204, patch({ op: 'add', path: 'members', value: [{ value: s.ids[pickIndex(s, i) + 1] }] }))],
   ['PATCH group remove member', (s, i) => s.api.expect('PATCH', `/Groups/${s.groupId}`, 204, patch({ op: 'remove', path: `members[value eq "${s.ids[pickIndex(s, i) + 1]}"]` }))],
+  ['GET /Groups/{id} with members', (s) => s.api.expect('GET', `/Groups/${s.groupId}`, 200)],
+  ['GET member walk page (groups.value eq)', (s) => s.api.expect('GET', `/Users?filter=${q(`groups.value eq "${s.groupId}"`)}&count=100`, 200)],
   ['GET list page (count=100)', (s) => s.api.expect('GET', '/Users?count=100&startIndex=1', 200)],
+  ['GET list page far in (startIndex=9001)', (s) => s.api.expect('GET', '/Users?count=100&startIndex=9001', 200)],
   [
     'GET delta page (100, cursor)',
     async (s) => {
@@ -126,7 +129,7 @@ async function main(): Promise<void> {
         note(`  ${op}: ${row.commands} commands, ${row.returned} returned, ${row.written} written, ${row.medianMs} ms`);
         rows.push(row);
       }
-      const sample = { id: state.ids[0] as string, nameLc: userNameOf(1), externalId: externalIdOf(1), since: new Date(state.since) };
+      const sample = { id: state.ids[0] as string, nameLc: userNameOf(1), externalId: externalIdOf(1), since: new Date(state.since), groupId };
       for (const shape of lookupShapes('default', sample)) plans.push([scale, shape.name, `\`${JSON.stringify(shape.filter)}\``, await explainShape(database.client.db(database.dbName), 'users', shape)]);
     }
     const lines = runHeader(`Database work per SCIM operation at ${scales.map((scale) => scale.toLocaleString('en-US')).join(' and ')} users`, commandLine('db-work'), database.label);

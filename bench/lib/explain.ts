@@ -1,13 +1,14 @@
 import type { Db, Document } from 'mongodb';
 
 /** The query shapes our storage sends for lookups and delta pages (see src/store/mongo/*). */
-export function lookupShapes(tenant: string, sample: { id: string; nameLc: string; externalId: string; since: Date }): { name: string; filter: Document; sort?: Document; limit?: number }[] {
+export function lookupShapes(tenant: string, sample: { id: string; nameLc: string; externalId: string; since: Date; groupId: string }): { name: string; filter: Document; sort?: Document; limit?: number }[] {
   return [
     { name: 'by id alone (for comparison)', filter: { _id: sample.id } },
     { name: 'by id', filter: { _id: sample.id, tenant } },
     { name: 'userName eq', filter: { tenant, nameLc: sample.nameLc } },
     { name: 'externalId eq', filter: { tenant, 'data.externalId': sample.externalId } },
     { name: 'list page', filter: { tenant }, sort: { created: 1, _id: 1 }, limit: 101 },
+    { name: 'members of a group', filter: { tenant, groupIds: sample.groupId }, sort: { created: 1, _id: 1 }, limit: 101 },
     { name: 'delta page', filter: { tenant, lastModified: { $gt: sample.since } }, sort: { lastModified: 1, _id: 1 }, limit: 101 },
   ];
 }

@@ -215,6 +215,8 @@ describe('engine: pushdown on scalar index fields answers like the engine withou
     assert.match(byIds.plan, /USING INDEX \S+__id_ /, 'an _id lookup beside scalar conditions keeps to the _id index');
     const byTag = await explain({ tenant: 'a', tags: 'ann' }, { at: 1, _id: 1 });
     assert.match(byTag.plan, /SEARCH \S+_elements_tenant_tags USING COVERING INDEX/, 'a tag is looked up in the side table');
+    assert.match(byTag.plan, /SEARCH scalar_\w+ USING INDEX \S+__id_ /, 'and its documents by _id');
+    assert.doesNotMatch(byTag.plan, /SCAN/);
     const unsorted = await explain({ tenant: 'a' }, { 'nested.name': 1 });
     assert.equal(unsorted.sortPushdown, false);
     const plainPlan = JSON.stringify((await client.db().command({ explain: { find: 'plain', filter: { tenant: 'a' }, sort: { at: 1 } } })).queryPlanner);

@@ -11,7 +11,7 @@ import { sortKeys } from './sort-keys.js';
  * How a User or Group is stored. Every key is engine-safe: extension URNs (which contain dots) are
  * stored under their registry `storageKey`, and engine-internal names never leave this folder.
  *
- *   _id          the SCIM id (a UUID): FerretDB's SQLite backend only pushes `_id` lookups down
+ *   _id          the SCIM id (a UUID): every read and write by id uses the `_id` index
  *   tenant       every query is scoped by it
  *   version      +1 on every write; meta.version and optimistic concurrency
  *   nameLc       userName / displayName lower-cased: case-insensitive lookups and sorting

@@ -100,8 +100,9 @@ async function insertIfAbsent(collection: Collection<LeaseDocument>, lease: Leas
   }
 }
 
-// Plain indexes only: FerretDB rejects partial and TTL ones. They serve real MongoDB; FerretDB's
-// SQLite backend uses only its `_id` index, which is why every lease lookup goes by `_id`.
+// Plain indexes only: FerretDB rejects partial and TTL ones. They serve real MongoDB; the embedded
+// engine uses only `_id` for these (their names make no `scalar_` promise, engine patch 0005),
+// which is why every lease lookup goes by `_id`.
 async function createIndexes(db: Db): Promise<void> {
   await Promise.all([
     db.collection('deliveries').createIndex({ state: 1, subject: 1, sequence: 1 }),

@@ -8,9 +8,9 @@ export interface ExternalIdDocument {
 }
 
 /**
- * Finds resources by externalId with `_id` lookups only: FerretDB indexes nothing but `_id`, so a
- * query on `data.externalId` reads every resource. One document per tenant, kind and externalId
- * (caseExact, not unique) lists the resources that may hold it.
+ * Finds resources by externalId with `_id` lookups only: the embedded engine does not push nested
+ * fields down, so a query on `data.externalId` reads every resource there. One document per tenant,
+ * kind and externalId (caseExact, not unique) lists the resources that may hold it.
  *
  * The owners are a superset of the holders: an owner is added before the write that gives it the
  * externalId and removed after the write that takes it away, so a crash in between leaves an extra

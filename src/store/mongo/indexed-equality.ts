@@ -47,7 +47,7 @@ export async function candidateIds(filter: FilterNode, resolver: AttributeResolv
   return best ? [...new Set(await best[1](lookups))] : undefined;
 }
 
-/** Narrows a query to the candidates with a top-level `_id` condition, the one FerretDB answers by index. */
+/** Narrows a query to the candidates with a top-level `_id` condition, which every engine answers from its `_id` index. */
 export function withinIds(filter: Record<string, unknown>, ids: readonly string[] | undefined): Record<string, unknown> {
   return ids ? { _id: { $in: [...ids] }, $and: [filter] } : filter;
 }

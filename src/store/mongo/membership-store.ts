@@ -96,9 +96,9 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
   }
 
   /**
-   * One kind's members, one batch at a time. Unsorted: a sort would make the engine read the whole
-   * collection before its first batch (FerretDB sorts in memory; a 100k-member read then outlasts the
-   * socket timeout), whereas a plain cursor yields members as the engine finds them.
+   * One kind's members, one batch at a time. Unsorted: a sort would make the engine read and order
+   * every member before its first batch, whereas a plain cursor yields members as the engine finds
+   * them (on the embedded engine, through the `elements_` side table of `groupIds`: patch 0006).
    */
   async function* membersOfKind(kind: ResourceKind, tenant: string, groupId: string): AsyncGenerator<MemberRef> {
     const cursor = collections[kind].find({ tenant, groupIds: groupId }, { projection: { _id: 1, 'data.displayName': 1, 'data.userName': 1 }, batchSize: MEMBER_BATCH });

@@ -200,8 +200,8 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
 
   /**
    * An equality on id, the unique name or externalId (alone or ANDed) is answered from `_id` lookups:
-   * its candidates narrow every query below by `_id`, the only field FerretDB indexes, and the whole
-   * filter still decides (docs/decisions.md, "Lookups by userName, externalId, displayName and id").
+   * its candidates narrow every query below by `_id`, the most selective index on every engine, and
+   * the whole filter still decides (docs/decisions.md, "Lookups by userName, externalId, displayName and id").
    */
   async function list(tenant: string, query: ListQuery): Promise<ListPage<ResourceRecord>> {
     const ids = query.filter ? await candidateIds(query.filter, resolver, lookups(tenant)) : undefined;

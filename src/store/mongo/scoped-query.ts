@@ -1,6 +1,6 @@
 /**
  * Adds the tenant to a translated filter. Keys are merged to the top level where they do not
- * collide, because FerretDB's SQLite backend pushes down only a top-level `_id` equality: a filter
+ * collide, because the embedded engine pushes `_id` down only as a top-level key: a filter
  * `id eq "…"` must stay `{ _id: "…", tenant }`, not `{ $and: [...] }`.
  */
 export function scopedQuery(tenant: string, filter: Record<string, unknown>): Record<string, unknown> {
