@@ -71,6 +71,27 @@ describe('POST /Bulk: consecutive user creates run as one batch (RFC 7644 §3.7)
     assert.deepEqual(twice.body.Resources.map((resource: { id: string }) => resource.id), [idOf(results[3])]);
   });
 
+  it('answers a bad path inside a run of creates with its SCIM error and stores nothing for it, the creates around it succeeding', async () => {
+    const results = await send([
+      create('before', user('path-before@example.com')),
+      { method: 'POST', path: '/Nope', bulkId: 'nope', data: user('path-nope@example.com') },
+      { method: 'POST', path: '/Users/some-id', bulkId: 'withId', data: user('path-with-id@example.com') },
+      create('after', user('path-after@example.com')),
+      create('last', user('path-last@example.com')),
+    ]);
+    assert.deepEqual(results.map((result) => [result.bulkId, result.status, result.response?.scimType]), [
+      ['before', '201', undefined],
+      ['nope', '400', 'invalidPath'],
+      ['withId', '400', 'invalidPath'],
+      ['after', '201', undefined],
+      ['last', '201', undefined],
+    ]);
+    for (const name of ['path-nope@example.com', 'path-with-id@example.com']) {
+      const found = await t.scim.get(`/Users?filter=${encodeURIComponent(`userName eq "${name}"`)}`);
+      assert.equal(found.body.totalResults, 0, `${name} stored nothing`);
+    }
+  });
+
   it('frees nothing it did not take: a failed create in the run leaves the stored holder of the name untouched', async () => {
     const holder = await t.scim.post('/Users').send(user('holder@example.com', { title: 'holder' }));
     await send([create('h1', user('holder@example.com')), create('h2', user('other-in-run@example.com'))]);

@@ -27,19 +27,16 @@ interface Target {
   id: string | undefined;
 }
 
-function targetOf(endpoints: readonly ResourceEndpoint[], path: string): Target {
+function findTarget(endpoints: readonly ResourceEndpoint[], path: string): Target | undefined {
   const match = /^\/?([^/]+)(?:\/([^/]+))?$/.exec(path);
   const endpoint = match && endpoints.find((candidate) => candidate.definition.endpoint.toLowerCase() === `/${match[1]!.toLowerCase()}`);
-  if (!match || !endpoint) throw new ScimError('invalidPath', `"${path}" is not a resource path`);
-  return { endpoint, id: match[2] };
+  return match && endpoint ? { endpoint, id: match[2] } : undefined;
 }
 
-function targetOrUndefined(endpoints: readonly ResourceEndpoint[], path: string): Target | undefined {
-  try {
-    return targetOf(endpoints, path);
-  } catch {
-    return undefined;
-  }
+function targetOf(endpoints: readonly ResourceEndpoint[], path: string): Target {
+  const target = findTarget(endpoints, path);
+  if (!target) throw new ScimError('invalidPath', `"${path}" is not a resource path`);
+  return target;
 }
 
 /** Consecutive creates batched into one service call: one insert per collection instead of one each. */
@@ -61,7 +58,7 @@ function createBatchAt(endpoints: readonly ResourceEndpoint[], operations: reado
   for (const operation of operations.slice(start, start + max)) {
     if (operation.method !== 'POST' || !referencedBulkIds(operation).every((bulkId) => created.has(bulkId))) break;
     // An operation with a bad path runs alone, which answers it with its error.
-    const target = targetOrUndefined(endpoints, operation.path);
+    const target = findTarget(endpoints, operation.path);
     if (!target?.endpoint.createMany || target.id !== undefined || (endpoint && target.endpoint !== endpoint)) break;
     endpoint = target.endpoint;
     batch.push(operation);

@@ -33,10 +33,9 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
   async function sendOne(req: Request, res: Response, status: number, rendered: Rendered): Promise<void> {
     res.set('ETag', rendered.etag);
     if (status === 201) res.set('Location', rendered.location);
-    const projection = projectionOf(req);
-    const resource = applyProjection(definition, rendered.resource, projection);
-    if (rendered.streamed && projection.mode === 'all') await sendScimStreamed(res, status, resource, rendered.streamed.attribute, rendered.streamed.values());
-    else sendScim(res, status, resource);
+    // An endpoint streams only what a read without projection asked for (groups.ts), so the head needs none.
+    if (rendered.streamed) await sendScimStreamed(res, status, rendered.resource, rendered.streamed.attribute, rendered.streamed.values());
+    else sendScim(res, status, applyProjection(definition, rendered.resource, projectionOf(req)));
   }
 
   async function sendList(req: Request, res: Response, parameters: Record<string, unknown>): Promise<void> {
