@@ -19,7 +19,7 @@ export interface Config {
   /** Base for Location and meta.location, e.g. https://scim.example.com/scim/v2; unset → from the request. */
   readonly publicBaseUrl: string | undefined;
   readonly defaultTenant: string;
-  /** Static token with the `admin` scope on the default tenant (kept for compatibility; see docs/security.md). */
+  /** Static token with the `admin` scopes (audit:read, tokens:manage) on the default tenant (kept for compatibility; see docs/security.md). */
   readonly adminToken: string | undefined;
   /** OAuth 2.0 bearer JWTs; undefined when no JWT_* variable is set. */
   readonly jwt: JwtConfig | undefined;

@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { createApp } from './app.js';
 import { createAuthenticator, ensureBootstrapToken } from './auth/authenticator.js';
@@ -7,7 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { loadPolicy, PolicyError } from './lifecycle/policy/load.js';
 import { routeEvents, startBackgroundWork, type BackgroundWork } from './lifecycle/background.js';
 import { startEmbeddedEngine, type EmbeddedEngine } from './engine/embedded.js';
-import { engineFilePath } from './engine/engine-file.js';
+import { removeEngineFile, writeEngineFile } from './engine/engine-file.js';
 import { createLogger, logTo } from './http/logging.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
 import type { Storage } from './store/contract.js';
@@ -17,18 +16,16 @@ const log = (message: string) => console.error(`[scim] ${message}`);
 
 async function openEngine(config: Config): Promise<{ uri: string; engine?: EmbeddedEngine }> {
   if (config.mongodbUri) return { uri: config.mongodbUri };
-  await mkdir(config.dataDir, { recursive: true });
   log(`MONGODB_URI is not set: starting the embedded engine (data in ${config.dataDir})`);
   const engine = await startEmbeddedEngine({ dataDir: config.dataDir, log });
   const uri = `${engine.uri}scim`;
   // Tools such as `policy re-evaluate` connect here instead of opening a second engine on the same files.
-  const engineFile = engineFilePath(config.dataDir);
-  await writeFile(engineFile, `${JSON.stringify({ uri, pid: process.pid })}\n`);
+  await writeEngineFile(config.dataDir, { uri, pid: process.pid });
   const stop = async () => {
-    await rm(engineFile, { force: true });
+    await removeEngineFile(config.dataDir);
     await engine.stop();
   };
-  return { uri, engine: { uri: engine.uri, stop } };
+  return { uri, engine: { ...engine, stop } };
 }
 
 async function announceBootstrapToken(config: Config, storage: Storage): Promise<void> {

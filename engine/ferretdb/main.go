@@ -5,6 +5,10 @@
 // module is not FerretDB itself, that check is skipped.
 //
 // The process exits when its standard input closes, so a crashed parent never leaves it behind.
+//
+// It listens on a Unix domain socket only (no TCP): FerretDB has no authentication here, so the
+// socket's directory permissions are the access control. Its umask is 077, so the socket and every
+// file it creates (SQLite databases, WAL and shared-memory files) belong to its user alone.
 package main
 
 import (
@@ -20,15 +24,17 @@ import (
 )
 
 func main() {
-	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
+	socket := flag.String("listen-unix", "", "Unix domain socket path to listen on")
 	dir := flag.String("sqlite-dir", "", "absolute directory for SQLite database files")
 	watchStdin := flag.Bool("exit-on-stdin-close", false, "exit when standard input is closed")
 	flag.Parse()
 
-	if *dir == "" {
-		fmt.Fprintln(os.Stderr, "ferretdb-embedded: -sqlite-dir is required")
+	if *dir == "" || *socket == "" {
+		fmt.Fprintln(os.Stderr, "ferretdb-embedded: -listen-unix and -sqlite-dir are required")
 		os.Exit(2)
 	}
+
+	syscall.Umask(0o077)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -41,7 +47,7 @@ func main() {
 	}
 
 	db, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Listener:  ferretdb.ListenerConfig{Unix: *socket},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + *dir + "/",
 	})
@@ -50,6 +56,6 @@ func main() {
 		os.Exit(1)
 	}
 
-	fmt.Fprintln(os.Stderr, "ferretdb-embedded: listening on", *listen)
+	fmt.Fprintln(os.Stderr, "ferretdb-embedded: listening on", *socket)
 	db.Run(ctx)
 }

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import type { CredentialStore } from '../store/contract.js';
 import { createJwtVerifier, looksLikeJwt } from './jwt.js';
 import type { Principal } from './principal.js';
-import { CONNECTOR_SCOPES, type Scope } from './scopes.js';
+import { ADMIN_SCOPES, CONNECTOR_SCOPES, type Scope } from './scopes.js';
 import { generateToken, tokenHash, tokensEqual } from './tokens.js';
 
 export type { Principal } from './principal.js';
@@ -20,7 +20,7 @@ interface StaticCredential {
 function staticCredentials(config: Config): StaticCredential[] {
   const found: StaticCredential[] = [];
   if (config.bearerToken) found.push({ token: config.bearerToken, name: 'SCIM_BEARER_TOKEN', scopes: CONNECTOR_SCOPES });
-  if (config.adminToken) found.push({ token: config.adminToken, name: 'ADMIN_TOKEN', scopes: ['admin'] });
+  if (config.adminToken) found.push({ token: config.adminToken, name: 'ADMIN_TOKEN', scopes: ADMIN_SCOPES });
   return found;
 }
 

@@ -1,7 +1,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ScimError } from '../errors/scim-error.js';
 import type { JwtConfig } from './jwt-config.js';
-import { isScope, type Scope } from './scopes.js';
+import { expandScopes, type Scope } from './scopes.js';
 import type { Principal } from './principal.js';
 
 /** Three base64url segments: what a compact JWS looks like (our opaque tokens have no dots). */
@@ -23,7 +23,8 @@ function scopesOf(payload: JWTPayload, claims: readonly string[]): Scope[] {
     if (typeof value === 'string') return value.split(' ');
     return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
   });
-  return [...new Set(values.filter(isScope))];
+  // Other values (Graph permissions, OpenID scopes) are not ours and are ignored.
+  return expandScopes(values).scopes;
 }
 
 function tenantOf(payload: JWTPayload, config: JwtConfig): string | undefined {

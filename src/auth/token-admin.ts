@@ -1,15 +1,36 @@
 import type { CredentialRecord, CredentialStore } from '../store/contract.js';
 import { isUsable } from './authenticator.js';
-import type { Scope } from './scopes.js';
+import { beyondGrant, type Scope } from './scopes.js';
 import { generateToken, tokenHash } from './tokens.js';
 
 /** Token management shared by `npm run tokens` and /admin/tokens. Messages are shown to operators. */
 export class TokenAdminError extends Error {
   constructor(
-    readonly kind: 'invalid' | 'notFound' | 'exists',
+    readonly kind: 'invalid' | 'notFound' | 'exists' | 'otherTenant' | 'beyondGrant',
     message: string,
+    /** For `beyondGrant`: the scopes the grantor does not hold. */
+    readonly scopes: readonly Scope[] = [],
   ) {
     super(message);
+  }
+}
+
+/**
+ * Who issues a token. `root` is `npm run tokens`: it has the database anyway, so it is the root
+ * of trust and may grant anything in any tenant. A credential (POST /admin/tokens, rotate) may
+ * grant only scopes it holds itself, in its own tenant.
+ */
+export type Grantor = 'root' | { readonly tenant: string; readonly scopes: readonly Scope[] };
+
+function checkGrantTenant(grantor: Grantor, tenant: string): void {
+  if (grantor !== 'root' && grantor.tenant !== tenant) throw new TokenAdminError('otherTenant', `a credential can grant access to its own tenant ("${grantor.tenant}") only`);
+}
+
+function checkGrantScopes(grantor: Grantor, scopes: readonly Scope[]): void {
+  if (grantor === 'root') return;
+  const refused = beyondGrant(grantor.scopes, scopes);
+  if (refused.length > 0) {
+    throw new TokenAdminError('beyondGrant', `this credential cannot grant ${refused.map((scope) => `"${scope}"`).join(', ')}: a credential can grant only scopes it holds`, refused);
   }
 }
 
@@ -70,6 +91,7 @@ export interface IssuedToken {
 }
 
 export interface NewToken {
+  grantor: Grantor;
   tenant: string;
   name: string;
   scopes: Scope[];
@@ -77,7 +99,7 @@ export interface NewToken {
   lifetimeMs?: number | undefined;
 }
 
-function issue(spec: NewToken, now: Date): { token: string; record: CredentialRecord } {
+function issue(spec: Omit<NewToken, 'grantor'>, now: Date): { token: string; record: CredentialRecord } {
   const token = generateToken();
   const record: CredentialRecord = {
     hash: tokenHash(token),
@@ -93,6 +115,8 @@ function issue(spec: NewToken, now: Date): { token: string; record: CredentialRe
 export async function createToken(store: CredentialStore, spec: NewToken, now = new Date()): Promise<IssuedToken> {
   if (spec.scopes.length === 0) throw new TokenAdminError('invalid', 'a token needs at least one scope');
   const { token, record } = issue(spec, now);
+  checkGrantTenant(spec.grantor, record.tenant);
+  checkGrantScopes(spec.grantor, record.scopes);
   if (!(await store.insertIfAbsent(record))) {
     throw new TokenAdminError('exists', `a token named "${spec.name}" already exists in tenant "${spec.tenant}" (use rotate to replace it)`);
   }
@@ -112,11 +136,20 @@ export async function revokeToken(store: CredentialStore, tenant: string, name: 
 /**
  * A new token under the same name and scopes. The old one stops working at once, or after
  * `graceMs` so the new token can be put into the IdP first. The new token keeps the old one's
- * lifetime unless `lifetimeMs` says otherwise.
+ * lifetime unless `lifetimeMs` says otherwise. Rotating mints a token, so the grantor must hold
+ * the name's scopes: rotation never widens what a credential can obtain.
  */
-export async function rotateToken(store: CredentialStore, tenant: string, name: string, options: { graceMs?: number | undefined; lifetimeMs?: number | undefined }, now = new Date()): Promise<IssuedToken> {
-  const current = (await store.list(checkTenant(tenant))).filter((record) => record.name === checkName(name)).at(-1);
+export async function rotateToken(
+  store: CredentialStore,
+  tenant: string,
+  name: string,
+  options: { grantor: Grantor; graceMs?: number | undefined; lifetimeMs?: number | undefined },
+  now = new Date(),
+): Promise<IssuedToken> {
+  checkGrantTenant(options.grantor, checkTenant(tenant));
+  const current = (await store.list(tenant)).filter((record) => record.name === checkName(name)).at(-1);
   if (!current) throw new TokenAdminError('notFound', `no token named "${name}" in tenant "${tenant}"`);
+  checkGrantScopes(options.grantor, current.scopes);
   const lifetimeMs = options.lifetimeMs ?? (current.expiresAt ? current.expiresAt.getTime() - current.createdAt.getTime() : undefined);
   const { token, record } = issue({ tenant, name, scopes: current.scopes, lifetimeMs }, now);
   const rotated = await store.rotate(record, new Date(now.getTime() + (options.graceMs ?? 0)));

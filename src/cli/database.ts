@@ -1,6 +1,5 @@
 // What the command-line tools share: finding the database (MONGODB_URI, the running server's
 // embedded engine, or one of their own) and failures whose message is all the operator needs.
-import { mkdir } from 'node:fs/promises';
 import { MongoClient } from 'mongodb';
 import type { Config } from '../config.js';
 import { startEmbeddedEngine } from '../engine/embedded.js';
@@ -62,7 +61,6 @@ export async function openDatabase(config: Config, say: (line: string) => void):
     say(`using the engine of the server running on ${config.dataDir} (pid ${running.pid})`);
     return { uri: running.uri };
   }
-  await mkdir(config.dataDir, { recursive: true });
   say(`MONGODB_URI is not set: starting the embedded engine (data in ${config.dataDir})`);
   const engine = await startEmbeddedEngine({ dataDir: config.dataDir, log: say }).catch((error: unknown) => {
     throw new CliError(`cannot start the embedded engine: ${reason(error)}`);

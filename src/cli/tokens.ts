@@ -1,6 +1,7 @@
 // `npm run tokens -- <create|list|revoke|rotate> ...`: API token management. Tokens are printed
 // once, at creation or rotation, on stdout alone (so `$(npm run -s tokens -- create ...)` captures
-// exactly the token); only their SHA-256 is stored, and nothing else ever prints one.
+// exactly the token); only their SHA-256 is stored, and nothing else ever prints one. Whoever can
+// run this has the database, so it is the root of trust: it grants any scope in any tenant.
 import { parseScopeList, type Scope } from '../auth/scopes.js';
 import { createToken, listTokens, parseDuration, revokeToken, rotateToken, TokenAdminError, type IssuedToken, type TokenInfo } from '../auth/token-admin.js';
 import { loadConfig } from '../config.js';
@@ -12,7 +13,8 @@ const USAGE = `usage: npm run tokens -- <command> [options]
        (or: node dist/src/cli/tokens.js <command> ...)
 
   create --name <name> --scopes <scopes> [--tenant <t>] [--expires-in <90d>]
-                 a new token, printed once (scopes: scim:read, scim:write, admin; comma-separated)
+                 a new token, printed once (scopes, comma-separated: scim:read, scim:write,
+                 audit:read, tokens:manage; admin stands for audit:read,tokens:manage)
   list [--tenant <t>] [--json]
                  tokens by tenant and name, with scopes, dates, status and last use (to the
                  hour); never a token or hash
@@ -96,7 +98,7 @@ async function execute(command: Command, store: CredentialStore, defaultTenant: 
   switch (command.name) {
     case 'create': {
       const scopes = scopeOption(required(command, '--scopes'));
-      printIssued('created', await createToken(store, { tenant, name: required(command, '--name'), scopes, lifetimeMs: optionalDuration(command, '--expires-in') }));
+      printIssued('created', await createToken(store, { grantor: 'root', tenant, name: required(command, '--name'), scopes, lifetimeMs: optionalDuration(command, '--expires-in') }));
       return;
     }
     case 'list': {
@@ -112,7 +114,7 @@ async function execute(command: Command, store: CredentialStore, defaultTenant: 
     }
     default: {
       const graceMs = optionalDuration(command, '--grace');
-      const issued = await rotateToken(store, tenant, required(command, '--name'), { graceMs, lifetimeMs: optionalDuration(command, '--expires-in') });
+      const issued = await rotateToken(store, tenant, required(command, '--name'), { grantor: 'root', graceMs, lifetimeMs: optionalDuration(command, '--expires-in') });
       printIssued(graceMs ? `rotated (the old token keeps working for ${command.options.get('--grace')})` : 'rotated (the old token no longer works)', issued);
     }
   }

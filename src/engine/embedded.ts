@@ -1,13 +1,15 @@
 // Runs the embedded FerretDB engine as a child process and waits until it answers pings.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir } from 'node:fs/promises';
+import { lstat, mkdtemp, rm, unlink } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
 import { ensureEngineBinary } from './binary.js';
+import { checkSocketDirectory, ensurePrivateDirectory, makeContentsPrivate } from './private-files.js';
 
 const READY_TIMEOUT_MS = 30_000;
 const READY_POLL_MS = 100;
@@ -15,24 +17,41 @@ const STOP_GRACE_MS = 10_000;
 const STDERR_TAIL_LINES = 50;
 // The engine logs for as long as it runs; only a bounded window is kept for error messages.
 const STDERR_BUFFER_CHARS = 32_768;
+/** The driver takes a host ending in ".sock" as a socket path. */
+const SOCKET_NAME = 'engine.sock';
+/** sun_path holds 108 bytes on Linux, 104 on macOS, the terminating NUL included. */
+const MAX_SOCKET_PATH_BYTES = 103;
 
 export interface EmbeddedEngine {
+  /** mongodb://<socket path, percent-encoded>/ */
   uri: string;
+  /** The Unix domain socket the engine listens on (it has no TCP listener). */
+  socket: string;
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the engine on `dataDir` (created 0700, or made private), listening on
+ * `<dataDir>/engine.sock`; when that path is too long for a socket, in a fresh 0700 directory under
+ * the system temp directory instead (removed at stop). The same short dataDir always gives the same
+ * socket, so an engine restarted on it serves the same URI.
+ */
 export async function startEmbeddedEngine(opts: {
   dataDir: string;
-  port?: number;
   log?: (line: string) => void;
 }): Promise<EmbeddedEngine> {
   const binary = await ensureEngineBinary({ log: opts.log });
-  const sqliteDir = path.resolve(opts.dataDir, 'ferretdb');
-  await mkdir(sqliteDir, { recursive: true });
-  const port = opts.port ?? (await freeLoopbackPort());
+  const dataDir = path.resolve(opts.dataDir);
+  await ensurePrivateDirectory(dataDir, 'DATA_DIR', opts.log);
+  const sqliteDir = path.join(dataDir, 'ferretdb');
+  await ensurePrivateDirectory(sqliteDir, 'the engine directory', opts.log);
+  const tightened = await makeContentsPrivate(sqliteDir);
+  if (tightened > 0) opts.log?.(`made ${tightened} engine files in ${sqliteDir} private (they were open to other users)`);
+  const { socket, tempDir } = await socketLocation(dataDir);
+  await clearStaleSocket(socket, dataDir);
 
   // stdin stays open and unwritten: the engine exits when it closes, i.e. when we die.
-  const child = spawn(binary, ['-listen', `127.0.0.1:${port}`, '-sqlite-dir', sqliteDir, '-exit-on-stdin-close'], {
+  const child = spawn(binary, ['-listen-unix', socket, '-sqlite-dir', sqliteDir, '-exit-on-stdin-close'], {
     stdio: ['pipe', 'ignore', 'pipe'],
   });
   const stderrTail = captureTail(child.stderr);
@@ -47,8 +66,12 @@ export async function startEmbeddedEngine(opts: {
 
   let stopping: Promise<void> | undefined;
   const engine: EmbeddedEngine = {
-    uri: `mongodb://127.0.0.1:${port}/`,
-    stop: () => (stopping ??= terminate(child, exited)),
+    uri: `mongodb://${encodeURIComponent(socket)}/`,
+    socket,
+    stop: () =>
+      (stopping ??= terminate(child, exited).then(async () => {
+        if (tempDir) await rm(tempDir, { recursive: true, force: true });
+      })),
   };
   try {
     await waitUntilReady(engine.uri, child, stderrTail);
@@ -59,18 +82,40 @@ export async function startEmbeddedEngine(opts: {
   return engine;
 }
 
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null
-          ? resolve(address.port)
-          : reject(new Error('could not determine a free loopback port')),
-      );
+async function socketLocation(dataDir: string): Promise<{ socket: string; tempDir?: string }> {
+  const inDataDir = path.join(dataDir, SOCKET_NAME);
+  if (Buffer.byteLength(inDataDir) <= MAX_SOCKET_PATH_BYTES) return { socket: inDataDir };
+  // mkdtemp creates the directory 0700 under a name no one else can have taken first.
+  const tempDir = await mkdtemp(path.join(os.tmpdir(), 'scim-engine-'));
+  await checkSocketDirectory(tempDir);
+  const socket = path.join(tempDir, SOCKET_NAME);
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
+    await rm(tempDir, { recursive: true, force: true });
+    throw new Error(`no socket path of at most ${MAX_SOCKET_PATH_BYTES} bytes: DATA_DIR and the temp directory (TMPDIR) are both too long`);
+  }
+  return { socket, tempDir };
+}
+
+/**
+ * A socket left by an engine that was killed is removed; one that answers belongs to an engine
+ * still serving this DATA_DIR, and a second engine on the same SQLite files would be unsafe.
+ */
+async function clearStaleSocket(socket: string, dataDir: string): Promise<void> {
+  const info = await lstat(socket).catch(() => undefined);
+  if (!info) return;
+  if (!info.isSocket()) throw new Error(`${socket} exists and is not a socket; remove it if nothing else needs it`);
+  if (await answers(socket)) throw new Error(`another engine is serving ${dataDir} (at ${socket}); a second one on the same data is unsafe`);
+  await unlink(socket);
+}
+
+function answers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const connection = net.connect(socket);
+    connection.once('connect', () => {
+      connection.destroy();
+      resolve(true);
     });
+    connection.once('error', () => resolve(false));
   });
 }
 
@@ -97,7 +142,7 @@ async function waitUntilReady(uri: string, child: ChildProcess, stderrTail: () =
     }
     const pid = await servingPid(uri).catch((err: unknown) => void (lastError = err));
     if (pid !== undefined) {
-      // Someone else may own the port (a caller-chosen port, or a race after freeLoopbackPort).
+      // Another engine that started on the same socket in the moment after we checked it.
       if (pid !== child.pid) throw new Error(`${uri} is served by another process (pid ${pid}), not the embedded engine`);
       return;
     }
@@ -107,7 +152,7 @@ async function waitUntilReady(uri: string, child: ChildProcess, stderrTail: () =
   throw new Error(`embedded FerretDB did not answer within ${READY_TIMEOUT_MS} ms (${reason}):\n${stderrTail()}`);
 }
 
-/** Pings the server and returns the pid it reports, to tell our engine from a stranger on the port. */
+/** Pings the server and returns the pid it reports, to tell our engine from another on the socket. */
 async function servingPid(uri: string): Promise<unknown> {
   // A short selection timeout keeps each attempt brief, so a crashed child is noticed quickly.
   const client = new MongoClient(uri, { directConnection: true, serverSelectionTimeoutMS: 1_000 });

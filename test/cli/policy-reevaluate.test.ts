@@ -309,7 +309,7 @@ describe('policy re-evaluate (CLI) on the embedded engine in DATA_DIR', function
     try {
       const record = JSON.parse(await readFile(path.join(dataDir, 'engine.json'), 'utf8')) as { uri: string; pid: number };
       assert.equal(record.pid, server.child.pid);
-      assert.match(record.uri, /^mongodb:\/\/127\.0\.0\.1:\d+\/scim$/);
+      assert.equal(record.uri, `mongodb://${encodeURIComponent(path.join(dataDir, 'engine.sock'))}/scim`);
       const run = await runCli('policy', ['re-evaluate'], { DATA_DIR: dataDir, POLICY_FILE: EXAMPLE_POLICY });
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stderr, new RegExp(`using the engine of the server running on .* \\(pid ${server.child.pid}\\)`));
@@ -323,7 +323,7 @@ describe('policy re-evaluate (CLI) on the embedded engine in DATA_DIR', function
   it('starts an engine of its own when the recorded server is gone', async () => {
     const gone = spawn(process.execPath, ['-e', '']);
     await once(gone, 'exit');
-    await writeFile(path.join(dataDir, 'engine.json'), JSON.stringify({ uri: 'mongodb://127.0.0.1:1/scim', pid: gone.pid }));
+    await writeFile(path.join(dataDir, 'engine.json'), JSON.stringify({ uri: `mongodb://${encodeURIComponent(path.join(dataDir, 'engine.sock'))}/scim`, pid: gone.pid }));
     const run = await runCli('policy', ['re-evaluate'], { DATA_DIR: dataDir, POLICY_FILE: EXAMPLE_POLICY });
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stderr, /starting the embedded engine/);

@@ -55,7 +55,9 @@ describe('npm run tokens (CLI)', function () {
     assert.equal(await status(writer, 'post', '/scim/v2/Users'), 201);
     const admin = await create(['--name', 'auditor', '--scopes', 'admin']);
     assert.equal(await status(admin, 'get', '/admin/audit'), 200);
+    assert.equal(await status(admin, 'get', '/admin/tokens'), 200);
     const stored = await storage.credentials.list();
+    assert.deepEqual(stored.find((record) => record.name === 'auditor')?.scopes, ['audit:read', 'tokens:manage'], 'admin is stored as what it stands for');
     assert.ok(!JSON.stringify(stored).includes(reader) && !JSON.stringify(stored).includes(writer));
     const okta = stored.find((record) => record.name === 'okta');
     assert.deepEqual(okta?.scopes, ['scim:read', 'scim:write']);
@@ -122,7 +124,7 @@ describe('npm run tokens (CLI)', function () {
       [['frobnicate'], /unknown command "frobnicate"/],
       [['create', '--scopes', 'scim:read'], /create needs --name/],
       [['create', '--name', 'x'], /create needs --scopes/],
-      [['create', '--name', 'x', '--scopes', 'scim:read,root'], /unknown scope "root"/],
+      [['create', '--name', 'x', '--scopes', 'scim:read,root'], /unknown scope "root" \(choose from scim:read, scim:write, audit:read, tokens:manage, admin\)/],
       [['create', '--name', 'bad name', '--scopes', 'scim:read'], /the name must be/],
       [['create', '--name', 'x', '--scopes', 'scim:read', '--tenant', 'bad tenant'], /the tenant must be/],
       [['create', '--name', 'x', '--scopes', 'scim:read', '--expires-in', 'forever'], /--expires-in must be a duration/],

@@ -73,7 +73,7 @@ describe('lifecycle: admin API', () => {
         assert.match(String(none.headers['www-authenticate']), /Bearer/);
         const scimToken = await agent.get(path).set('Authorization', `Bearer ${TEST_TOKEN}`);
         assertScimError(scimToken, 403);
-        assert.match(String(scimToken.headers['www-authenticate']), /error="insufficient_scope", scope="admin"/);
+        assert.match(String(scimToken.headers['www-authenticate']), /error="insufficient_scope", scope="audit:read"/);
         assertScimError(await agent.get(path).set('Authorization', `Bearer ${ADMIN_TOKEN}x`), 401);
         assertScimError(await agent.get(path).set('Authorization', `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}`), 401);
         assert.equal((await adminGet(path)).status, 200);

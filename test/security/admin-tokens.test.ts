@@ -2,17 +2,16 @@ import assert from 'node:assert/strict';
 import { assertScimError, startTestApp, TEST_TOKEN, type TestApp } from '../support/app.js';
 import { clientFor, issueToken, type Json, type TokenClient } from './helpers.js';
 
-const ADMIN_TOKEN = 'admin-token-for-token-api-tests-01234';
-
-describe('admin API: /admin/tokens (admin scope, own tenant only)', () => {
+describe('admin API: /admin/tokens (tokens:manage, own tenant only)', () => {
   let t: TestApp;
   let admin: TokenClient;
   let acmeAdmin: TokenClient;
 
   before(async () => {
-    t = await startTestApp('security-admin-tokens', { ADMIN_TOKEN });
-    admin = clientFor(t.app, ADMIN_TOKEN, '/admin');
-    acmeAdmin = clientFor(t.app, await issueToken(t.storage.credentials, 'acme', 'acme-admin', ['admin']), '/admin');
+    t = await startTestApp('security-admin-tokens');
+    // It grants connector tokens, so it holds their scopes (scope-matrix.test.ts: no credential grants more).
+    admin = clientFor(t.app, await issueToken(t.storage.credentials, 'default', 'manager', ['scim:write', 'tokens:manage']), '/admin');
+    acmeAdmin = clientFor(t.app, await issueToken(t.storage.credentials, 'acme', 'acme-admin', ['scim:write', 'tokens:manage']), '/admin');
   });
 
   after(() => t.close());

@@ -29,7 +29,7 @@ export function clientFor(app: Express, token: string, base = '/scim/v2'): Token
 
 /** Stores a credential the way `npm run tokens -- create` does and returns its token. */
 export async function issueToken(store: CredentialStore, tenant: string, name: string, scopes: Scope[], options: { lifetimeMs?: number; now?: Date } = {}): Promise<string> {
-  return (await createToken(store, { tenant, name, scopes, lifetimeMs: options.lifetimeMs }, options.now)).token;
+  return (await createToken(store, { grantor: 'root', tenant, name, scopes, lifetimeMs: options.lifetimeMs }, options.now)).token;
 }
 
 export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';

@@ -95,6 +95,18 @@ describe('authentication: OAuth 2.0 bearer JWTs against a JWKS (jose)', () => {
     assert.equal(audit.body.tenant, TENANT);
   });
 
+  it('the split admin scopes and the admin alias: audit:read reads the trail only; admin manages tokens but grants only what it holds', async () => {
+    const auditor = clientFor(t.app, await token(keys, { roles: ['audit:read'] }), '/admin');
+    assert.equal((await auditor.get('/audit')).status, 200);
+    assertScimError(await auditor.get('/tokens'), 403);
+    const admin = clientFor(t.app, await token(keys, { roles: undefined, scp: 'admin' }), '/admin');
+    assert.equal((await admin.get('/tokens')).status, 200);
+    assertScimError(await admin.post('/tokens', { name: 'jwt-minted', scopes: ['scim:write'] }), 403);
+    const minted = await admin.post('/tokens', { name: 'jwt-minted', scopes: ['audit:read'] });
+    assert.equal(minted.status, 201, JSON.stringify(minted.body));
+    assert.equal(minted.body.tenant, TENANT);
+  });
+
   it('rejects a wrong issuer or audience, expiry, not-before, a missing exp and an unmapped tenant: 401 invalid_token', async () => {
     const now = Math.floor(Date.now() / 1000);
     await invalid(await token(keys, { iss: 'https://evil.example.test/' }));

@@ -30,7 +30,7 @@ function withoutInheritedConfig(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Attempts at a free port: the one picked can be taken before the server binds it (by its own embedded engine, which also asks for a free port). */
+/** Attempts at a free port: the one picked can be taken by another process before the server binds it. */
 const PORT_ATTEMPTS = 3;
 
 /** Runs the real server process; resolves once it logs that it listens, rejects if it exits first. */

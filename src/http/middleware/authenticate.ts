@@ -4,8 +4,8 @@ import { grants, type Scope } from '../../auth/scopes.js';
 import { ScimError } from '../../errors/scim-error.js';
 
 /** RFC 6750 §3: a challenge on every 401; error= only when a token was presented. */
-const challenge = (error?: string, scope?: Scope) =>
-  `Bearer realm="SCIM"${error ? `, error="${error}"` : ''}${scope ? `, scope="${scope}"` : ''}`;
+const challenge = (error?: string, scopes: readonly Scope[] = []) =>
+  `Bearer realm="SCIM"${error ? `, error="${error}"` : ''}${scopes.length > 0 ? `, scope="${scopes.join(' ')}"` : ''}`;
 
 export function principalOf(res: Response): Principal {
   return res.locals['principal'] as Principal;
@@ -33,7 +33,15 @@ export function authenticate(authenticator: Authenticator) {
 }
 
 export function insufficientScope(needed: Scope): ScimError {
-  return new ScimError('insufficientScope', `This token lacks the "${needed}" scope`, { 'WWW-Authenticate': challenge('insufficient_scope', needed) });
+  return new ScimError('insufficientScope', `This token lacks the "${needed}" scope`, { 'WWW-Authenticate': challenge('insufficient_scope', [needed]) });
+}
+
+/**
+ * A token may hold the scope a request needs, yet ask to grant more than it holds (POST
+ * /admin/tokens, rotate): also 403 insufficient_scope, naming the scopes it would need to hold.
+ */
+export function cannotGrant(refused: readonly Scope[], detail: string): ScimError {
+  return new ScimError('insufficientScope', detail, { 'WWW-Authenticate': challenge('insufficient_scope', refused) });
 }
 
 export function requireScope(needed: Scope) {

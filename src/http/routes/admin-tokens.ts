@@ -1,9 +1,9 @@
-import { Router, type Request } from 'express';
-import { isScope, type Scope } from '../../auth/scopes.js';
-import { createToken, listTokens, parseDuration, revokeToken, rotateToken, TokenAdminError } from '../../auth/token-admin.js';
+import { Router, type Request, type Response } from 'express';
+import { expandScopes, SCOPE_NAMES, type Scope } from '../../auth/scopes.js';
+import { createToken, listTokens, parseDuration, revokeToken, rotateToken, TokenAdminError, type Grantor } from '../../auth/token-admin.js';
 import { ScimError } from '../../errors/scim-error.js';
 import type { CredentialStore } from '../../store/contract.js';
-import { principalOf } from '../middleware/authenticate.js';
+import { cannotGrant, principalOf } from '../middleware/authenticate.js';
 
 type Body = Record<string, unknown>;
 
@@ -23,10 +23,18 @@ function text(body: Body, key: string, required: boolean): string | undefined {
 
 function scopes(body: Body): Scope[] {
   const value = body['scopes'];
-  if (!Array.isArray(value) || value.length === 0 || !value.every((item): item is Scope => typeof item === 'string' && isScope(item))) {
-    throw new ScimError('invalidValue', '"scopes" must be a non-empty array of "scim:read", "scim:write", "admin"');
+  const names = Array.isArray(value) && value.every((item): item is string => typeof item === 'string') ? value : [];
+  const expanded = expandScopes(names);
+  if (expanded.scopes.length === 0 || expanded.unknown.length > 0) {
+    throw new ScimError('invalidValue', `"scopes" must be a non-empty array of ${SCOPE_NAMES.map((name) => `"${name}"`).join(', ')}`);
   }
-  return [...new Set(value)];
+  return expanded.scopes;
+}
+
+/** The caller grants as itself: its own scopes, its own tenant. */
+function grantorOf(res: Response): Grantor {
+  const { tenant, scopes: held } = principalOf(res);
+  return { tenant, scopes: held };
 }
 
 function duration(body: Body, key: string): number | undefined {
@@ -40,14 +48,18 @@ async function run<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if (!(error instanceof TokenAdminError)) throw error;
-    throw new ScimError(error.kind === 'notFound' ? 'notFound' : error.kind === 'exists' ? 'uniqueness' : 'invalidValue', error.message);
+    if (error.kind === 'beyondGrant') throw cannotGrant(error.scopes, error.message);
+    const kind = ({ notFound: 'notFound', exists: 'uniqueness', otherTenant: 'forbidden', invalid: 'invalidValue' } as const)[error.kind];
+    throw new ScimError(kind, error.message);
   }
 }
 
 /**
- * Token management for the admin's own tenant (the same operations as `npm run tokens`):
- * GET / lists (never a hash or token); POST / {name, scopes, expiresIn?} → 201 with the token,
- * shown only in this response; POST /:name/rotate {gracePeriod?, expiresIn?}; DELETE /:name revokes.
+ * Token management for the caller's own tenant (the same operations as `npm run tokens`, but a
+ * credential grants only what it holds, see token-admin.ts): GET / lists (never a hash or token);
+ * POST / {name, scopes, expiresIn?, tenant?} → 201 with the token, shown only in this response
+ * (`tenant`, if given, must be the caller's own); POST /:name/rotate {gracePeriod?, expiresIn?};
+ * DELETE /:name revokes (any token of the tenant: revoking takes power away, it never grants).
  */
 export function tokenRoutes(credentials: CredentialStore): Router {
   const router = Router();
@@ -63,7 +75,13 @@ export function tokenRoutes(credentials: CredentialStore): Router {
   router.post('/', async (req, res) => {
     const body = bodyOf(req);
     const issued = await run(() =>
-      createToken(credentials, { tenant: principalOf(res).tenant, name: text(body, 'name', true) as string, scopes: scopes(body), lifetimeMs: duration(body, 'expiresIn') }),
+      createToken(credentials, {
+        grantor: grantorOf(res),
+        tenant: text(body, 'tenant', false) ?? principalOf(res).tenant,
+        name: text(body, 'name', true) as string,
+        scopes: scopes(body),
+        lifetimeMs: duration(body, 'expiresIn'),
+      }),
     );
     res.status(201).json({ ...issued.info, token: issued.token });
   });
@@ -71,7 +89,7 @@ export function tokenRoutes(credentials: CredentialStore): Router {
   router.post('/:name/rotate', async (req, res) => {
     const body = bodyOf(req);
     const issued = await run(() =>
-      rotateToken(credentials, principalOf(res).tenant, String(req.params['name']), { graceMs: duration(body, 'gracePeriod'), lifetimeMs: duration(body, 'expiresIn') }),
+      rotateToken(credentials, principalOf(res).tenant, String(req.params['name']), { grantor: grantorOf(res), graceMs: duration(body, 'gracePeriod'), lifetimeMs: duration(body, 'expiresIn') }),
     );
     res.json({ ...issued.info, token: issued.token });
   });

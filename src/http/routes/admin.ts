@@ -31,19 +31,19 @@ function optionalText(value: unknown, name: string): string | undefined {
 }
 
 /**
- * Everything here needs the `admin` scope and concerns the credential's own tenant only; a SCIM
- * connector's token (scim:read/scim:write) must not read the audit trail or manage tokens.
- * GET /admin/audit?resource=&since=&limit= : the audit trail, oldest first. Read-only: nothing
- * here or in SCIM can change or delete an entry.
- * GET /admin/access-review?staleDays=&format=json|csv : see services/access-review.ts.
- * /admin/tokens : see admin-tokens.ts.
+ * Everything here concerns the credential's own tenant only; a SCIM connector's token
+ * (scim:read/scim:write) must not read the audit trail or manage tokens. The scope is checked
+ * before a body is read.
+ * GET /admin/audit?resource=&since=&limit= (audit:read): the audit trail, oldest first. Read-only:
+ * nothing here or in SCIM can change or delete an entry.
+ * GET /admin/access-review?staleDays=&format=json|csv (audit:read): see services/access-review.ts.
+ * /admin/tokens (tokens:manage): see admin-tokens.ts.
  */
 export function adminRoutes(storage: Storage, policy: Policy, authenticator: Authenticator): Router {
   const router = Router();
-  router.use(authenticate(authenticator), requireScope('admin'));
-  router.use(express.json({ limit: 1024 }), bodyErrorToScim);
+  router.use(authenticate(authenticator));
 
-  router.get('/audit', async (req, res) => {
+  router.get('/audit', requireScope('audit:read'), async (req, res) => {
     const query = req.query as Record<string, unknown>;
     const { tenant } = principalOf(res);
     const entries = await storage.audit.query({
@@ -55,7 +55,7 @@ export function adminRoutes(storage: Storage, policy: Policy, authenticator: Aut
     res.json({ tenant, count: entries.length, entries });
   });
 
-  router.get('/access-review', async (req, res) => {
+  router.get('/access-review', requireScope('audit:read'), async (req, res) => {
     const query = req.query as Record<string, unknown>;
     const staleDays = positiveInteger(query['staleDays'], 'staleDays', DEFAULT_STALE_DAYS, 36_500);
     const format = optionalText(query['format'], 'format') ?? (req.accepts(['application/json', 'text/csv']) === 'text/csv' ? 'csv' : 'json');
@@ -68,7 +68,7 @@ export function adminRoutes(storage: Storage, policy: Policy, authenticator: Aut
     res.json(review);
   });
 
-  router.use('/tokens', tokenRoutes(storage.credentials));
+  router.use('/tokens', requireScope('tokens:manage'), express.json({ limit: 1024 }), bodyErrorToScim, tokenRoutes(storage.credentials));
 
   router.all('/{*rest}', () => {
     throw new ScimError('notFound', 'No such admin endpoint');

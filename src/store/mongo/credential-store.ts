@@ -1,5 +1,5 @@
 import type { Collection } from 'mongodb';
-import { CONNECTOR_SCOPES, isScope } from '../../auth/scopes.js';
+import { CONNECTOR_SCOPES, expandScopes } from '../../auth/scopes.js';
 import type { CredentialRecord, CredentialStore } from '../contract.js';
 import { isDuplicateKey } from './insert-new.js';
 
@@ -8,7 +8,10 @@ interface CredentialDocument {
   _id: string;
   tenant: string;
   name: string;
-  /** Absent on credentials stored before scopes existed: they were SCIM connector tokens. */
+  /**
+   * Absent on credentials stored before scopes existed: they were SCIM connector tokens. Earlier
+   * releases stored `admin`, read as the scopes it stands for.
+   */
   scopes?: string[];
   createdAt: Date;
   expiresAt?: Date;
@@ -21,7 +24,7 @@ function toRecord(doc: CredentialDocument): CredentialRecord {
     hash: doc._id,
     tenant: doc.tenant,
     name: doc.name,
-    scopes: doc.scopes ? doc.scopes.filter(isScope) : [...CONNECTOR_SCOPES],
+    scopes: doc.scopes ? expandScopes(doc.scopes).scopes : [...CONNECTOR_SCOPES],
     createdAt: doc.createdAt,
     ...(doc.expiresAt ? { expiresAt: doc.expiresAt } : {}),
     ...(doc.revokedAt ? { revokedAt: doc.revokedAt } : {}),
