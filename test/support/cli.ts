@@ -24,14 +24,20 @@ export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
+type CliName = 'import' | 'policy' | 'tokens';
+
 /** Runs a CLI as a real process; `onStderr` sees stderr as it grows (to interrupt a run at the right moment). */
-export async function runCli(
-  name: 'import' | 'policy' | 'tokens',
-  args: string[],
-  env: Record<string, string>,
-  onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
-): Promise<CliRun> {
-  const child = spawn(process.execPath, [cliPath(name), ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+export function runCli(name: CliName, args: string[], env: Record<string, string>, onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
+  return runProcess([cliPath(name), ...args], env, undefined, onStderr);
+}
+
+/** Runs a CLI from another copy of the application (`root` holds dist/src), in that directory, as a container would. */
+export function runCliIn(root: string, name: CliName, args: string[], env: Record<string, string>): Promise<CliRun> {
+  return runProcess([path.join('dist', 'src', 'cli', `${name}.js`), ...args], env, root);
+}
+
+async function runProcess(argv: string[], env: Record<string, string>, cwd: string | undefined, onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
+  const child = spawn(process.execPath, argv, { env: cliEnv(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
