@@ -24,15 +24,18 @@ export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
-type CliName = 'import' | 'policy' | 'tokens';
-
 /** Runs a CLI as a real process; `onStderr` sees stderr as it grows (to interrupt a run at the right moment). */
-export function runCli(name: CliName, args: string[], env: Record<string, string>, onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
+export async function runCli(
+  name: 'import' | 'policy' | 'tokens',
+  args: string[],
+  env: Record<string, string>,
+  onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
+): Promise<CliRun> {
   return runProcess([cliPath(name), ...args], env, undefined, onStderr);
 }
 
 /** Runs a CLI from another copy of the application (`root` holds dist/src), in that directory, as a container would. */
-export function runCliIn(root: string, name: CliName, args: string[], env: Record<string, string>): Promise<CliRun> {
+export function runCliIn(root: string, name: 'import' | 'policy' | 'tokens', args: string[], env: Record<string, string>): Promise<CliRun> {
   return runProcess([path.join('dist', 'src', 'cli', `${name}.js`), ...args], env, root);
 }
 
