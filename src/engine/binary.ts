@@ -9,7 +9,8 @@ import { REPOSITORY_ROOT } from '../repository-root.js';
 import type { Readable } from 'node:stream';
 import { listPatches, preparePatchedBuild, WRAPPER_SOURCES } from './patched-source.js';
 
-const WRAPPER_DIR = path.join('engine', 'ferretdb');
+/** engine/ferretdb: our wrapper (main.go, go.mod) and the patches to FerretDB. */
+export const ENGINE_WRAPPER_DIR = path.join(REPOSITORY_ROOT, 'engine', 'ferretdb');
 const BINARY_NAME = 'ferretdb-embedded';
 const BUILD_OUTPUT_TAIL_LINES = 20;
 
@@ -18,10 +19,9 @@ const GO_MISSING =
   'Install Go, or set MONGODB_URI to use an existing MongoDB.';
 
 export async function ensureEngineBinary(opts: { log?: (line: string) => void } = {}): Promise<string> {
-  const repoRoot = REPOSITORY_ROOT;
-  const wrapperDir = path.join(repoRoot, WRAPPER_DIR);
+  const wrapperDir = ENGINE_WRAPPER_DIR;
   // Keyed by the wrapper's contents and patches, so editing either rebuilds and an unchanged wrapper never does.
-  const binary = path.join(repoRoot, '.cache', 'engine', await hashWrapper(wrapperDir), BINARY_NAME);
+  const binary = path.join(REPOSITORY_ROOT, '.cache', 'engine', await hashWrapper(wrapperDir), BINARY_NAME);
   if (await isFile(binary)) return binary;
 
   opts.log?.('building embedded FerretDB engine (first run only, takes a few minutes)…');
@@ -69,7 +69,7 @@ function isGoMissing(err: unknown): boolean {
 }
 
 // Pure-Go SQLite (modernc.org) needs no C toolchain; CGO off keeps the build portable.
-function goEnv(): NodeJS.ProcessEnv {
+export function goEnv(): NodeJS.ProcessEnv {
   return { ...process.env, CGO_ENABLED: '0' };
 }
 

@@ -26,11 +26,7 @@ export async function listPatches(wrapperDir: string): Promise<string[]> {
 
 /** Fills buildDir with a module that builds the wrapper against the patched FerretDB copy. */
 export async function preparePatchedBuild(wrapperDir: string, buildDir: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const moduleDir = await downloadedModuleDir(wrapperDir, env);
-  const patchedDir = path.join(buildDir, PATCHED_DIR);
-  await cp(moduleDir, patchedDir, { recursive: true });
-  await makeWritable(patchedDir);
-  for (const patch of await listPatches(wrapperDir)) await applyPatchFile(patch, patchedDir);
+  await preparePatchedModule(wrapperDir, path.join(buildDir, PATCHED_DIR), env);
 
   for (const name of WRAPPER_SOURCES) await cp(path.join(wrapperDir, name), path.join(buildDir, name));
   // The copy sits inside the build module but has its own go.mod, so Go treats it as a separate module.
@@ -38,12 +34,36 @@ export async function preparePatchedBuild(wrapperDir: string, buildDir: string, 
   await writeFile(path.join(buildDir, 'go.mod'), `${goMod}\nreplace ${FERRETDB_MODULE} => ./${PATCHED_DIR}\n`);
 }
 
+/**
+ * Copies the FerretDB module the wrapper's go.mod requires into patchedDir and applies the patches;
+ * returns the module's version (e.g. v1.24.2).
+ */
+export async function preparePatchedModule(wrapperDir: string, patchedDir: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const { dir, version } = await downloadModule(wrapperDir, env);
+  await cp(dir, patchedDir, { recursive: true });
+  await makeWritable(patchedDir);
+  for (const patch of await listPatches(wrapperDir)) await applyPatchFile(patch, patchedDir);
+  return version;
+}
+
+/** The directories of the Go packages the patches change, relative to the module root (e.g. internal/handler). */
+export async function patchedPackages(wrapperDir: string): Promise<string[]> {
+  const dirs = new Set<string>();
+  for (const patchFile of await listPatches(wrapperDir)) {
+    for (const filePatch of parsePatch(await readFile(patchFile, 'utf8'))) {
+      const file = stripPrefix(filePatch.newFileName === NO_FILE ? filePatch.oldFileName : filePatch.newFileName);
+      if (file.endsWith('.go')) dirs.add(path.posix.dirname(file));
+    }
+  }
+  return [...dirs].sort();
+}
+
 /** Where the Go module cache holds the FerretDB version the wrapper's go.mod requires (downloading it if needed). */
-async function downloadedModuleDir(wrapperDir: string, env: NodeJS.ProcessEnv): Promise<string> {
+async function downloadModule(wrapperDir: string, env: NodeJS.ProcessEnv): Promise<{ dir: string; version: string }> {
   const { stdout } = await run('go', ['mod', 'download', '-json', FERRETDB_MODULE], { cwd: wrapperDir, env });
-  const dir = (JSON.parse(stdout) as { Dir?: unknown }).Dir;
-  if (typeof dir !== 'string') throw new Error(`go mod download did not report a directory for ${FERRETDB_MODULE}`);
-  return dir;
+  const { Dir: dir, Version: version } = JSON.parse(stdout) as { Dir?: unknown; Version?: unknown };
+  if (typeof dir !== 'string' || typeof version !== 'string') throw new Error(`go mod download did not report a directory and version for ${FERRETDB_MODULE}`);
+  return { dir, version };
 }
 
 async function applyPatchFile(patchFile: string, rootDir: string): Promise<void> {

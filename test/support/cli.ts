@@ -31,7 +31,16 @@ export async function runCli(
   env: Record<string, string>,
   onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
 ): Promise<CliRun> {
-  const child = spawn(process.execPath, [cliPath(name), ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return runProcess([cliPath(name), ...args], env, undefined, onStderr);
+}
+
+/** Runs a CLI from another copy of the application (`root` holds dist/src), in that directory, as a container would. */
+export function runCliIn(root: string, name: 'import' | 'policy' | 'tokens', args: string[], env: Record<string, string>): Promise<CliRun> {
+  return runProcess([path.join('dist', 'src', 'cli', `${name}.js`), ...args], env, root);
+}
+
+async function runProcess(argv: string[], env: Record<string, string>, cwd: string | undefined, onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
+  const child = spawn(process.execPath, argv, { env: cliEnv(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
