@@ -11,6 +11,7 @@ import cliProgress from 'cli-progress';
 import { loadConfig } from '../config.js';
 import { ScimError } from '../errors/scim-error.js';
 import { routeEvents } from '../lifecycle/background.js';
+import { ExtensionError, registerExtensionDirectory } from '../scim/extension-files.js';
 import { loadPolicy, PolicyError } from '../lifecycle/policy/load.js';
 import { createLifecycle } from '../services/lifecycle.js';
 import { createUserService, type UserService } from '../services/users.js';
@@ -153,6 +154,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const say = (line: string) => process.stderr.write(`[import] ${line}\n`);
   const config = loadConfig();
+  registerExtensionDirectory(config.schemaExtensionsDir);
   const policy = loadPolicy(config.policyFile);
   const database = await openDatabase(config, say);
   let storage: Storage | undefined;
@@ -175,4 +177,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-runCli('import', main, [PolicyError]);
+runCli('import', main, [PolicyError, ExtensionError]);

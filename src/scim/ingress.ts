@@ -76,10 +76,25 @@ function lenientExtension(resource: ResourceTypeDefinition, urn: string, value: 
   return lenient;
 }
 
+/** A URN-prefixed flat key such as `urn:…:enterprise:2.0:User:manager`: the extension attribute's value. */
+function lenientFlatKey(resource: ResourceTypeDefinition, key: string, value: unknown): unknown {
+  const lower = key.toLowerCase();
+  const extension = resource.extensions.find((candidate) => lower.startsWith(`${candidate.urn.toLowerCase()}:`));
+  const attribute = extension && findAttribute(extension.attributes, key.slice(extension.urn.length + 1));
+  return attribute ? lenientValue(attribute, value) : value;
+}
+
+/** `urn:…:core:2.0:User:userName` is the core attribute; the validator reads plain names only. */
+function withoutCoreUrn(resource: ResourceTypeDefinition, body: Json): Json {
+  const core = `${resource.schema.toLowerCase()}:`;
+  return Object.fromEntries(Object.entries(body).map(([key, value]) => [key.toLowerCase().startsWith(core) ? key.slice(core.length) : key, value]));
+}
+
 function lenientBody(resource: ResourceTypeDefinition, body: Json): Json {
-  const lenient = lenientObject(resource.attributes, body);
+  const lenient = lenientObject(resource.attributes, withoutCoreUrn(resource, body));
   for (const [key, value] of Object.entries(lenient)) {
-    if (key.toLowerCase().startsWith('urn:')) lenient[key] = lenientExtension(resource, key, value);
+    if (!key.toLowerCase().startsWith('urn:')) continue;
+    lenient[key] = findExtension(resource, key) ? lenientExtension(resource, key, value) : lenientFlatKey(resource, key, value);
   }
   return lenient;
 }

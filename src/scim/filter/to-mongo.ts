@@ -177,8 +177,10 @@ function compare(node: CompareNode, scope: Scope): MongoQuery {
     case 'integer':
     case 'decimal':
       return compareOrdered(target, op, toNumber(target, value));
-    case 'dateTime':
-      return compareOrdered(target, op, toDate(target, value));
+    case 'dateTime': {
+      const date = toDate(target, value);
+      return compareOrdered(target, op, target.info.dateAsText ? date.toISOString() : date);
+    }
     default:
       return compareString(target, op, toText(target, value));
   }
@@ -208,7 +210,7 @@ function compareBoolean(target: Target, op: ComparisonOperator, value: FilterVal
   return condition(target.info.field, op, toBoolean(target, value));
 }
 
-function compareOrdered(target: Target, op: ComparisonOperator, operand: number | Date): MongoQuery {
+function compareOrdered(target: Target, op: ComparisonOperator, operand: number | Date | string): MongoQuery {
   if (isSubstring(op)) {
     throw invalid(`Operator '${op}' cannot be used with the ${target.info.type} attribute '${target.path}'`);
   }
