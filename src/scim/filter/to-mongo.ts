@@ -47,8 +47,11 @@ interface Target {
   info: AttributeInfo;
 }
 
-/** Ids of the resources matching each correlated value path, computed by the caller. */
-export type CorrelatedMatches = ReadonlyMap<ValuePathNode, readonly string[]>;
+/**
+ * Ids of the resources matching conditions the store resolves itself: correlated value paths, and
+ * a Group's `members` conditions (answered from the members' documents, member-filters.ts).
+ */
+export type CorrelatedMatches = ReadonlyMap<FilterNode, readonly string[]>;
 
 export function filterToMongo(node: FilterNode, resolver: AttributeResolver, correlated: CorrelatedMatches = new Map()): MongoQuery {
   return translate(node, { resolver, pathPrefix: '', fieldPrefix: '', correlated });
@@ -114,6 +117,8 @@ export function sortToMongo(sortBy: string, resolver: AttributeResolver): string
 }
 
 function translate(node: FilterNode, scope: Scope): MongoQuery {
+  const resolved = scope.correlated.get(node);
+  if (resolved) return { _id: { $in: [...resolved] } };
   switch (node.kind) {
     case 'and':
       return { $and: node.operands.map((operand) => translate(operand, scope)) };

@@ -13,6 +13,7 @@ import { createCredentialStore } from './credential-store.js';
 import { createEventStore } from './event-store.js';
 import { createJobStore } from './job-store.js';
 import { createNamedIndexes } from './index-names.js';
+import { groupsOfMembers } from './member-filters.js';
 
 export interface MongoStorageOptions {
   uri: string;
@@ -47,7 +48,16 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
 
   return {
     users: createResourceStore({ kind: 'User', model: users, definition: USER_RESOURCE, nameAttribute: 'userName', claims, externalIds, locks }),
-    groups: createResourceStore({ kind: 'Group', model: groups, definition: GROUP_RESOURCE, nameAttribute: 'displayName', claims, externalIds, locks }),
+    groups: createResourceStore({
+      kind: 'Group',
+      model: groups,
+      definition: GROUP_RESOURCE,
+      nameAttribute: 'displayName',
+      claims,
+      externalIds,
+      locks,
+      groupsOfMembers: groupsOfMembers([nativeCollection(users), nativeCollection(groups)]),
+    }),
     memberships: createMembershipStore(users, groups, locks),
     credentials: createCredentialStore(db.collection('credentials'), db.collection('credential_names')),
     events: createEventStore(db),
