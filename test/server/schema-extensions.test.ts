@@ -3,7 +3,8 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '../../src/repository-root.js';
-import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { testDatabaseUri } from '../support/engine.js';
 import { runServerExpectingFailure, startServer, type RunningServer } from './server-process.js';
 
 /**
@@ -56,6 +57,9 @@ describe('Schema extensions of another SCHEMA_EXTENSIONS_DIR (server process)', 
     let dir: string;
     let server: RunningServer;
     let userId: string;
+    /** This process's app on the same database: it registers the default directory (Contoso only). */
+    let t: TestApp;
+    let storedBefore: string;
     const scim = async (method: string, pathname: string, body?: unknown) => {
       const response = await fetch(`${server.baseUrl}/scim/v2${pathname}`, {
         method,
@@ -67,15 +71,18 @@ describe('Schema extensions of another SCHEMA_EXTENSIONS_DIR (server process)', 
     };
 
     before(async () => {
+      t = await startTestApp('ext_server');
+      storedBefore = (await t.scim.post('/Users').send({ schemas: [USER_SCHEMA], userName: 'stored.before.fabrikam' })).body.id;
       dir = extensionsDir({ 'fabrikam-user.json': fabrikamUser, 'fabrikam-group.json': fabrikamGroup });
       // The suite's engine (or MongoDB), so this process starts no engine of its own.
-      server = await startServer({ MONGODB_URI: testDatabaseUri(uniqueDbName('ext_server')), SCHEMA_EXTENSIONS_DIR: dir, SCIM_BEARER_TOKEN: TOKEN });
+      server = await startServer({ MONGODB_URI: testDatabaseUri(t.dbName as string), SCHEMA_EXTENSIONS_DIR: dir, SCIM_BEARER_TOKEN: TOKEN });
       const created = await scim('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'two.badges', [CONTOSO]: { badgeNumber: 'C-1' }, [FABRIKAM]: { badgeNumber: 'F-1', floor: 3 } });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       userId = created.body['id'];
     });
     after(async () => {
       await server?.stop();
+      await t?.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -116,6 +123,29 @@ describe('Schema extensions of another SCHEMA_EXTENSIONS_DIR (server process)', 
       assert.equal(patched.status, 200, JSON.stringify(patched.body));
       assert.deepEqual(patched.body[FABRIKAM], { badgeNumber: 'F-1', floor: 4 });
       assert.deepEqual(patched.body[CONTOSO], { badgeNumber: 'C-2' });
+    });
+
+    it('sorts users stored before the extension existed as absent (last ascending)', async () => {
+      const valued = await scim('POST', '/Users', { schemas: [USER_SCHEMA, FABRIKAM], userName: 'sorted.fabrikam', [FABRIKAM]: { badgeNumber: 'F-0' } });
+      const later = await scim('POST', '/Users', { schemas: [USER_SCHEMA], userName: 'later.fabrikam' });
+      const filter = 'userName ew ".fabrikam"';
+      const ascending = await scim('GET', `/Users?${new URLSearchParams({ filter, sortBy: `${FABRIKAM}:badgeNumber` })}`);
+      assert.deepEqual(ascending.body['Resources'].map((user: { id: string }) => user.id).slice(0, 1), [valued.body['id']]);
+      assert.deepEqual(ascending.body['Resources'].map((user: { id: string }) => user.id).slice(1).sort(), [storedBefore, later.body['id']].sort());
+    });
+
+    it("keeps an extension's values when a process that does not know it rewrites the user", async () => {
+      const created = await scim('POST', '/Users', { schemas: [USER_SCHEMA, CONTOSO, FABRIKAM], userName: 'kept.fabrikam', [CONTOSO]: { badgeNumber: 'C-5' }, [FABRIKAM]: { floor: 7 } });
+      const id = created.body['id'];
+      const replaced = await t.scim.put(`/Users/${id}`).send({ schemas: [USER_SCHEMA, CONTOSO], userName: 'kept.fabrikam', title: 'Rewritten', [CONTOSO]: { badgeNumber: 'C-6' } });
+      assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
+      assert.equal(replaced.body[FABRIKAM], undefined, 'not returned where the extension is unknown');
+      const read = await scim('GET', `/Users/${id}`);
+      assert.equal(read.body['title'], 'Rewritten');
+      assert.deepEqual(read.body[CONTOSO], { badgeNumber: 'C-6' });
+      assert.deepEqual(read.body[FABRIKAM], { floor: 7 });
+      const found = await scim('GET', `/Users?${new URLSearchParams({ filter: 'floor gt 6 and userName eq "kept.fabrikam"' })}`);
+      assert.equal(found.body['totalResults'], 1);
     });
 
     it('stores, filters and patches a Group extension', async () => {

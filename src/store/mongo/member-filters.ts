@@ -16,16 +16,20 @@ import type { ResourceDocument } from './documents.js';
 
 export type GroupsOfMembers = (tenant: string, memberIds: readonly string[]) => Promise<string[]>;
 
-/** Reads the members' `groupIds` by `_id` in both collections (a member may be a user or a group). */
+/** Reads the members' `groupIds` by `_id`: users first, then groups for the ids no user has (a member may be either). */
 export function groupsOfMembers(collections: readonly Collection<ResourceDocument>[]): GroupsOfMembers {
   return async (tenant, memberIds) => {
-    if (memberIds.length === 0) return [];
-    const found = new Set<string>();
+    const groupIds = new Set<string>();
+    let unresolved = [...new Set(memberIds)];
     for (const collection of collections) {
-      const docs = await collection.find({ _id: { $in: [...memberIds] }, tenant }, { projection: { groupIds: 1 } }).toArray();
-      for (const doc of docs) for (const groupId of doc.groupIds ?? []) found.add(groupId);
+      // An empty `$in` is not answered from FerretDB's index: it would read the whole collection.
+      if (unresolved.length === 0) break;
+      const docs = await collection.find({ _id: { $in: unresolved }, tenant }, { projection: { groupIds: 1 } }).toArray();
+      for (const doc of docs) for (const groupId of doc.groupIds ?? []) groupIds.add(groupId);
+      const found = new Set(docs.map((doc) => doc._id));
+      unresolved = unresolved.filter((id) => !found.has(id));
     }
-    return [...found];
+    return [...groupIds];
   };
 }
 

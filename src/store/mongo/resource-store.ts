@@ -1,10 +1,10 @@
-import type { Filter } from 'mongodb';
+import type { Filter, UpdateFilter } from 'mongodb';
 import type { Model } from 'mongoose';
 import { filterToMongo, sortToMongo } from '../../scim/filter/to-mongo.js';
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { ListPage, ListQuery, NewResource, PendingTarget, Replacement, ResourceKind, ResourceRecord, ResourceStore } from '../contract.js';
-import { nativeCollection, newDocument, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
+import { nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
 import { candidateIds, withinIds, type EqualityLookups } from './indexed-equality.js';
@@ -136,16 +136,18 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
       if (newKey) await claims.abandon(newKey, id, 'no');
       throw error;
     }
-    const set: Partial<ResourceDocument> = { ...fields, lastModified: new Date() };
+    const stored = replacementFields(definition, fields);
+    const set: Partial<ResourceDocument> = { lastModified: new Date() };
     if (replacement.passwordHash) set.passwordHash = replacement.passwordHash;
     if (replacement.lifecycle) set.lifecycle = replacement.lifecycle;
     if (replacement.groupIds) set.groupIds = replacement.groupIds;
     if (replacement.pending && hasEntries(replacement.pending)) set.hasPending = true;
+    const unset = Object.keys(stored.unset).length > 0 ? { $unset: stored.unset } : {};
     let updated: ResourceDocument | null;
     try {
       updated = await collection.findOneAndUpdate(
         { _id: id, tenant, version: expectedVersion },
-        { $set: set, $inc: { version: 1 }, ...pendingPush(replacement.pending) },
+        { $set: { ...stored.set, ...set }, ...unset, $inc: { version: 1 }, ...pendingPush(replacement.pending) } as UpdateFilter<ResourceDocument>,
         { returnDocument: 'after' },
       );
     } catch (error) {

@@ -3,6 +3,7 @@ import type { Storage } from '../contract.js';
 import { GROUP_RESOURCE, USER_RESOURCE } from '../../scim/schema-registry.js';
 import { nativeCollection, resourceSchema, type ResourceDocument } from './documents.js';
 import { backfillExternalIds } from './external-id-backfill.js';
+import { backfillExtensionSortKeys } from './sort-key-backfill.js';
 import { createNameClaims } from './name-claims.js';
 import { createExternalIds } from './external-ids.js';
 import { createDocumentLocks } from './document-locks.js';
@@ -43,6 +44,10 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   const locks = createDocumentLocks();
   const externalIds = createExternalIds(db.collection('external_ids'), locks);
   await backfillExternalIds(db, { User: nativeCollection(users), Group: nativeCollection(groups) }, externalIds);
+  await backfillExtensionSortKeys(db, [
+    [nativeCollection(users), USER_RESOURCE],
+    [nativeCollection(groups), GROUP_RESOURCE],
+  ]);
   const audit = createAuditStore(db);
   await audit.ensureIndexes();
 
