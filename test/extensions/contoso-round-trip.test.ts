@@ -46,15 +46,19 @@ describe('Custom schema extension: urn:…:contoso:2.0:User', () => {
       assert.deepEqual((raw?.['sk'] as Body)['ext'][key], { badgeNumber: '1b-7' });
     });
 
-    it('accepts URN-prefixed flat keys, "True" strings and dates with offsets', async () => {
+    it('accepts URN-prefixed flat keys, "True" strings and dates with offsets or without (UTC)', async () => {
       const created = await createUser(t, {
         schemas: [USER_SCHEMA, CONTOSO],
         userName: 'flat.keys',
         [`${CONTOSO}:badgeNumber`]: 'B-9',
         [`${CONTOSO}:remoteWorker`]: 'True',
-        [CONTOSO]: { certifications: [{ name: 'CKA', expires: '2027-01-01T02:00:00+02:00' }] },
+        [CONTOSO]: { certifications: [{ name: 'CKA', expires: '2027-01-01T02:00:00+02:00' }, { name: 'CKAD', expires: '2027-06-01T08:30:00' }] },
       });
-      assert.deepEqual(created.body[CONTOSO], { badgeNumber: 'B-9', remoteWorker: true, certifications: [{ name: 'CKA', expires: '2027-01-01T00:00:00.000Z' }] });
+      assert.deepEqual(created.body[CONTOSO], {
+        badgeNumber: 'B-9',
+        remoteWorker: true,
+        certifications: [{ name: 'CKA', expires: '2027-01-01T00:00:00.000Z' }, { name: 'CKAD', expires: '2027-06-01T08:30:00.000Z' }],
+      });
     });
 
     const invalid: [string, Body, string][] = [
@@ -63,6 +67,9 @@ describe('Custom schema extension: urn:…:contoso:2.0:User', () => {
       ['certifications as one object', { certifications: AWS }, 'invalidValue'],
       ['a certification without its required name', { certifications: [{ issuer: 'Amazon' }] }, 'invalidValue'],
       ['a date that is not a date', { certifications: [{ name: 'X', expires: 'next year' }] }, 'invalidValue'],
+      ['a UUID as a date (Date would parse some)', { certifications: [{ name: 'X', expires: '1e7a0c52-2a47-4b8e-9d4c-2045f6d1a3b9' }] }, 'invalidValue'],
+      ['February 30th', { certifications: [{ name: 'X', expires: '2027-02-30T00:00:00Z' }] }, 'invalidValue'],
+      ['a date without a time', { certifications: [{ name: 'X', expires: '2027-02-01' }] }, 'invalidValue'],
     ];
     for (const [label, contoso, scimType] of invalid) {
       it(`answers 400 ${scimType} for ${label}, storing nothing`, async () => {
