@@ -46,12 +46,13 @@ describe('Custom schema extension: urn:…:contoso:2.0:User', () => {
       assert.deepEqual((raw?.['sk'] as Body)['ext'][key], { badgeNumber: '1b-7' });
     });
 
-    it('accepts URN-prefixed flat keys, "True" strings and dates with offsets or without (UTC)', async () => {
+    it('accepts URN-prefixed flat keys (core ones too), "True" strings and dates with offsets or without (UTC)', async () => {
       const created = await createUser(t, {
         schemas: [USER_SCHEMA, CONTOSO],
         userName: 'flat.keys',
         [`${CONTOSO}:badgeNumber`]: 'B-9',
         [`${CONTOSO}:remoteWorker`]: 'True',
+        [`${USER_SCHEMA}:title`]: 'Core URN key',
         [CONTOSO]: { certifications: [{ name: 'CKA', expires: '2027-01-01T02:00:00+02:00' }, { name: 'CKAD', expires: '2027-06-01T08:30:00' }] },
       });
       assert.deepEqual(created.body[CONTOSO], {
@@ -59,6 +60,7 @@ describe('Custom schema extension: urn:…:contoso:2.0:User', () => {
         remoteWorker: true,
         certifications: [{ name: 'CKA', expires: '2027-01-01T00:00:00.000Z' }, { name: 'CKAD', expires: '2027-06-01T08:30:00.000Z' }],
       });
+      assert.equal(created.body.title, 'Core URN key');
     });
 
     const invalid: [string, Body, string][] = [
