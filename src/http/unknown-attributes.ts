@@ -8,6 +8,7 @@ import { countUnknownAttribute, reportedPath } from './unknown-attribute-counts.
 
 /** A path is logged at most once per interval and process; every occurrence is counted. */
 export const UNKNOWN_ATTRIBUTE_LOG_INTERVAL_MS = 10 * 60_000;
+const MAX_REMEMBERED = 10_000;
 
 export interface UnknownAttributeReporter {
   report(ctx: RequestContext, resource: string, paths: readonly string[], kind: 'attribute' | 'schema'): void;
@@ -15,6 +16,13 @@ export interface UnknownAttributeReporter {
 
 export function createUnknownAttributeReporter(log: Log, mode: Config['unknownAttributes'], intervalMs = UNKNOWN_ATTRIBUTE_LOG_INTERVAL_MS, now: () => number = Date.now): UnknownAttributeReporter {
   const lastLogged = new Map<string, number>();
+  /** Paths come from clients: once the memory is full, expired entries go, then the oldest. */
+  const remember = (key: string, at: number) => {
+    if (lastLogged.size >= MAX_REMEMBERED) for (const [old, time] of lastLogged) if (at - time >= intervalMs) lastLogged.delete(old);
+    if (lastLogged.size >= MAX_REMEMBERED) lastLogged.delete(lastLogged.keys().next().value as string);
+    lastLogged.delete(key);
+    lastLogged.set(key, at);
+  };
   return {
     report(ctx, resource, paths, kind) {
       const at = now();
@@ -23,11 +31,8 @@ export function createUnknownAttributeReporter(log: Log, mode: Config['unknownAt
         countUnknownAttribute(resource, path);
         const key = JSON.stringify([resource, path]);
         if (at - (lastLogged.get(key) ?? -Infinity) < intervalMs) continue;
-        // Expired entries go once the map grows, so client-chosen paths cannot grow it for long.
-        if (lastLogged.size >= 10_000) for (const [old, time] of lastLogged) if (at - time >= intervalMs) lastLogged.delete(old);
-        lastLogged.set(key, at);
-        const action = kind === 'schema' || mode === 'ignore' ? 'ignored' : 'refused';
-        const msg = kind === 'schema' ? `unknown schema URN listed in schemas ignored` : `unknown attribute ${action}`;
+        remember(key, at);
+        const msg = kind === 'schema' ? 'unknown schema URN listed in schemas ignored' : `unknown attribute ${mode === 'ignore' ? 'ignored' : 'refused'}`;
         log({ level: 'warn', msg, resource, path, mode, requestId: ctx.requestId, tenant: ctx.tenant });
       }
     },
