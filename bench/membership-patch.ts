@@ -49,6 +49,7 @@ import { MongoClient, type CommandStartedEvent, type CommandSucceededEvent, type
 import mongoose from 'mongoose';
 import { createApp } from '../src/app.js';
 import { loadPolicy } from '../src/lifecycle/policy/load.js';
+import { registerExtensionDirectory } from '../src/scim/extension-files.js';
 import { createAuthenticator } from '../src/auth/authenticator.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { startEmbeddedEngine, type EmbeddedEngine } from '../src/engine/embedded.js';
@@ -396,6 +397,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const token = randomBytes(24).toString('hex');
   const config = loadConfig({ SCIM_BEARER_TOKEN: token, RATE_LIMIT_PER_SECOND: '0' });
+  registerExtensionDirectory(config.schemaExtensionsDir);
   const tenant = config.defaultTenant;
 
   let engine: EmbeddedEngine | undefined;

@@ -37,6 +37,7 @@ scim2-tester: User/check_add_attribute roles
 scim2-tester: User/check_add_attribute entitlements
 scim2-tester: User/check_replace_attribute roles
 scim2-tester: User/check_replace_attribute entitlements
+scim2-tester: User/check_add_attribute urn:ietf:params:scim:schemas:extension:contoso:2.0:User:certifications
 scim-sanity: PATCH /Groups/{id}
 scim-sanity: PATCH /Groups/{id} add member
 scim-sanity: PATCH /Groups/{id} remove members'
@@ -111,10 +112,28 @@ fi
 PORT="$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 TOKEN="$("$PYTHON" -c 'import secrets; print(secrets.token_hex(24))')"
 BASE_URL="http://127.0.0.1:$PORT/scim/v2"
-mkdir -p "$WORK/data"
+mkdir -p "$WORK/data" "$WORK/extensions"
 
-log "Starting the server on 127.0.0.1:$PORT (embedded engine, DATA_DIR=$WORK/data)"
-env -u MONGODB_URI PORT="$PORT" HOST=127.0.0.1 DATA_DIR="$WORK/data" SCIM_BEARER_TOKEN="$TOKEN" \
+# scim2-tester 0.5.2 fills dateTime attributes with random UUIDs, which its own client model refuses
+# before sending: every User check would error (docs/conformance.md). The run uses the shipped
+# extensions with their dateTime attributes left out, so their other attributes are still tested.
+"$PYTHON" - "$ROOT/schemas/extensions" "$WORK/extensions" <<'EOF'
+import json, pathlib, sys
+source, target = map(pathlib.Path, sys.argv[1:])
+def without_dates(attributes):
+    kept = [a for a in attributes if a.get("type") != "dateTime"]
+    for attribute in kept:
+        if "subAttributes" in attribute:
+            attribute["subAttributes"] = without_dates(attribute["subAttributes"])
+    return kept
+for path in sorted(source.glob("*.json")):
+    document = json.loads(path.read_text())
+    document["schema"]["attributes"] = without_dates(document["schema"]["attributes"])
+    (target / path.name).write_text(json.dumps(document))
+EOF
+
+log "Starting the server on 127.0.0.1:$PORT (embedded engine, DATA_DIR=$WORK/data, SCHEMA_EXTENSIONS_DIR=$WORK/extensions)"
+env -u MONGODB_URI PORT="$PORT" HOST=127.0.0.1 DATA_DIR="$WORK/data" SCIM_BEARER_TOKEN="$TOKEN" SCHEMA_EXTENSIONS_DIR="$WORK/extensions" \
   node dist/src/server.js >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 

@@ -14,6 +14,7 @@ import { requestLog } from './http/middleware/request-log.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { createLogger, logTo, type Log } from './http/logging.js';
 import { queryPathLimits, withPatchLimits } from './http/request-limits.js';
+import { createUnknownAttributeReporter, withUnknownAttributes } from './http/unknown-attributes.js';
 import { discoveryRoutes } from './http/routes/discovery.js';
 import { healthRoutes } from './http/routes/health.js';
 import { resourceRoutes } from './http/routes/resource-routes.js';
@@ -70,7 +71,8 @@ export function createApp({ config, storage, authenticator, policy, webhooksFor 
   scim.use(queryPathLimits(limits));
   scim.use(discoveryRoutes(config));
   scim.use(unsupportedRoutes());
-  const endpoints = [userEndpoint(users), groupEndpoint(groups)].map((endpoint) => withPatchLimits(endpoint, limits));
+  const unknownAttributes = createUnknownAttributeReporter(log, config.unknownAttributes);
+  const endpoints = [userEndpoint(users), groupEndpoint(groups)].map((endpoint) => withPatchLimits(withUnknownAttributes(endpoint, config.unknownAttributes, unknownAttributes), limits));
   scim.use(rootSearchRoutes(config, endpoints));
   scim.use(bulkRoutes(config, endpoints));
   for (const endpoint of endpoints) scim.use(resourceRoutes(config, endpoint));

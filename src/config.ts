@@ -34,6 +34,10 @@ export interface Config {
   readonly webhookPollMs: number;
   readonly limits: Limits;
   readonly rateLimit: RateLimitConfig;
+  /** Where the custom schema extension files are (docs/extensions.md). */
+  readonly schemaExtensionsDir: string;
+  /** Attributes and extension URNs no schema defines: dropped with a warning, or refused with 400. */
+  readonly unknownAttributes: 'ignore' | 'reject';
 }
 
 /** A token bucket per credential: `burst` requests at once, refilled at `perSecond`; perSecond 0 turns it off. */
@@ -94,6 +98,8 @@ const envSchema = z.object({
   MAX_ATTRIBUTE_PATH_LENGTH: count(DEFAULT_LIMITS.maxAttributePathLength, 64),
   RATE_LIMIT_PER_SECOND: count(DEFAULT_RATE_LIMIT.perSecond, 0),
   RATE_LIMIT_BURST: count(DEFAULT_RATE_LIMIT.burst),
+  SCHEMA_EXTENSIONS_DIR: z.string().min(1).default('schemas/extensions'),
+  UNKNOWN_ATTRIBUTES: z.enum(['ignore', 'reject'], { error: 'must be "ignore" or "reject"' }).default('ignore'),
   ...jwtEnvSchema.shape,
 });
 
@@ -146,5 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttributePathLength: e.MAX_ATTRIBUTE_PATH_LENGTH,
     }),
     rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
+    schemaExtensionsDir: path.resolve(e.SCHEMA_EXTENSIONS_DIR),
+    unknownAttributes: e.UNKNOWN_ATTRIBUTES,
   });
 }

@@ -11,6 +11,7 @@ import { createLogger, logTo } from './http/logging.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
 import type { Storage } from './store/contract.js';
 import { createMongoStorage } from './store/mongo/storage.js';
+import { ExtensionError, registerExtensionDirectory } from './scim/extension-files.js';
 
 const log = (message: string) => console.error(`[scim] ${message}`);
 
@@ -60,6 +61,9 @@ function stopOnSignals(server: Server, background: BackgroundWork, storage: Stor
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before the policy, whose rules may name extension attributes, and before the app is built.
+  const extensions = registerExtensionDirectory(config.schemaExtensionsDir);
+  log(`schema extensions in ${config.schemaExtensionsDir}: ${extensions.map((extension) => `${extension.urn} (${extension.resourceType})`).join(', ') || 'none'}`);
   const policy = loadPolicy(config.policyFile);
   log(`access policy ${config.policyFile}: ${Object.keys(policy.roles).length} roles, ${policy.rules.length} rules`);
   const { uri, engine } = await openEngine(config);
@@ -75,6 +79,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError || error instanceof PolicyError ? `[scim] ${error.message}` : error);
+  console.error(error instanceof ConfigError || error instanceof PolicyError || error instanceof ExtensionError ? `[scim] ${error.message}` : error);
   process.exit(1);
 });

@@ -4,12 +4,14 @@ import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadConfig } from '../../src/config.js';
 import { loadPolicy } from '../../src/lifecycle/policy/load.js';
+import { registerExtensionDirectory } from '../../src/scim/extension-files.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { scimClient, type ScimClient } from './scim-client.js';
 
 /** Our app in this process on `uri`, listening on a loopback port (real HTTP, no background work). */
 export async function startInProcess(uri: string, token: string): Promise<{ api: ScimClient; close(): Promise<void> }> {
   const config = loadConfig({ SCIM_BEARER_TOKEN: token, RATE_LIMIT_PER_SECOND: '0' });
+  registerExtensionDirectory(config.schemaExtensionsDir);
   const storage = await createMongoStorage({ uri });
   const authenticator = createAuthenticator(config, storage.credentials);
   const app = createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: () => undefined });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Db } from 'mongodb';
+import { loadConfig } from '../../src/config.js';
+import { registerExtensionDirectory } from '../../src/scim/extension-files.js';
 import { parseResourceBody } from '../../src/scim/ingress.js';
 import { USER_RESOURCE } from '../../src/scim/schema-registry.js';
 import { toStoredFields, type ResourceDocument } from '../../src/store/mongo/documents.js';
@@ -41,6 +43,8 @@ const comparable = (doc: Partial<ResourceDocument> | null): Partial<ResourceDocu
 };
 
 export async function createSeeder(db: Db, api: ScimClient, tenant: string): Promise<Seeder> {
+  // The server stores sort keys for its schema extensions: the seeded documents must have the same.
+  registerExtensionDirectory(loadConfig().schemaExtensionsDir);
   const probe = userBody(0, { prefix: 'shape-probe-' });
   const created = await api.json<{ id: string }>('POST', '/Users', probe, 201);
   const users = db.collection<ResourceDocument>('users');

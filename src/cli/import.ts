@@ -8,9 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import cliProgress from 'cli-progress';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import { ScimError } from '../errors/scim-error.js';
 import { routeEvents } from '../lifecycle/background.js';
+import { ExtensionError, registerExtensionDirectory } from '../scim/extension-files.js';
+import { USER_RESOURCE } from '../scim/schema-registry.js';
+import { screenResourceBody, unknownAttributesError } from '../scim/unknown-attributes.js';
 import { loadPolicy, PolicyError } from '../lifecycle/policy/load.js';
 import { createLifecycle } from '../services/lifecycle.js';
 import { createUserService, type UserService } from '../services/users.js';
@@ -82,15 +85,33 @@ interface Line {
 
 const describe = (error: ScimError) => `${error.status}${error.toBody().scimType ? ` ${error.toBody().scimType}` : ''}: ${error.message}`;
 
+/** Attributes no schema defines, as POST /Users treats them (UNKNOWN_ATTRIBUTES): left out and tallied here, or the line fails. */
+function unknownAttributeScreen(mode: Config['unknownAttributes'], ignored: Map<string, number>): (body: unknown) => unknown {
+  return (body) => {
+    const screened = screenResourceBody(USER_RESOURCE, body);
+    if (screened.unknown.length > 0 && mode === 'reject') throw unknownAttributesError('invalidSyntax', USER_RESOURCE.name, screened.unknown);
+    for (const path of screened.unknown) ignored.set(path, (ignored.get(path) ?? 0) + 1);
+    return screened.value;
+  };
+}
+
 /** Creates one batch of lines; returns how many were imported and the failed lines. */
-async function importBatch(users: UserService, ctx: RequestContext, lines: readonly Line[]): Promise<{ imported: number; failures: Failure[] }> {
+async function importBatch(users: UserService, ctx: RequestContext, lines: readonly Line[], screen: (body: unknown) => unknown): Promise<{ imported: number; failures: Failure[] }> {
   const failures: Failure[] = [];
   const parsed: { line: number; body: unknown }[] = [];
   for (const { number, text } of lines) {
+    let body: unknown;
     try {
-      parsed.push({ line: number, body: JSON.parse(text) });
+      body = JSON.parse(text);
     } catch {
       failures.push({ line: number, message: describe(new ScimError('invalidSyntax', 'the line is not valid JSON')) });
+      continue;
+    }
+    try {
+      parsed.push({ line: number, body: screen(body) });
+    } catch (error) {
+      if (!(error instanceof ScimError)) throw error;
+      failures.push({ line: number, message: describe(error) });
     }
   }
   // Anything but a SCIM error (the database went away…) rejects, and stops the import.
@@ -103,7 +124,7 @@ async function importBatch(users: UserService, ctx: RequestContext, lines: reado
   return { imported, failures };
 }
 
-async function importFile(options: Options, users: UserService, ctx: RequestContext): Promise<{ imported: number; failures: Failure[]; seconds: number }> {
+async function importFile(options: Options, users: UserService, ctx: RequestContext, screen: (body: unknown) => unknown): Promise<{ imported: number; failures: Failure[]; seconds: number }> {
   const total = await countLines(options.file);
   const bar = new cliProgress.SingleBar(
     { format: '[import] [{bar}] {percentage}% {value}/{total} users · {rate} users/s · ETA {eta_formatted}', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5_000, barsize: 30 },
@@ -116,7 +137,7 @@ async function importFile(options: Options, users: UserService, ctx: RequestCont
   bar.start(total, 0, { rate: 0 });
   const inFlight = new Set<Promise<void>>();
   const start = (lines: Line[]) => {
-    const task: Promise<void> = importBatch(users, ctx, lines)
+    const task: Promise<void> = importBatch(users, ctx, lines, screen)
       .then((result) => {
         imported += result.imported;
         failures.push(...result.failures);
@@ -153,6 +174,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const say = (line: string) => process.stderr.write(`[import] ${line}\n`);
   const config = loadConfig();
+  registerExtensionDirectory(config.schemaExtensionsDir);
   const policy = loadPolicy(config.policyFile);
   const database = await openDatabase(config, say);
   let storage: Storage | undefined;
@@ -162,9 +184,11 @@ async function main(argv: readonly string[]): Promise<number> {
     const users = createUserService(storage, lifecycle);
     // One request id for the run: its audit entries and events are found together.
     const ctx: RequestContext = { tenant: options.tenant ?? config.defaultTenant, actor: 'cli:import', requestId: `import:${randomUUID()}` };
-    const { imported, failures, seconds } = await importFile(options, users, ctx).catch((error: unknown) => {
+    const ignored = new Map<string, number>();
+    const { imported, failures, seconds } = await importFile(options, users, ctx, unknownAttributeScreen(config.unknownAttributes, ignored)).catch((error: unknown) => {
       throw new CliError(`import stopped: ${reason(error)}`);
     });
+    for (const [path, lines] of ignored) say(`ignored the unknown attribute '${path}' on ${lines} line${lines === 1 ? '' : 's'} (UNKNOWN_ATTRIBUTES=ignore)`);
     for (const failure of failures.slice(0, MAX_LISTED_FAILURES)) say(`line ${failure.line}: ${failure.message}`);
     if (failures.length > MAX_LISTED_FAILURES) say(`… and ${failures.length - MAX_LISTED_FAILURES} more failed lines`);
     console.log(`imported ${imported.toLocaleString('en-US')} users in ${seconds.toFixed(1)} s (${Math.round(imported / seconds).toLocaleString('en-US')} users/s); ${failures.length} failed; request id ${ctx.requestId}`);
@@ -175,4 +199,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-runCli('import', main, [PolicyError]);
+runCli('import', main, [PolicyError, ExtensionError]);

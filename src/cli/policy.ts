@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../config.js';
 import { ScimError } from '../errors/scim-error.js';
 import { routeEvents } from '../lifecycle/background.js';
+import { ExtensionError, registerExtensionDirectory } from '../scim/extension-files.js';
 import { loadPolicy, PolicyError } from '../lifecycle/policy/load.js';
 import type { Policy } from '../lifecycle/policy/types.js';
 import { createLifecycle } from '../services/lifecycle.js';
@@ -253,6 +254,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const say = (line: string) => process.stderr.write(`[policy] ${line}\n`);
   const config = loadConfig();
+  registerExtensionDirectory(config.schemaExtensionsDir);
   const policy = loadPolicy(config.policyFile);
   say(`access policy ${config.policyFile}: ${Object.keys(policy.roles).length} roles, ${policy.rules.length} rules (fingerprint ${policy.fingerprint.slice(0, 12)})`);
   const database = await openDatabase(config, say);
@@ -266,4 +268,4 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-runCli('policy', main, [PolicyError]);
+runCli('policy', main, [PolicyError, ExtensionError]);

@@ -1,5 +1,6 @@
 import SCIMMY from 'scimmy';
 import { ScimError } from '../errors/scim-error.js';
+import { parseDateTime } from './date-time.js';
 import { ENTERPRISE_USER_SCHEMA, findAttribute, findExtension, scimmySchemaFor, type AttributeSchema, type ResourceTypeDefinition } from './schema-registry.js';
 
 /** A validated resource body: core attributes plus extension objects under their URNs. No id, meta, schemas or readOnly attributes. */
@@ -30,9 +31,15 @@ function withoutNulls(value: unknown): unknown {
 
 /**
  * Values real IdPs send that are unambiguous but not literally valid: Entra's "True"/"False"
- * strings and capitalised canonical values such as "Work".
+ * strings and capitalised canonical values such as "Work". dateTimes are checked strictly here
+ * (scimmy's check lets V8's lenient Date parsing accept strings such as a UUID) and stored in UTC.
  */
 function lenientScalar(attribute: AttributeSchema, value: unknown): unknown {
+  if (attribute.type === 'dateTime' && typeof value === 'string') {
+    const date = parseDateTime(value, 'utcIfAbsent');
+    if (!date) throw new ScimError('invalidValue', `Attribute '${attribute.name}' must be an RFC 3339 date-time such as "2027-01-31T12:00:00Z"`);
+    return date.toISOString();
+  }
   if (attribute.type === 'boolean' && typeof value === 'string') {
     const lower = value.toLowerCase();
     if (lower === 'true' || lower === 'false') return lower === 'true';
@@ -76,10 +83,25 @@ function lenientExtension(resource: ResourceTypeDefinition, urn: string, value: 
   return lenient;
 }
 
+/** A URN-prefixed flat key such as `urn:…:enterprise:2.0:User:manager`: the extension attribute's value. */
+function lenientFlatKey(resource: ResourceTypeDefinition, key: string, value: unknown): unknown {
+  const lower = key.toLowerCase();
+  const extension = resource.extensions.find((candidate) => lower.startsWith(`${candidate.urn.toLowerCase()}:`));
+  const attribute = extension && findAttribute(extension.attributes, key.slice(extension.urn.length + 1));
+  return attribute ? lenientValue(attribute, value) : value;
+}
+
+/** `urn:…:core:2.0:User:userName` is the core attribute; the validator reads plain names only. */
+function withoutCoreUrn(resource: ResourceTypeDefinition, body: Json): Json {
+  const core = `${resource.schema.toLowerCase()}:`;
+  return Object.fromEntries(Object.entries(body).map(([key, value]) => [key.toLowerCase().startsWith(core) ? key.slice(core.length) : key, value]));
+}
+
 function lenientBody(resource: ResourceTypeDefinition, body: Json): Json {
-  const lenient = lenientObject(resource.attributes, body);
+  const lenient = lenientObject(resource.attributes, withoutCoreUrn(resource, body));
   for (const [key, value] of Object.entries(lenient)) {
-    if (key.toLowerCase().startsWith('urn:')) lenient[key] = lenientExtension(resource, key, value);
+    if (!key.toLowerCase().startsWith('urn:')) continue;
+    lenient[key] = findExtension(resource, key) ? lenientExtension(resource, key, value) : lenientFlatKey(resource, key, value);
   }
   return lenient;
 }

@@ -1,5 +1,5 @@
 import { ScimError } from '../errors/scim-error.js';
-import type { ResourceTypeDefinition } from './schema-registry.js';
+import { extensionDefining, type ResourceTypeDefinition } from './schema-registry.js';
 import type { ScimResource } from './representation.js';
 
 /**
@@ -20,10 +20,16 @@ function parseList(value: unknown, parameter: string): string[] {
   return value.split(',').map((path) => path.trim().toLowerCase()).filter((path) => path.length > 0);
 }
 
-/** Expresses a core-URN-prefixed path as a plain one, so both spellings compare equal. */
+/**
+ * Expresses a core-URN-prefixed path as a plain one and an unqualified extension attribute
+ * ("manager") as URN-prefixed, as the representation nests it, so every spelling compares equal.
+ */
 function canonical(definition: ResourceTypeDefinition, path: string): string {
   const core = `${definition.schema.toLowerCase()}:`;
-  return path.startsWith(core) ? path.slice(core.length) : path;
+  if (path.startsWith(core)) return path.slice(core.length);
+  if (path.includes(':')) return path;
+  const extension = extensionDefining(definition, path.split('.')[0] ?? '');
+  return extension ? `${extension.urn.toLowerCase()}:${path}` : path;
 }
 
 export function parseProjection(definition: ResourceTypeDefinition, attributes: unknown, excludedAttributes: unknown): Projection {

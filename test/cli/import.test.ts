@@ -68,6 +68,21 @@ describe('import (CLI)', function () {
     assert.deepEqual(byExternalId.items.map((record) => record.attributes['userName']), ['b3@example.com']);
   });
 
+  it('leaves out attributes no schema defines and says which (UNKNOWN_ATTRIBUTES=ignore), or fails those lines (reject)', async () => {
+    const file = path.join(dir, 'unknown.ndjson');
+    await writeFile(file, `${[user('u1@example.com', { shoeSize: 44 }), user('u2@example.com', { shoeSize: 45, name: { givenName: 'U', nick: 'x' } }), user('u3@example.com')].join('\n')}\n`);
+    const ignored = await runCli('import', [file], { MONGODB_URI: uri });
+    assert.equal(ignored.code, 0, ignored.stderr);
+    assert.match(ignored.stderr, /ignored the unknown attribute 'shoeSize' on 2 lines \(UNKNOWN_ATTRIBUTES=ignore\)/);
+    assert.match(ignored.stderr, /ignored the unknown attribute 'name.nick' on 1 line /);
+    const rejectFile = path.join(dir, 'unknown-reject.ndjson');
+    await writeFile(rejectFile, `${[user('r1@example.com', { shoeSize: 44 }), user('r2@example.com')].join('\n')}\n`);
+    const rejected = await runCli('import', [rejectFile], { MONGODB_URI: uri, UNKNOWN_ATTRIBUTES: 'reject' });
+    assert.equal(rejected.code, 2, rejected.stderr);
+    assert.match(rejected.stderr, /line 1: 400 invalidSyntax: Unknown attribute 'shoeSize'/);
+    assert.match(rejected.stdout, /imported 1 users .*; 1 failed/);
+  });
+
   for (const [args, message] of [
     [[], /missing the NDJSON file/],
     [['a.ndjson', '--concurrency', '0'], /--concurrency must be a whole number from 1 to 64/],

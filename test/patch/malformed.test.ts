@@ -14,7 +14,11 @@ interface BadCase {
 const op = (operation: Operation): Json => patchOp(operation);
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 
-/** Envelope errors: the same for both resource types. */
+/**
+ * Envelope errors: the same for both resource types. Paths naming attributes no schema defines are
+ * not malformed: test/extensions/unknown-attributes.test.ts covers them (ignored, or 400 invalidPath
+ * with UNKNOWN_ATTRIBUTES=reject).
+ */
 const ENVELOPE_CASES: BadCase[] = [
   { label: 'schemas missing', body: { Operations: [{ op: 'replace', path: 'title', value: 'x' }] }, scimType: 'invalidSyntax' },
   { label: 'schemas naming the User schema', body: { schemas: [USER_SCHEMA], Operations: [{ op: 'replace', path: 'title', value: 'x' }] }, scimType: 'invalidSyntax' },
@@ -34,9 +38,6 @@ const ENVELOPE_CASES: BadCase[] = [
   { label: 'remove without a path', body: op({ op: 'remove' }), scimType: 'noTarget' },
   { label: 'remove with a blank path', body: op({ op: 'remove', path: '  ' }), scimType: 'noTarget' },
   { label: 'path not a string', body: op({ op: 'replace', path: 5, value: 'x' }), scimType: 'invalidPath' },
-  { label: 'unknown attribute path', body: op({ op: 'replace', path: 'favouriteColour', value: 'x' }), scimType: 'invalidPath' },
-  { label: 'unknown schema URN in the path', body: op({ op: 'replace', path: 'urn:example:unknown:2.0:Thing:attr', value: 'x' }), scimType: 'invalidPath' },
-  { label: 'path-less value with an unknown attribute', body: op({ op: 'replace', value: { favouriteColour: 'x' } }), scimType: 'invalidPath' },
   { label: 'id as the path', body: op({ op: 'replace', path: 'id', value: 'another-id' }), scimType: 'mutability' },
   { label: 'meta as the path', body: op({ op: 'replace', path: 'meta', value: { version: 'W/"1"' } }), scimType: 'mutability' },
   { label: 'meta.lastModified as the path', body: op({ op: 'replace', path: 'meta.lastModified', value: '2020-01-01T00:00:00Z' }), scimType: 'mutability' },
@@ -55,20 +56,18 @@ const ENVELOPE_CASES: BadCase[] = [
   },
   {
     label: 'a valid operation followed by an invalid one',
-    body: patchOp({ op: 'replace', path: 'externalId', value: 'changed' }, { op: 'replace', path: 'nope', value: 'x' }),
+    body: patchOp({ op: 'replace', path: 'externalId', value: 'changed' }, { op: 'replace', path: 'displayName.x.y', value: 'x' }),
     scimType: 'invalidPath',
   },
 ];
 
 const USER_CASES: BadCase[] = [
   ...ENVELOPE_CASES,
-  { label: 'unknown sub-attribute name.middle', body: op({ op: 'replace', path: 'name.middle', value: 'x' }), scimType: 'invalidPath' },
   { label: 'too many dots name.givenName.x', body: op({ op: 'replace', path: 'name.givenName.x', value: 'x' }), scimType: 'invalidPath' },
   { label: 'broken path emails[type eq "work"', body: op({ op: 'replace', path: 'emails[type eq "work"', value: 'x' }), scimType: 'invalidPath' },
   { label: 'text after the filter emails[type eq "work"]value', body: op({ op: 'replace', path: 'emails[type eq "work"]value', value: 'x' }), scimType: 'invalidPath' },
   { label: 'a filter on a single-valued attribute name[givenName eq "x"]', body: op({ op: 'replace', path: 'name[givenName eq "x"]', value: {} }), scimType: 'invalidPath' },
   { label: 'a filter on a whole extension', body: op({ op: 'replace', path: `${ENTERPRISE}[department eq "x"]`, value: {} }), scimType: 'invalidPath' },
-  { label: 'unknown enterprise attribute', body: op({ op: 'replace', path: `${ENTERPRISE}:shoeSize`, value: '42' }), scimType: 'invalidPath' },
   { label: 'a bad bracket filter emails[type eq]', body: op({ op: 'replace', path: 'emails[type eq].value', value: 'x' }), scimType: 'invalidFilter' },
   { label: 'a bad bracket filter emails[type xx "work"]', body: op({ op: 'replace', path: 'emails[type xx "work"].value', value: 'x' }), scimType: 'invalidFilter' },
   { label: 'a bracket filter on an unknown sub-attribute', body: op({ op: 'replace', path: 'emails[colour eq "red"].value', value: 'x' }), scimType: 'invalidFilter' },
@@ -114,7 +113,6 @@ const GROUP_CASES: BadCase[] = [
   { label: 'path-less members: "x"', body: op({ op: 'replace', value: { members: 'x' } }), scimType: 'invalidValue' },
   { label: 'displayName: 42', body: op({ op: 'replace', path: 'displayName', value: 42 }), scimType: 'invalidValue' },
   { label: 'remove displayName (required)', body: op({ op: 'remove', path: 'displayName' }), scimType: 'invalidValue' },
-  { label: 'an unknown Group attribute (userName)', body: op({ op: 'replace', path: 'userName', value: 'x' }), scimType: 'invalidPath' },
 ];
 
 describe('malformed PATCH requests → 400 with scimType, nothing stored changes (RFC 7644 §3.5.2, §3.12)', function () {

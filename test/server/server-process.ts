@@ -26,7 +26,7 @@ export function freePort(): Promise<number> {
 
 function withoutInheritedConfig(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['PORT', 'HOST', 'MONGODB_URI', 'DATA_DIR', 'SCIM_BEARER_TOKEN', 'PUBLIC_BASE_URL', 'DEFAULT_TENANT', 'RATE_LIMIT_PER_SECOND', 'RATE_LIMIT_BURST']) delete env[name];
+  for (const name of ['PORT', 'HOST', 'MONGODB_URI', 'DATA_DIR', 'SCIM_BEARER_TOKEN', 'PUBLIC_BASE_URL', 'DEFAULT_TENANT', 'RATE_LIMIT_PER_SECOND', 'RATE_LIMIT_BURST', 'SCHEMA_EXTENSIONS_DIR', 'UNKNOWN_ATTRIBUTES']) delete env[name];
   return env;
 }
 

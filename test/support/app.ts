@@ -7,6 +7,7 @@ import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
+import { registerExtensionDirectory } from '../../src/scim/extension-files.js';
 import { testDatabaseUri, uniqueDbName } from './engine.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
@@ -42,6 +43,8 @@ export interface TestAppOptions {
 export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {}, options: TestAppOptions = {}): Promise<TestApp> {
   // Tests fire requests far faster than any IdP; the rate limit is tested on its own with a tiny limit.
   const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN, RATE_LIMIT_PER_SECOND: '0', ...env });
+  // Registered once per process (test/support/schema-extensions.ts): another directory needs a server process of its own.
+  registerExtensionDirectory(config.schemaExtensionsDir);
   return appOn(config, uniqueDbName(fileTag), options);
 }
 

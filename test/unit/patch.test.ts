@@ -62,6 +62,10 @@ function assertScimError(run: () => unknown, code: ErrorCode, label: string): vo
   }, `${label}: did not throw`);
 }
 
+function attribute(name: string, type: AttributeSchema['type']): AttributeSchema {
+  return { name, type, multiValued: false, required: false, caseExact: false, mutability: 'readWrite', returned: 'default', uniqueness: 'none' };
+}
+
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
     Object.values(value).forEach(deepFreeze);
@@ -425,6 +429,42 @@ describe('RFC 7644 §3.5.2 PATCH', () => {
       }
     });
 
+    describe('legacy unqualified "manager" (resolved against the one extension that defines it)', () => {
+      it('adds and replaces the manager through the path "manager"', () => {
+        for (const op of ['Add', 'Replace']) {
+          assert.deepEqual(patchUser(USER, { op, path: 'manager', value: [{ $ref: null, value: 'boss-2' }] })[ENTERPRISE], enterprise({ manager: { value: 'boss-2' } }), op);
+          assert.deepEqual(patchUser({ userName: 'x' }, { op, path: 'Manager', value: 'boss-3' }), { userName: 'x', [ENTERPRISE]: { manager: { value: 'boss-3' } } }, op);
+        }
+      });
+
+      it('removes the manager through the path "manager", with or without a value', () => {
+        const { manager: _removed, ...rest } = USER[ENTERPRISE] as Record<string, unknown>;
+        assert.deepEqual(patchUser(USER, { op: 'Remove', path: 'manager' })[ENTERPRISE], rest);
+        assert.deepEqual(patchUser(USER, { op: 'Remove', path: 'manager', value: [{ $ref: null, value: 'boss-1' }] })[ENTERPRISE], rest);
+      });
+
+      it('resolves other unqualified names and sub-attributes the same way, path-less keys included', () => {
+        assert.deepEqual(patchUser(USER, { op: 'replace', path: 'department', value: 'Ops' })[ENTERPRISE], enterprise({ department: 'Ops' }));
+        assert.deepEqual(patchUser(USER, { op: 'replace', path: 'manager.value', value: 'boss-4' })[ENTERPRISE], enterprise({ manager: { value: 'boss-4' } }));
+        assert.deepEqual(patchUser(USER, { op: 'replace', value: { costCenter: 'CC-9' } })[ENTERPRISE], enterprise({ costCenter: 'CC-9' }));
+      });
+
+      it('keeps core names core: "displayName" is the User attribute, not an extension\'s', () => {
+        assert.deepEqual(parsePatchPath(USER_RESOURCE, 'displayName'), { attribute: 'displayName' });
+        assert.deepEqual(parsePatchPath(USER_RESOURCE, 'manager'), { extension: ENTERPRISE, attribute: 'manager' });
+      });
+
+      it('answers 400 invalidPath when several extensions define the name', () => {
+        const second = { urn: 'urn:ietf:params:scim:schemas:extension:second:2.0:User', storageKey: 'second', required: false, attributes: [attribute('manager', 'string')] };
+        const ambiguous = { ...USER_RESOURCE, extensions: [...USER_RESOURCE.extensions, second] };
+        for (const path of ['manager', 'manager.value', 'Manager']) {
+          assertScimError(() => parsePatchPath(ambiguous, path), 'invalidPath', path);
+        }
+        assertScimError(() => applyPatch(ambiguous, USER, [{ op: 'replace', value: { manager: 'x' } }]), 'invalidPath', 'path-less');
+        assert.deepEqual(parsePatchPath(ambiguous, `${second.urn}:manager`), { extension: second.urn, attribute: 'manager' });
+      });
+    });
+
     it('removes values listed in a Remove (emails on a User, members on a Group)', () => {
       const result = patchUser(USER, { op: 'Remove', path: 'emails', value: [{ value: 'bjensen@example.com' }] });
       assert.deepEqual(result['emails'], [{ value: 'babs@home.example', type: 'home' }]);
@@ -599,7 +639,6 @@ describe('RFC 7644 §3.5.2 PATCH', () => {
       ['an unknown attribute', { op: 'add', path: 'nosuch', value: 'x' }, 'invalidPath'],
       ['an unknown sub-attribute', { op: 'replace', path: 'name.nosuch', value: 'x' }, 'invalidPath'],
       ['a filter on a single-valued attribute', { op: 'replace', path: 'name[givenName eq "x"]', value: 'x' }, 'invalidPath'],
-      ['an extension attribute without its URN', { op: 'replace', path: 'department', value: 'x' }, 'invalidPath'],
       ['a broken bracket filter', { op: 'remove', path: 'emails[type eq ]' }, 'invalidFilter'],
       ['an unknown key in a path-less value', { op: 'add', value: { nosuch: 'x' } }, 'invalidPath'],
       ['an unknown key in an extension value', { op: 'add', value: { [ENTERPRISE]: { nosuch: 'x' } } }, 'invalidPath'],

@@ -183,7 +183,7 @@ describe('access policy', () => {
       assert.deepEqual(error.problems, [
         'p.json: /extra: is not allowed here; allowed: "$schema", "roles", "rules", "deactivation"',
         'p.json: rules[3] "sales-managers" /rules/3/grant/0: grants the role "sales-boss", which is not defined under "roles"',
-        'p.json: rules[6] "engineers" /rules/6/when/all/1/any/0/attribute: "dept" is not a User attribute; use a core name ("title", "name.familyName"), an enterprise name ("department", "manager.value") or a full URN path',
+        'p.json: rules[6] "engineers" /rules/6/when/all/1/any/0/attribute: "dept" is not a User attribute; use a core name ("title", "name.familyName"), an extension name ("department", "manager.value") or a full URN path',
       ]);
       assert.equal(error.message, error.problems.join('\n'));
     });

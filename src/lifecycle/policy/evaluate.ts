@@ -1,6 +1,6 @@
 import { isPresent, valuesEqual } from '../../scim/filter/evaluate.js';
 import { attributesFor } from '../../scim/patch/path.js';
-import { findAttribute, USER_RESOURCE, USER_SCHEMA, type AttributeSchema } from '../../scim/schema-registry.js';
+import { extensionDefining, findAttribute, USER_RESOURCE, USER_SCHEMA, type AttributeSchema } from '../../scim/schema-registry.js';
 import type { AttributeCondition, Condition, Policy, PolicyGrant, PolicySubject, RoleDefinition } from './types.js';
 
 /**
@@ -19,15 +19,17 @@ export interface PolicyAttribute {
 const CORE_PREFIX = `${USER_SCHEMA}:`.toLowerCase();
 
 /**
- * Resolves "title", "name.familyName", "externalId", a bare enterprise name ("department",
- * "manager.value") or a full URN path. Core wins over extensions for bare names, as in SCIM filters.
+ * Resolves "title", "name.familyName", "externalId", a bare extension name ("department",
+ * "manager.value", "remoteWorker") or a full URN path. Core wins over extensions for bare names, as
+ * in SCIM filters and PATCH paths; a bare name that several extensions define throws (invalidPath).
  */
 export function resolvePolicyAttribute(path: string): PolicyAttribute | undefined {
   const lower = path.toLowerCase();
   if (lower.startsWith(CORE_PREFIX)) return resolveIn(undefined, path.slice(CORE_PREFIX.length));
   const extension = USER_RESOURCE.extensions.find((candidate) => lower.startsWith(`${candidate.urn.toLowerCase()}:`));
   if (extension) return resolveIn(extension.urn, path.slice(extension.urn.length + 1));
-  return resolveIn(undefined, path) ?? USER_RESOURCE.extensions.map((candidate) => resolveIn(candidate.urn, path)).find(Boolean);
+  if (path.includes(':')) return undefined;
+  return resolveIn(extensionDefining(USER_RESOURCE, path.split('.')[0] ?? '')?.urn, path);
 }
 
 function resolveIn(extension: string | undefined, rest: string): PolicyAttribute | undefined {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '../../repository-root.js';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { ScimError } from '../../errors/scim-error.js';
 import { valuesEqual } from '../../scim/filter/evaluate.js';
 import type { AttributeSchema } from '../../scim/schema-registry.js';
 import { resolvePolicyAttribute } from './evaluate.js';
@@ -309,11 +310,18 @@ const TEXT_TYPES: ReadonlySet<string> = new Set(['string', 'reference', 'binary'
 function attributeProblems(condition: Record<string, unknown>, pointer: string): Problem[] {
   const path = condition.attribute;
   if (typeof path !== 'string') return [];
-  const target = resolvePolicyAttribute(path);
   const quoted = JSON.stringify(path);
   const at = `${pointer}/attribute`;
+  let target: ReturnType<typeof resolvePolicyAttribute>;
+  try {
+    target = resolvePolicyAttribute(path);
+  } catch (error) {
+    // A bare name that several schema extensions define.
+    if (error instanceof ScimError) return [{ pointer: at, message: error.message }];
+    throw error;
+  }
   if (!target) {
-    const hint = 'use a core name ("title", "name.familyName"), an enterprise name ("department", "manager.value") or a full URN path';
+    const hint = 'use a core name ("title", "name.familyName"), an extension name ("department", "manager.value") or a full URN path';
     return [{ pointer: at, message: `${quoted} is not a User attribute; ${hint}` }];
   }
   // "present" can test anything, including a whole complex or multi-valued attribute.

@@ -15,6 +15,12 @@ export interface AttributeInfo {
    * ordering comparisons (gt, ge, lt, le) use it with the same encoding of the operand.
    */
   sortKeyField?: string;
+  /**
+   * dateTime values stored as the text scimmy's validation writes (`Date#toISOString()`, one fixed
+   * UTC format), whose string order is time order: compared with the operand in that form. Without
+   * it, a dateTime is stored as a BSON date (meta.created, lifecycle).
+   */
+  dateAsText?: boolean;
 }
 
 export interface AttributeResolver {
@@ -22,8 +28,10 @@ export interface AttributeResolver {
    * Resolves a full attribute path, case-insensitively, e.g. "userName", "name.givenName",
    * "emails", "emails.value", "meta.lastModified", "id",
    * "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-   * "urn:ietf:params:scim:schemas:core:2.0:User:userName".
-   * Returns undefined for unknown attributes (the translator then throws invalidFilter).
+   * "urn:ietf:params:scim:schemas:core:2.0:User:userName", or an extension attribute without its URN
+   * ("department") when exactly one extension defines it.
+   * Returns undefined for unknown attributes (the translator then throws invalidFilter), and
+   * throws invalidPath for a name several extensions define.
    */
   resolve(path: string): AttributeInfo | undefined;
 }

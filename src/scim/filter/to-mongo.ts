@@ -1,5 +1,6 @@
 import { ScimError } from '../../errors/scim-error.js';
 import type { CompareNode, ComparisonOperator, FilterNode, FilterValue, ValuePathNode } from './ast.js';
+import { parseDateTime } from '../date-time.js';
 import { isAttributePath } from './parse.js';
 import type { AttributeInfo, AttributeResolver, ScimType } from './resolver.js';
 
@@ -30,7 +31,6 @@ const MONGO_OPERATOR: Readonly<Record<EqualityOrOrdering, string>> = {
 /** RE2 (FerretDB), PCRE (MongoDB) and JS all accept a backslash before these. */
 const REGEX_SPECIAL = /[\\^$.|?*+()[\]{}\-/]/g;
 const NUMERIC_STRING = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/i;
 
 /** Where paths are resolved: the whole resource, or the elements of one multi-valued attribute. */
 interface Scope {
@@ -47,8 +47,11 @@ interface Target {
   info: AttributeInfo;
 }
 
-/** Ids of the resources matching each correlated value path, computed by the caller. */
-export type CorrelatedMatches = ReadonlyMap<ValuePathNode, readonly string[]>;
+/**
+ * Ids of the resources matching conditions the store resolves itself: correlated value paths, and
+ * a Group's `members` conditions (answered from the members' documents, member-filters.ts).
+ */
+export type CorrelatedMatches = ReadonlyMap<FilterNode, readonly string[]>;
 
 export function filterToMongo(node: FilterNode, resolver: AttributeResolver, correlated: CorrelatedMatches = new Map()): MongoQuery {
   return translate(node, { resolver, pathPrefix: '', fieldPrefix: '', correlated });
@@ -114,6 +117,8 @@ export function sortToMongo(sortBy: string, resolver: AttributeResolver): string
 }
 
 function translate(node: FilterNode, scope: Scope): MongoQuery {
+  const resolved = scope.correlated.get(node);
+  if (resolved) return { _id: { $in: [...resolved] } };
   switch (node.kind) {
     case 'and':
       return { $and: node.operands.map((operand) => translate(operand, scope)) };
@@ -177,8 +182,10 @@ function compare(node: CompareNode, scope: Scope): MongoQuery {
     case 'integer':
     case 'decimal':
       return compareOrdered(target, op, toNumber(target, value));
-    case 'dateTime':
-      return compareOrdered(target, op, toDate(target, value));
+    case 'dateTime': {
+      const date = toDate(target, value);
+      return compareOrdered(target, op, target.info.dateAsText ? date.toISOString() : date);
+    }
     default:
       return compareString(target, op, toText(target, value));
   }
@@ -208,7 +215,7 @@ function compareBoolean(target: Target, op: ComparisonOperator, value: FilterVal
   return condition(target.info.field, op, toBoolean(target, value));
 }
 
-function compareOrdered(target: Target, op: ComparisonOperator, operand: number | Date): MongoQuery {
+function compareOrdered(target: Target, op: ComparisonOperator, operand: number | Date | string): MongoQuery {
   if (isSubstring(op)) {
     throw invalid(`Operator '${op}' cannot be used with the ${target.info.type} attribute '${target.path}'`);
   }
@@ -309,19 +316,6 @@ function toDate(target: Target, value: FilterValue): Date {
   throw invalid(
     `The dateTime attribute '${target.path}' must be compared with an RFC 3339 date-time such as "2026-01-31T12:00:00Z", not ${describeValue(value)}`,
   );
-}
-
-/** Checks every field's range because Date silently rolls "02-30" over into March. */
-function parseDateTime(text: string): Date | undefined {
-  const match = RFC3339.exec(text);
-  if (!match) return undefined;
-  const fields = match.slice(1).map((group) => Number(group ?? 0));
-  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0, offsetHour = 0, offsetMinute = 0] = fields;
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  const dateInRange = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth;
-  const timeInRange = hour <= 23 && minute <= 59 && second <= 59 && offsetHour <= 23 && offsetMinute <= 59;
-  const date = new Date(text.toUpperCase());
-  return dateInRange && timeInRange && !Number.isNaN(date.getTime()) ? date : undefined;
 }
 
 function describeValue(value: FilterValue): string {

@@ -1,11 +1,13 @@
 import { ScimError } from '../../errors/scim-error.js';
 import type { FilterNode } from '../filter/ast.js';
 import { parseFilter } from '../filter/parse.js';
-import { findAttribute, findExtension, type AttributeSchema, type ResourceTypeDefinition } from '../schema-registry.js';
+import { extensionDefining, findAttribute, findExtension, type AttributeSchema, type ResourceTypeDefinition } from '../schema-registry.js';
 
 /**
  * A parsed PATCH path (RFC 7644 §3.5.2): `attr`, `attr.sub`, `attr[filter]`, `attr[filter].sub`,
- * each optionally prefixed by a schema URN, or a bare extension URN. Names are canonical.
+ * each optionally prefixed by a schema URN, or a bare extension URN. Names are canonical. An
+ * extension attribute named without its URN (Entra's legacy `manager`) resolves to the one
+ * extension that defines it, when the core schema does not (extensionDefining).
  */
 export interface PatchPath {
   /** Extension URN when the attribute belongs to an extension; undefined for core. */
@@ -16,6 +18,20 @@ export interface PatchPath {
   filter?: FilterNode;
   /** Canonical sub-attribute name (e.g. "givenName", "value"). */
   subAttribute?: string;
+}
+
+/**
+ * A well-formed path naming an attribute that no registered schema defines (as opposed to a
+ * malformed one): src/scim/unknown-attributes.ts ignores or refuses these per UNKNOWN_ATTRIBUTES.
+ */
+export class UnknownAttributePath extends ScimError {
+  /** The attribute path as the client spelled it, without any value filter. */
+  readonly path: string;
+
+  constructor(path: string, detail: string) {
+    super('invalidPath', detail);
+    this.path = path;
+  }
 }
 
 export interface PathSchemas {
@@ -66,25 +82,27 @@ export function isWholeExtension(path: PatchPath): path is WholeExtensionPath {
 export function pathSchemas(definition: ResourceTypeDefinition, path: PatchPath): PathSchemas {
   const attribute = findAttribute(attributesFor(definition, path.extension), path.attribute);
   if (!attribute) throw invalidPath(`Unknown attribute '${path.attribute}'`);
-  const subAttribute = path.subAttribute === undefined ? undefined : findSub(attribute, path.subAttribute);
+  const subAttribute = path.subAttribute === undefined ? undefined : findSub(attribute, path.subAttribute, path.extension ? `${path.extension}:` : '');
   return { attribute, subAttribute };
 }
 
 export function parsePatchPath(definition: ResourceTypeDefinition, text: string): PatchPath {
   const trimmed = text.trim();
   const { head, filterText, trailer } = splitBrackets(trimmed);
-  const { extension, rest } = splitSchema(definition, head, trimmed);
+  const { extension: qualified, rest } = splitSchema(definition, head, trimmed);
   if (rest === undefined) {
     if (filterText !== undefined) throw invalidPath(`'${trimmed}' applies a filter to a whole extension`);
-    return { extension, attribute: '' };
+    return { extension: qualified, attribute: '' };
   }
   const [name = '', sub, ...extra] = rest.split('.');
+  const extension = qualified ?? (head.includes(':') ? undefined : unqualifiedExtension(definition, name, trimmed));
   if (extra.length > 0 || (sub !== undefined && filterText !== undefined)) throw invalidPath(`'${trimmed}' is not a valid attribute path`);
-  const attribute = resolveName(attributesFor(definition, extension), name, trimmed);
+  const prefix = extension ? `${extension}:` : '';
+  const attribute = resolveName(attributesFor(definition, extension), name, trimmed, prefix);
   const path: PatchPath = { ...(extension ? { extension } : {}), attribute: attribute.name };
   if (filterText !== undefined) path.filter = parseValueFilter(attribute, filterText);
   const subName = trailer ?? sub;
-  if (subName !== undefined) path.subAttribute = findSub(attribute, subName).name;
+  if (subName !== undefined) path.subAttribute = findSub(attribute, subName, prefix).name;
   return path;
 }
 
@@ -130,19 +148,27 @@ function splitSchema(definition: ResourceTypeDefinition, head: string, text: str
   if (extension) return { extension: extension.urn, rest: head.slice(extension.urn.length + 1) };
   const core = `${definition.schema.toLowerCase()}:`;
   if (lower.startsWith(core)) return { rest: head.slice(core.length) };
-  if (head.includes(':')) throw invalidPath(`'${text}' names an unknown schema`);
+  if (head.includes(':')) throw new UnknownAttributePath(head, `'${text}' names an unknown schema`);
   return { rest: head };
 }
 
-function resolveName(attributes: readonly AttributeSchema[], name: string, text: string): AttributeSchema {
-  const attribute = NAME.test(name) ? findAttribute(attributes, name) : undefined;
-  if (!attribute) throw invalidPath(`'${text}' names an unknown attribute`);
+function unqualifiedExtension(definition: ResourceTypeDefinition, name: string, text: string): string | undefined {
+  const extension = NAME.test(name) ? extensionDefining(definition, name) : undefined;
+  if (extension?.readOnly) throw new ScimError('mutability', `'${text}' is derived by the server and cannot be changed`);
+  return extension?.urn;
+}
+
+function resolveName(attributes: readonly AttributeSchema[], name: string, text: string, prefix: string): AttributeSchema {
+  if (!NAME.test(name)) throw invalidPath(`'${text}' is not a valid attribute path`);
+  const attribute = findAttribute(attributes, name);
+  if (!attribute) throw new UnknownAttributePath(`${prefix}${name}`, `'${text}' names an unknown attribute`);
   return attribute;
 }
 
-function findSub(attribute: AttributeSchema, name: string): AttributeSchema {
-  const sub = NAME.test(name) && attribute.subAttributes ? findAttribute(attribute.subAttributes, name) : undefined;
-  if (!sub) throw invalidPath(`'${attribute.name}' has no sub-attribute '${name}'`);
+function findSub(attribute: AttributeSchema, name: string, prefix: string): AttributeSchema {
+  if (!NAME.test(name)) throw invalidPath(`'${attribute.name}.${name}' is not a valid attribute path`);
+  const sub = attribute.subAttributes ? findAttribute(attribute.subAttributes, name) : undefined;
+  if (!sub) throw new UnknownAttributePath(`${prefix}${attribute.name}.${name}`, `'${attribute.name}' has no sub-attribute '${name}'`);
   return sub;
 }
 

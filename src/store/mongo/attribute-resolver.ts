@@ -1,5 +1,5 @@
 import type { AttributeInfo, AttributeResolver } from '../../scim/filter/resolver.js';
-import { findAttribute, type AttributeSchema, type ResourceTypeDefinition } from '../../scim/schema-registry.js';
+import { extensionDefining, findAttribute, type AttributeSchema, type ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import { isSortKeyed } from './sort-keys.js';
 
 /** Attributes that are not in `data`: common attributes (RFC 7643 §3.1) and derived ones. */
@@ -21,7 +21,8 @@ function specialAttribute(definition: ResourceTypeDefinition, path: string): Att
   }
 }
 
-function info(field: string, attribute: AttributeSchema, lowercaseField?: string, keyed = isSortKeyed(attribute)): AttributeInfo {
+/** Client-provisioned values (`data`, `ext`) are stored as validated, dateTimes as text; derived ones (lifecycle) as BSON dates. */
+function info(field: string, attribute: AttributeSchema, lowercaseField?: string, keyed = isSortKeyed(attribute), asValidated = true): AttributeInfo {
   return {
     field,
     type: attribute.type,
@@ -29,6 +30,7 @@ function info(field: string, attribute: AttributeSchema, lowercaseField?: string
     multiValued: attribute.multiValued,
     ...(lowercaseField ? { lowercaseField } : {}),
     ...(keyed ? { sortKeyField: `sk.${field}` } : {}),
+    ...(asValidated && attribute.type === 'dateTime' ? { dateAsText: true } : {}),
   };
 }
 
@@ -40,6 +42,7 @@ const DERIVED = new Set(['members', 'groups']);
  * filter translator never sees storage details and user input never becomes a field name.
  */
 export function createAttributeResolver(definition: ResourceTypeDefinition, nameAttribute: string): AttributeResolver {
+  /** `sortKeyed` is false for server-derived extensions, which have neither sort keys nor text dates. */
   function resolveIn(attributes: readonly AttributeSchema[], base: string, path: string, isCore: boolean, sortKeyed = true): AttributeInfo | undefined {
     const [name, sub, ...rest] = path.split('.');
     if (!name || rest.length > 0) return undefined;
@@ -48,12 +51,12 @@ export function createAttributeResolver(definition: ResourceTypeDefinition, name
     const field = `${base}.${attribute.name}`;
     if (sub === undefined) {
       const lowercase = isCore && attribute.name === nameAttribute ? 'nameLc' : undefined;
-      return info(field, attribute, lowercase, sortKeyed && isSortKeyed(attribute));
+      return info(field, attribute, lowercase, sortKeyed && isSortKeyed(attribute), sortKeyed);
     }
     const subAttribute = attribute.subAttributes && findAttribute(attribute.subAttributes, sub);
     if (!subAttribute) return undefined;
     const keyed = sortKeyed && !attribute.multiValued && isSortKeyed(subAttribute);
-    return { ...info(`${field}.${subAttribute.name}`, subAttribute, undefined, keyed), multiValued: attribute.multiValued || subAttribute.multiValued };
+    return { ...info(`${field}.${subAttribute.name}`, subAttribute, undefined, keyed, sortKeyed), multiValued: attribute.multiValued || subAttribute.multiValued };
   }
 
   function resolve(path: string): AttributeInfo | undefined {
@@ -66,7 +69,10 @@ export function createAttributeResolver(definition: ResourceTypeDefinition, name
       const base = extension.readOnly?.storagePath ?? `ext.${extension.storageKey}`;
       return resolveIn(extension.attributes, base, path.slice(urn.length), false, !extension.readOnly);
     }
-    return specialAttribute(definition, path) ?? resolveIn(definition.attributes, 'data', path, true);
+    const special = specialAttribute(definition, path);
+    if (special) return special;
+    const owner = lower.includes(':') ? undefined : extensionDefining(definition, path.split('.')[0] ?? '');
+    return owner ? resolve(`${owner.urn}:${path}`) : resolveIn(definition.attributes, 'data', path, true);
   }
 
   return { resolve };

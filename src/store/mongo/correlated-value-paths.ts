@@ -4,19 +4,13 @@ import type { FilterNode, ValuePathNode } from '../../scim/filter/ast.js';
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import { correlatedValuePaths, valuePathSuperset, type CorrelatedMatches } from '../../scim/filter/to-mongo.js';
 import { matchesFilter } from '../../scim/filter/evaluate.js';
-import { findAttribute, type AttributeSchema, type ResourceTypeDefinition } from '../../scim/schema-registry.js';
+import { resolveAttributePath, type ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { ResourceDocument } from './documents.js';
 import { scopedQuery } from './scoped-query.js';
 import { withinIds } from './indexed-equality.js';
 
 /** A correlated value path narrower than this many candidate resources is resolved; a broader one is refused. */
 const MAX_CANDIDATES = 50_000;
-
-function parentSchema(definition: ResourceTypeDefinition, path: string): AttributeSchema | undefined {
-  const core = `${definition.schema.toLowerCase()}:`;
-  const name = path.toLowerCase().startsWith(core) ? path.slice(core.length) : path;
-  return findAttribute(definition.attributes, name);
-}
 
 function elementsOf(doc: Record<string, unknown>, field: string): Record<string, unknown>[] {
   let value: unknown = doc;
@@ -40,7 +34,7 @@ export async function resolveCorrelatedValuePaths(
 ): Promise<CorrelatedMatches> {
   const matches = new Map<ValuePathNode, string[]>();
   for (const node of correlatedValuePaths(filter)) {
-    const schema = parentSchema(definition, node.path);
+    const schema = resolveAttributePath(definition, node.path)?.attribute;
     const field = resolver.resolve(node.path)?.field;
     if (!schema?.subAttributes || !schema.multiValued || !field) throw new ScimError('invalidFilter', `'${node.path}[...]' needs a multi-valued complex attribute`);
     const subAttributes = schema.subAttributes;

@@ -92,6 +92,27 @@ export function toStoredFields(definition: ResourceTypeDefinition, nameAttribute
   return { nameLc: String(data[nameAttribute] ?? '').toLowerCase(), data, ext, sk: sortKeys(definition, data, ext) };
 }
 
+/**
+ * What a replacement writes: core data and its sort keys whole, each registered extension's object
+ * and sort keys under its own key (unset when the resource no longer has it). Values of an
+ * extension that is no longer registered (its file taken out of SCHEMA_EXTENSIONS_DIR) are neither
+ * returned nor touched, so they are back when the file is; and an extension's values never exist
+ * without their sort keys (sort-key-backfill.ts relies on it).
+ */
+export function replacementFields(definition: ResourceTypeDefinition, fields: StoredFields): { set: Record<string, unknown>; unset: Record<string, ''> } {
+  const sk = fields.sk as { data?: unknown; ext?: Record<string, unknown> };
+  const set: Record<string, unknown> = { nameLc: fields.nameLc, data: fields.data, 'sk.data': sk.data };
+  const unset: Record<string, ''> = {};
+  for (const { storageKey, readOnly } of definition.extensions) {
+    if (readOnly) continue;
+    const value = fields.ext[storageKey];
+    if (value === undefined) unset[`ext.${storageKey}`] = '';
+    else set[`ext.${storageKey}`] = value;
+    set[`sk.ext.${storageKey}`] = sk.ext?.[storageKey];
+  }
+  return { set, unset };
+}
+
 /** The document a create stores: version 1, no memberships, the write's entries pending. */
 export function newDocument(definition: ResourceTypeDefinition, nameAttribute: string, resource: NewResource, now: Date): ResourceDocument {
   const { tenant, id, attributes, passwordHash, lifecycle, pending } = resource;

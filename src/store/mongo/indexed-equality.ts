@@ -34,14 +34,21 @@ function conjuncts(node: FilterNode): FilterNode[] {
 
 /**
  * The ids of a superset of the resources that match `filter`, found by `_id` lookups alone, when the
- * filter is an equality on id, the unique name or externalId, alone or ANDed with anything else;
+ * filter is an equality on id, the unique name or externalId, or a condition the store already
+ * resolved to ids (`resolved`: a Group's `members` condition), alone or ANDed with anything else;
  * undefined otherwise. The caller still applies the whole filter to these resources, so a stale
  * lookup entry can only cost a read, never a wrong result.
  */
-export async function candidateIds(filter: FilterNode, resolver: AttributeResolver, lookups: EqualityLookups): Promise<string[] | undefined> {
+export async function candidateIds(
+  filter: FilterNode,
+  resolver: AttributeResolver,
+  lookups: EqualityLookups,
+  resolved: ReadonlyMap<FilterNode, readonly string[]> = new Map(),
+): Promise<string[] | undefined> {
   let best: [number, Lookup] | undefined;
   for (const node of conjuncts(filter)) {
-    const found = lookupOf(node, resolver);
+    const ids = resolved.get(node);
+    const found: [number, Lookup] | undefined = ids ? [1.5, async () => [...ids]] : lookupOf(node, resolver);
     if (found && (!best || found[0] < best[0])) best = found;
   }
   return best ? [...new Set(await best[1](lookups))] : undefined;

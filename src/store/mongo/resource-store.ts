@@ -1,10 +1,10 @@
-import type { Filter } from 'mongodb';
+import type { Filter, UpdateFilter } from 'mongodb';
 import type { Model } from 'mongoose';
 import { filterToMongo, sortToMongo } from '../../scim/filter/to-mongo.js';
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { ListPage, ListQuery, NewResource, PendingTarget, Replacement, ResourceKind, ResourceRecord, ResourceStore } from '../contract.js';
-import { nativeCollection, newDocument, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
+import { nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
 import { candidateIds, withinIds, type EqualityLookups } from './indexed-equality.js';
@@ -14,6 +14,7 @@ import type { DocumentLocks } from './document-locks.js';
 import { keysetFilter, sortValueOf } from './keyset.js';
 import { resolveCorrelatedValuePaths } from './correlated-value-paths.js';
 import { createBatchCreator } from './batch-create.js';
+import { resolveMemberConditions, type GroupsOfMembers } from './member-filters.js';
 import { hasEntries, loadPending, pendingPush, storePending, withoutEntries } from './pending-entries.js';
 
 /**
@@ -38,9 +39,11 @@ interface ResourceStoreOptions {
   claims: NameClaims;
   externalIds: ExternalIds;
   locks: DocumentLocks;
+  /** Groups: filters on `members` are answered from the members' documents. */
+  groupsOfMembers?: GroupsOfMembers;
 }
 
-export function createResourceStore({ kind, model, definition, nameAttribute, claims, externalIds, locks }: ResourceStoreOptions): ResourceStore & { resolver: AttributeResolver } {
+export function createResourceStore({ kind, model, definition, nameAttribute, claims, externalIds, locks, groupsOfMembers }: ResourceStoreOptions): ResourceStore & { resolver: AttributeResolver } {
   const resolver = createAttributeResolver(definition, nameAttribute);
   const collection = nativeCollection(model);
   const record = (doc: ResourceDocument): ResourceRecord => toRecord(definition, doc);
@@ -133,16 +136,18 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
       if (newKey) await claims.abandon(newKey, id, 'no');
       throw error;
     }
-    const set: Partial<ResourceDocument> = { ...fields, lastModified: new Date() };
+    const stored = replacementFields(definition, fields);
+    const set: Partial<ResourceDocument> = { lastModified: new Date() };
     if (replacement.passwordHash) set.passwordHash = replacement.passwordHash;
     if (replacement.lifecycle) set.lifecycle = replacement.lifecycle;
     if (replacement.groupIds) set.groupIds = replacement.groupIds;
     if (replacement.pending && hasEntries(replacement.pending)) set.hasPending = true;
+    const unset = Object.keys(stored.unset).length > 0 ? { $unset: stored.unset } : {};
     let updated: ResourceDocument | null;
     try {
       updated = await collection.findOneAndUpdate(
         { _id: id, tenant, version: expectedVersion },
-        { $set: set, $inc: { version: 1 }, ...pendingPush(replacement.pending) },
+        { $set: { ...stored.set, ...set }, ...unset, $inc: { version: 1 }, ...pendingPush(replacement.pending) } as UpdateFilter<ResourceDocument>,
         { returnDocument: 'after' },
       );
     } catch (error) {
@@ -204,9 +209,10 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
    * the whole filter still decides (docs/decisions.md, "Lookups by userName, externalId, displayName and id").
    */
   async function list(tenant: string, query: ListQuery): Promise<ListPage<ResourceRecord>> {
-    const ids = query.filter ? await candidateIds(query.filter, resolver, lookups(tenant)) : undefined;
+    const members = query.filter && groupsOfMembers ? await resolveMemberConditions(definition, query.filter, tenant, groupsOfMembers) : new Map();
+    const ids = query.filter ? await candidateIds(query.filter, resolver, lookups(tenant), members) : undefined;
     const correlated = query.filter ? await resolveCorrelatedValuePaths(model, tenant, definition, resolver, query.filter, ids) : undefined;
-    const filter = scopedQuery(tenant, query.filter ? filterToMongo(query.filter, resolver, correlated) : {});
+    const filter = scopedQuery(tenant, query.filter ? filterToMongo(query.filter, resolver, new Map([...members, ...(correlated ?? [])])) : {});
     // sortBy is validated before any early return, so a bad sortBy is a 400 even when no page is read.
     const sortField = query.sortBy ? sortToMongo(query.sortBy, resolver) : 'created';
     // No candidate: nothing to read (an empty `$in` is not answered by FerretDB's index).

@@ -45,3 +45,17 @@ export function sortKeys(definition: ResourceTypeDefinition, data: Record<string
   }
   return { data: keysFor([...definition.attributes, EXTERNAL_ID], data), ext: extensions };
 }
+
+/**
+ * The sort-key paths of the registered extensions' attributes, below `sk.ext` (and their values'
+ * below `ext`): `<storageKey>.<attribute>` and `<storageKey>.<attribute>.<sub-attribute>`.
+ */
+export function extensionSortKeyPaths(definition: ResourceTypeDefinition): string[] {
+  const paths = (attributes: readonly AttributeSchema[], prefix: string): string[] =>
+    attributes.flatMap((attribute) => {
+      if (isSortKeyed(attribute)) return [`${prefix}${attribute.name}`];
+      if (attribute.type === 'complex' && !attribute.multiValued && attribute.subAttributes) return paths(attribute.subAttributes, `${prefix}${attribute.name}.`);
+      return [];
+    });
+  return definition.extensions.filter((extension) => !extension.readOnly).flatMap((extension) => paths(extension.attributes, `${extension.storageKey}.`));
+}

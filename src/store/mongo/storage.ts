@@ -3,6 +3,7 @@ import type { Storage } from '../contract.js';
 import { GROUP_RESOURCE, USER_RESOURCE } from '../../scim/schema-registry.js';
 import { nativeCollection, resourceSchema, type ResourceDocument } from './documents.js';
 import { backfillExternalIds } from './external-id-backfill.js';
+import { backfillExtensionSortKeys } from './sort-key-backfill.js';
 import { createNameClaims } from './name-claims.js';
 import { createExternalIds } from './external-ids.js';
 import { createDocumentLocks } from './document-locks.js';
@@ -13,6 +14,7 @@ import { createCredentialStore } from './credential-store.js';
 import { createEventStore } from './event-store.js';
 import { createJobStore } from './job-store.js';
 import { createNamedIndexes } from './index-names.js';
+import { groupsOfMembers } from './member-filters.js';
 
 export interface MongoStorageOptions {
   uri: string;
@@ -42,12 +44,25 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   const locks = createDocumentLocks();
   const externalIds = createExternalIds(db.collection('external_ids'), locks);
   await backfillExternalIds(db, { User: nativeCollection(users), Group: nativeCollection(groups) }, externalIds);
+  await backfillExtensionSortKeys(db, [
+    [nativeCollection(users), USER_RESOURCE],
+    [nativeCollection(groups), GROUP_RESOURCE],
+  ]);
   const audit = createAuditStore(db);
   await audit.ensureIndexes();
 
   return {
     users: createResourceStore({ kind: 'User', model: users, definition: USER_RESOURCE, nameAttribute: 'userName', claims, externalIds, locks }),
-    groups: createResourceStore({ kind: 'Group', model: groups, definition: GROUP_RESOURCE, nameAttribute: 'displayName', claims, externalIds, locks }),
+    groups: createResourceStore({
+      kind: 'Group',
+      model: groups,
+      definition: GROUP_RESOURCE,
+      nameAttribute: 'displayName',
+      claims,
+      externalIds,
+      locks,
+      groupsOfMembers: groupsOfMembers([nativeCollection(users), nativeCollection(groups)]),
+    }),
     memberships: createMembershipStore(users, groups, locks),
     credentials: createCredentialStore(db.collection('credentials'), db.collection('credential_names')),
     events: createEventStore(db),
