@@ -274,6 +274,46 @@ describe('lifecycle: webhooks end to end', function () {
     );
   });
 
+  it('a refused delete announces nothing: DELETE /Users and /Groups with a stale If-Match answer 412, keep the resource, and store no audit entry and no event, so the receiver gets no request', async () => {
+    const receiver = await startReceiver(servers);
+    const hooks = hooksFor(receiver);
+    const t = await appWith('lifecycle-webhooks-refused-delete', hooks);
+    const okta = oktaClient(t);
+    const userId = await createUser(okta, salesEmployee(uniqueName('kept')));
+    const created = await okta.post('/Groups', group(`Kept ${userId}`, [userId]));
+    assert.equal(created.status, 201, context(created));
+    const groupId = String(created.body.id);
+    const delivery = worker(t.storage, hooks, 'refused-delete-worker');
+    await delivery.drain();
+    const arrivalsBefore = receiver.arrivals.length;
+    assert.ok(arrivalsBefore > 0, 'the receiver gets what is announced');
+
+    for (const [path, id] of [['Users', userId], ['Groups', groupId]] as const) {
+      const before = await okta.get(`/${path}/${id}`);
+      const auditBefore = await t.storage.audit.query({ tenant: TENANT, resourceId: id, limit: 1000 });
+      const eventsBefore = await t.storage.events.forSubject(TENANT, id);
+      const stale = `W/"${Number(/\d+/.exec(String(before.headers['etag']))![0]) - 1}"`;
+      const response = await okta.delete(`/${path}/${id}`).set('If-Match', stale);
+      assert.equal(response.status, 412, context(response));
+      const after = await okta.get(`/${path}/${id}`);
+      assert.equal(after.status, 200, `${path}: the resource is intact`);
+      assert.equal(after.headers['etag'], before.headers['etag'], `${path}: unchanged`);
+      assert.deepEqual(await t.storage.audit.query({ tenant: TENANT, resourceId: id, limit: 1000 }), auditBefore, `${path}: no audit entry`);
+      assert.deepEqual(await t.storage.events.forSubject(TENANT, id), eventsBefore, `${path}: no event`);
+    }
+    await delivery.drain();
+    assert.equal(receiver.arrivals.length, arrivalsBefore, 'no webhook call');
+
+    // The same deletes with the current version are announced.
+    for (const [path, id] of [['Users', userId], ['Groups', groupId]] as const) {
+      const current = await okta.get(`/${path}/${id}`);
+      expectStatus(await okta.delete(`/${path}/${id}`).set('If-Match', String(current.headers['etag'])), 204);
+    }
+    await delivery.drain();
+    const announced = receiver.arrivals.slice(arrivalsBefore).map((arrival) => `${arrival.event.type} ${arrival.event.resourceId}`);
+    assert.ok(announced.includes(`user.deleted ${userId}`) && announced.includes(`group.deleted ${groupId}`), announced.join('\n'));
+  });
+
   it('a receiver that fails (500) for its first requests then recovers loses nothing; order per user holds while events back off', async () => {
     const receiver = await startReceiver(servers);
     const FAILURES = 7;

@@ -44,12 +44,14 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   await backfillExternalIds(db, { User: nativeCollection(users), Group: nativeCollection(groups) }, externalIds);
   const audit = createAuditStore(db);
   await audit.ensureIndexes();
+  const credentials = createCredentialStore(db.collection('credentials'), db.collection('credential_names'), audit);
+  await credentials.ensureIndexes();
 
   return {
     users: createResourceStore({ kind: 'User', model: users, definition: USER_RESOURCE, nameAttribute: 'userName', claims, externalIds, locks }),
     groups: createResourceStore({ kind: 'Group', model: groups, definition: GROUP_RESOURCE, nameAttribute: 'displayName', claims, externalIds, locks }),
     memberships: createMembershipStore(users, groups, locks),
-    credentials: createCredentialStore(db.collection('credentials'), db.collection('credential_names')),
+    credentials,
     events: createEventStore(db),
     audit,
     jobs: createJobStore(db),
