@@ -1,8 +1,12 @@
 import { ScimError } from '../errors/scim-error.js';
 import type { ResourceRecord, ResourceStore } from '../store/contract.js';
 
-/** Enough for a burst of concurrent writers to one resource; each round lets at least one through. */
-const MAX_ATTEMPTS = 30;
+/**
+ * Enough for a burst of concurrent writers to one resource from several processes: each round lets
+ * one through, so with P processes contending a writer wins an attempt with about 1/P (30 attempts
+ * left one of 100 writers from 4 apps without a win now and then, on a loaded machine).
+ */
+const MAX_ATTEMPTS = 100;
 
 /** Jitter spreads retrying writers apart so they do not collide again in lockstep. */
 const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
