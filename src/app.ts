@@ -23,12 +23,11 @@ import { bulkRoutes } from './http/routes/bulk.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { unsupportedRoutes } from './http/routes/unsupported.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
-import { createGroupService } from './services/groups.js';
-import { createUserService } from './services/users.js';
 import type { Storage } from './store/contract.js';
 import type { Policy } from './lifecycle/policy/types.js';
 import type { LifecycleEvent } from './lifecycle/types.js';
-import { createLifecycle, type LifecycleHooks } from './services/lifecycle.js';
+import type { LifecycleHooks } from './services/lifecycle.js';
+import { createServices } from './services/wiring.js';
 
 export interface AppDeps {
   config: Config;
@@ -46,9 +45,7 @@ export interface AppDeps {
 
 /** Builds the HTTP application without listening, so tests run it in-process. */
 export function createApp({ config, storage, authenticator, policy, webhooksFor = () => [], onEvents, hooks, log = logTo(createLogger()) }: AppDeps): Express {
-  const lifecycle = createLifecycle({ storage, policy, webhooksFor, hooks, log, ...(onEvents ? { onEvents } : {}) });
-  const users = createUserService(storage, lifecycle);
-  const groups = createGroupService(storage, lifecycle, async (ctx, id, operation) => void (await users.reevaluate(ctx, id, operation)));
+  const { users, groups } = createServices({ storage, policy, webhooksFor, hooks, log, ...(onEvents ? { onEvents } : {}) });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

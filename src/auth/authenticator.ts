@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
-import type { CredentialStore } from '../store/contract.js';
+import type { CredentialRecord, CredentialStore } from '../store/contract.js';
 import { createJwtVerifier, looksLikeJwt } from './jwt.js';
 import type { Principal } from './principal.js';
 import { ADMIN_SCOPES, CONNECTOR_SCOPES, type Scope } from './scopes.js';
+import { describeToken, tokenAudit } from './token-audit.js';
 import { generateToken, tokenHash, tokensEqual } from './tokens.js';
 
 export type { Principal } from './principal.js';
@@ -60,6 +62,10 @@ export const BOOTSTRAP_CREDENTIAL = 'bootstrap';
  */
 export async function ensureBootstrapToken(credentials: CredentialStore, tenant: string): Promise<string | undefined> {
   const token = generateToken();
-  const created = await credentials.insertIfAbsent({ hash: tokenHash(token), tenant, name: BOOTSTRAP_CREDENTIAL, scopes: [...CONNECTOR_SCOPES], createdAt: new Date() });
-  return created ? token : undefined;
+  const record: CredentialRecord = { hash: tokenHash(token), tenant, name: BOOTSTRAP_CREDENTIAL, scopes: [...CONNECTOR_SCOPES], createdAt: new Date() };
+  const entry = tokenAudit({ actor: 'server:bootstrap', requestId: `bootstrap:${randomUUID()}` }, 'create', tenant, record.name, record.createdAt, null, describeToken(record));
+  if (!(await credentials.insertIfAbsent(record, entry))) return undefined;
+  // Stored with the credential either way; a failed relay is left to the relay's sweep.
+  await credentials.relayAudit().catch(() => undefined);
+  return token;
 }

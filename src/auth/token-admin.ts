@@ -1,7 +1,10 @@
 import type { CredentialRecord, CredentialStore } from '../store/contract.js';
 import { isUsable } from './authenticator.js';
 import { beyondGrant, type Scope } from './scopes.js';
+import { describeToken, tokenAudit, type TokenActor } from './token-audit.js';
 import { generateToken, tokenHash } from './tokens.js';
+
+export type { TokenActor } from './token-audit.js';
 
 /** Token management shared by `npm run tokens` and /admin/tokens. Messages are shown to operators. */
 export class TokenAdminError extends Error {
@@ -84,6 +87,15 @@ export function tokenInfo(record: CredentialRecord, now: Date): TokenInfo {
   };
 }
 
+/**
+ * Each change below is stored with its audit entry in the same credential document write; the
+ * entry is then moved to the audit trail. A relay that fails leaves it in the document, for the
+ * relay's sweep: the change is stored either way, so the token is still handed out.
+ */
+async function relay(store: CredentialStore): Promise<void> {
+  await store.relayAudit().catch(() => undefined);
+}
+
 export interface IssuedToken {
   /** Shown once; only its hash is stored. */
   token: string;
@@ -112,14 +124,15 @@ function issue(spec: Omit<NewToken, 'grantor'>, now: Date): { token: string; rec
   return { token, record };
 }
 
-export async function createToken(store: CredentialStore, spec: NewToken, now = new Date()): Promise<IssuedToken> {
+export async function createToken(store: CredentialStore, spec: NewToken, by: TokenActor, now = new Date()): Promise<IssuedToken> {
   if (spec.scopes.length === 0) throw new TokenAdminError('invalid', 'a token needs at least one scope');
   const { token, record } = issue(spec, now);
   checkGrantTenant(spec.grantor, record.tenant);
   checkGrantScopes(spec.grantor, record.scopes);
-  if (!(await store.insertIfAbsent(record))) {
+  if (!(await store.insertIfAbsent(record, tokenAudit(by, 'create', record.tenant, record.name, now, null, describeToken(record))))) {
     throw new TokenAdminError('exists', `a token named "${spec.name}" already exists in tenant "${spec.tenant}" (use rotate to replace it)`);
   }
+  await relay(store);
   return { token, info: tokenInfo(record, now) };
 }
 
@@ -127,9 +140,12 @@ export async function listTokens(store: CredentialStore, tenant: string | undefi
   return (await store.list(tenant)).map((record) => tokenInfo(record, now));
 }
 
-export async function revokeToken(store: CredentialStore, tenant: string, name: string, now = new Date()): Promise<number> {
-  const revoked = await store.revoke(checkTenant(tenant), checkName(name), now);
+/** Revokes the name's tokens; 0 (and no audit entry: nothing changed) when they were revoked already. */
+export async function revokeToken(store: CredentialStore, tenant: string, name: string, by: TokenActor, now = new Date()): Promise<number> {
+  const entry = tokenAudit(by, 'revoke', checkTenant(tenant), checkName(name), now, { name }, { name, revokedAt: now.toISOString() });
+  const revoked = await store.revoke(tenant, name, now, entry);
   if (revoked === null) throw new TokenAdminError('notFound', `no token named "${name}" in tenant "${tenant}"`);
+  if (revoked > 0) await relay(store);
   return revoked;
 }
 
@@ -144,6 +160,7 @@ export async function rotateToken(
   tenant: string,
   name: string,
   options: { grantor: Grantor; graceMs?: number | undefined; lifetimeMs?: number | undefined },
+  by: TokenActor,
   now = new Date(),
 ): Promise<IssuedToken> {
   checkGrantTenant(options.grantor, checkTenant(tenant));
@@ -152,7 +169,10 @@ export async function rotateToken(
   checkGrantScopes(options.grantor, current.scopes);
   const lifetimeMs = options.lifetimeMs ?? (current.expiresAt ? current.expiresAt.getTime() - current.createdAt.getTime() : undefined);
   const { token, record } = issue({ tenant, name, scopes: current.scopes, lifetimeMs }, now);
-  const rotated = await store.rotate(record, new Date(now.getTime() + (options.graceMs ?? 0)));
+  const oldValidUntil = new Date(now.getTime() + (options.graceMs ?? 0));
+  const entry = tokenAudit(by, 'rotate', tenant, name, now, describeToken(current), { ...describeToken(record), previousTokensValidUntil: oldValidUntil.toISOString() });
+  const rotated = await store.rotate(record, oldValidUntil, entry);
   if (rotated === null) throw new TokenAdminError('notFound', `no token named "${name}" in tenant "${tenant}"`);
+  await relay(store);
   return { token, info: tokenInfo(record, now) };
 }

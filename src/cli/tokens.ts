@@ -2,8 +2,9 @@
 // once, at creation or rotation, on stdout alone (so `$(npm run -s tokens -- create ...)` captures
 // exactly the token); only their SHA-256 is stored, and nothing else ever prints one. Whoever can
 // run this has the database, so it is the root of trust: it grants any scope in any tenant.
+import { randomUUID } from 'node:crypto';
 import { parseScopeList, type Scope } from '../auth/scopes.js';
-import { createToken, listTokens, parseDuration, revokeToken, rotateToken, TokenAdminError, type IssuedToken, type TokenInfo } from '../auth/token-admin.js';
+import { createToken, listTokens, parseDuration, revokeToken, rotateToken, TokenAdminError, type IssuedToken, type TokenActor, type TokenInfo } from '../auth/token-admin.js';
 import { loadConfig } from '../config.js';
 import type { CredentialStore } from '../store/contract.js';
 import { CliError, connect, openDatabase } from './database.js';
@@ -93,12 +94,16 @@ function table(tokens: TokenInfo[]): string {
   return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd()).join('\n');
 }
 
+/** The CLI has database access and stands for the operator: its audit entries name it so. */
+const CLI_ACTOR = 'cli:tokens';
+
 async function execute(command: Command, store: CredentialStore, defaultTenant: string): Promise<void> {
   const tenant = command.options.get('--tenant') ?? defaultTenant;
+  const by: TokenActor = { actor: CLI_ACTOR, requestId: `tokens:${randomUUID()}` };
   switch (command.name) {
     case 'create': {
       const scopes = scopeOption(required(command, '--scopes'));
-      printIssued('created', await createToken(store, { grantor: 'root', tenant, name: required(command, '--name'), scopes, lifetimeMs: optionalDuration(command, '--expires-in') }));
+      printIssued('created', await createToken(store, { grantor: 'root', tenant, name: required(command, '--name'), scopes, lifetimeMs: optionalDuration(command, '--expires-in') }, by));
       return;
     }
     case 'list': {
@@ -108,13 +113,13 @@ async function execute(command: Command, store: CredentialStore, defaultTenant: 
     }
     case 'revoke': {
       const name = required(command, '--name');
-      const count = await revokeToken(store, tenant, name);
+      const count = await revokeToken(store, tenant, name, by);
       process.stdout.write(count === 0 ? `"${name}" in tenant "${tenant}" was already revoked\n` : `revoked "${name}" in tenant "${tenant}" (${count} token${count === 1 ? '' : 's'})\n`);
       return;
     }
     default: {
       const graceMs = optionalDuration(command, '--grace');
-      const issued = await rotateToken(store, tenant, required(command, '--name'), { grantor: 'root', graceMs, lifetimeMs: optionalDuration(command, '--expires-in') });
+      const issued = await rotateToken(store, tenant, required(command, '--name'), { grantor: 'root', graceMs, lifetimeMs: optionalDuration(command, '--expires-in') }, by);
       printIssued(graceMs ? `rotated (the old token keeps working for ${command.options.get('--grace')})` : 'rotated (the old token no longer works)', issued);
     }
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../config.js';
-import { createLifecycle } from '../services/lifecycle.js';
+import { createServices } from '../services/wiring.js';
 import type { Storage } from '../store/contract.js';
 import type { Policy } from './policy/types.js';
 import type { LifecycleEvent } from './types.js';
@@ -28,18 +28,18 @@ export function routeEvents(config: Config): (event: LifecycleEvent) => string[]
 }
 
 /**
- * What runs beside the HTTP server: the sweep that relays entries a crash left in documents, and
- * the webhook delivery worker. Several processes may run both: relaying is idempotent and
+ * What runs beside the HTTP server: the sweep that relays entries a crash left in documents (and
+ * finishes the changes they record, deletes included), and the webhook delivery worker. Several processes may run both: relaying is idempotent and
  * deliveries are claimed under leases.
  */
 export function startBackgroundWork(config: Config, storage: Storage, policy: Policy, log: (entry: Record<string, unknown>) => void): BackgroundWork {
-  const lifecycle = createLifecycle({ storage, policy, webhooksFor: routeEvents(config), log });
+  const { sweep: relaySweep } = createServices({ storage, policy, webhooksFor: routeEvents(config), log });
   let sweep: NodeJS.Timeout | undefined;
   let stopped = false;
   const schedule = (delayMs: number): void => {
     if (stopped) return;
     sweep = setTimeout(async () => {
-      const handled = await lifecycle.sweep(new Date(Date.now() - SWEEP_GRACE_MS)).catch((error: unknown) => {
+      const handled = await relaySweep(new Date(Date.now() - SWEEP_GRACE_MS)).catch((error: unknown) => {
         log({ level: 'warn', msg: 'relay sweep failed', error: String(error) });
         return 0;
       });

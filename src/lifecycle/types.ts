@@ -58,7 +58,10 @@ export interface LifecycleEvent {
   data: Record<string, unknown>;
 }
 
-export type AuditOperation = 'create' | 'replace' | 'patch' | 'delete' | 'membership' | 'bulk' | 'reevaluate';
+export type AuditOperation = 'create' | 'replace' | 'patch' | 'delete' | 'membership' | 'bulk' | 'reevaluate' | 'rotate' | 'revoke';
+
+/** What an audit entry is about: a SCIM resource, or an API token (`resourceId` is then the token's name). */
+export type AuditResourceType = 'User' | 'Group' | 'Token';
 
 export interface AuditEntry {
   id: string;
@@ -67,9 +70,9 @@ export interface AuditEntry {
   actor: string;
   requestId: string;
   operation: AuditOperation;
-  resourceType: 'User' | 'Group';
+  resourceType: AuditResourceType;
   resourceId: string;
-  /** Security-relevant attributes before and after (never a password). */
+  /** Security-relevant attributes before and after (never a password, never a token or its hash). */
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
   grantsAdded: Grant[];

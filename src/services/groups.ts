@@ -8,11 +8,11 @@ import { applyPatch } from '../scim/patch/apply.js';
 import { splitMembershipOperations, type MembershipOperation } from '../scim/patch/membership.js';
 import { parsePatchRequest } from '../scim/patch/operations.js';
 import { findAttribute, GROUP_RESOURCE } from '../scim/schema-registry.js';
-import type { ListQuery, MemberRef, MembershipChange, ResourceRecord, Storage } from '../store/contract.js';
+import type { ListQuery, MemberRef, MembershipChange, PendingEntries, ResourceRecord, Storage } from '../store/contract.js';
 import { groupsReferenced } from '../lifecycle/policy/referenced-groups.js';
 import type { RequestContext } from './context.js';
 import type { Lifecycle } from './lifecycle.js';
-import { deleteWithVersion, writeWithVersion } from './versioned-write.js';
+import { createVersionedWriter } from './versioned-write.js';
 import type { GroupView, Page } from './views.js';
 
 export interface GroupReadOptions {
@@ -29,6 +29,11 @@ export interface GroupService {
   patch(ctx: RequestContext, id: string, body: unknown, expectedVersion?: number): Promise<GroupView>;
   delete(ctx: RequestContext, id: string, expectedVersion?: number): Promise<void>;
   list(ctx: RequestContext, query: ListQuery, options: GroupReadOptions): Promise<Page<GroupView>>;
+  /**
+   * The last steps of a delete whose entries are relayed and whose parent groups are bumped: the
+   * members forget the group, it goes, policy is re-applied to them (the sweep's way to finish one).
+   */
+  finishDelete(ctx: RequestContext, id: string): Promise<void>;
 }
 
 /** Re-applies policy to users whose group memberships changed (the mover step of the pipeline). */
@@ -67,9 +72,25 @@ function coalesce(operations: readonly MembershipOperation[]): MembershipOperati
   return merged;
 }
 
+/** The members whose membership a change alters (a re-added member is in neither list). */
+interface MembershipPlan {
+  added: MemberRef[];
+  removed: MemberRef[];
+}
+
+const NO_CHANGE: MembershipPlan = { added: [], removed: [] };
+const changes = (plan: MembershipPlan) => plan.added.length + plan.removed.length > 0;
+
+/** What a write returned, without what only the relay needs. */
+function withoutPending({ pending: _pending, unrelayed: _unrelayed, ...record }: ResourceRecord): ResourceRecord {
+  return record;
+}
+
 const auditView = (attributes: ResourceAttributes) => ({ displayName: attributes['displayName'], externalId: attributes['externalId'] });
 
 export function createGroupService(storage: Storage, lifecycle: Lifecycle, reevaluateUser: ReevaluateUser): GroupService {
+  const writeWithVersion = createVersionedWriter();
+
   async function checkMembers(tenant: string, groupId: string | undefined, memberIds: readonly string[]): Promise<void> {
     if (groupId !== undefined && memberIds.includes(groupId)) {
       throw new ScimError('invalidValue', 'A group cannot be a member of itself');
@@ -89,41 +110,82 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
     }
   }
 
-  /** After a membership change: the group's event and audit entry, then policy for each user who moved (mover). */
-  async function membershipChanged(ctx: RequestContext, groupId: string, change: MembershipChange, reason: string): Promise<void> {
-    await lifecycle.recordNow(lifecycle.membershipEvent(ctx, groupId, change.added, change.removed, reason));
+  /**
+   * One membership change of a group, in the most truthful order: the group's version bump carries
+   * the change's event and audit entry (one version-conditional write), then the member documents
+   * are written, then the entries are relayed. After a crash between the bump and the members the
+   * entries wait in the group, and whoever relays them (this function, first thing, for the next
+   * change of the group; or the sweep) writes the members first (idempotent): an entry never
+   * reaches the audit trail before its change is stored. The other order would leave, after such a
+   * crash, members changed and no entry at all.
+   */
+  async function changeMembership(ctx: RequestContext, groupId: string, plan: () => Promise<MembershipPlan>, reason: string, basis?: ResourceRecord): Promise<MembershipChange> {
+    const { tenant } = ctx;
+    return storage.memberships.serialised(groupId, async () => {
+      let planned = NO_CHANGE;
+      const bumped = await writeWithVersion(storage.groups, tenant, groupId, undefined, async (current) => {
+        // Planned from members as every earlier change left them, so that changes apply in order.
+        if (current.unrelayed) await lifecycle.relayLeftovers('Group', tenant, groupId);
+        planned = await plan();
+        if (!changes(planned)) return current;
+        return storage.groups.touch(tenant, groupId, current.version, lifecycle.membershipEvent(ctx, groupId, planned.added, planned.removed, reason));
+      }, basis);
+      if (!changes(planned)) return { added: [], removed: [] };
+      await storage.memberships.apply(tenant, groupId, planned.added, planned.removed);
+      try {
+        await lifecycle.relayWritten('Group', bumped);
+      } catch (error) {
+        lifecycle.log({ level: 'warn', msg: 'relay deferred', step: 'relay', groupId, error: String(error) });
+      }
+      return { ...planned, group: withoutPending(bumped) };
+    });
+  }
+
+  /** After a membership change: policy for each user who moved (mover). */
+  async function membershipChanged(ctx: RequestContext, change: MembershipChange): Promise<void> {
     if (change.added.length === 0 && change.removed.length === 0) return;
     // The group as the change left it: a concurrent rename written before it is seen here, and one
     // written after it re-evaluates every member itself (renamed). Only groups a memberOf rule
-    // names can change grants; a deleted group was checked by its caller.
+    // names can change grants.
     if (!change.group || mattersToPolicy(change.group.attributes['displayName'])) await reevaluate(ctx, [...change.added, ...change.removed]);
   }
 
-  async function applyMembershipChange(ctx: RequestContext, groupId: string, operation: MembershipOperation): Promise<ResourceRecord | undefined> {
+  const adding = (tenant: string, groupId: string, ids: readonly string[]) => async (): Promise<MembershipPlan> => ({ added: await storage.memberships.due(tenant, groupId, ids, true), removed: [] });
+  const removing = (tenant: string, groupId: string, ids: readonly string[]) => async (): Promise<MembershipPlan> => ({ added: [], removed: await storage.memberships.due(tenant, groupId, ids, false) });
+  const replacing = (tenant: string, groupId: string, ids: readonly string[]) => async (): Promise<MembershipPlan> => {
+    const current = await storage.memberships.membersOf(tenant, groupId);
+    const currentIds = new Set(current.map((member) => member.id));
+    const wanted = new Set(ids);
+    return { added: await storage.memberships.due(tenant, groupId, [...wanted].filter((id) => !currentIds.has(id)), true), removed: current.filter((member) => !wanted.has(member.id)) };
+  };
+
+  /** `basis`: the group as the caller last read or wrote it, if nothing wrote it since in this request. */
+  async function applyMembershipChange(ctx: RequestContext, groupId: string, operation: MembershipOperation, basis: ResourceRecord | undefined): Promise<ResourceRecord | undefined> {
     const { tenant } = ctx;
-    let change: MembershipChange;
+    let plan: () => Promise<MembershipPlan>;
     switch (operation.kind) {
       case 'add':
-        change = await storage.memberships.add(tenant, groupId, operation.ids);
+        plan = adding(tenant, groupId, operation.ids);
         break;
       case 'remove':
-        change = await storage.memberships.remove(tenant, groupId, operation.ids);
+        plan = removing(tenant, groupId, operation.ids);
         break;
       case 'replace':
-        change = await storage.memberships.replace(tenant, groupId, operation.ids);
+        plan = replacing(tenant, groupId, operation.ids);
         break;
       case 'removeAll':
-        change = await storage.memberships.replace(tenant, groupId, []);
+        plan = replacing(tenant, groupId, []);
         break;
-      case 'removeWhere': {
+      case 'removeWhere':
         // A filter other than `value eq` needs the members' display and type: only then are they loaded.
-        const members = await storage.memberships.membersOf(tenant, groupId);
-        const matching = members.filter((member) => matchesFilter(operation.filter, { value: member.id, display: member.display, type: member.kind }, MEMBER_ATTRIBUTES));
-        change = await storage.memberships.remove(tenant, groupId, matching.map((member) => member.id));
+        plan = async () => {
+          const members = await storage.memberships.membersOf(tenant, groupId);
+          return { added: [], removed: members.filter((member) => matchesFilter(operation.filter, { value: member.id, display: member.display, type: member.kind }, MEMBER_ATTRIBUTES)) };
+        };
         break;
-      }
     }
-    await membershipChanged(ctx, groupId, change, 'membership');
+    const change = await changeMembership(ctx, groupId, plan, 'membership', basis);
+    await membershipChanged(ctx, change);
     return change.group;
   }
 
@@ -161,6 +223,35 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
     await renamed(ctx, id, names[0], names[1]);
   }
 
+  /** A guarded section's outcome as the client sees it. */
+  function checkGuarded(outcome: unknown, id: string, expectedVersion: number | undefined): void {
+    if (outcome === null) throw new ScimError('notFound', `Group ${id} not found`);
+    if (outcome === 'conflict') throw new ScimError('preconditionFailed', `Group ${id} has changed since version ${String(expectedVersion)}`);
+  }
+
+  /** A deleted group leaves its parent groups: its own write carries their membership entries. */
+  function withParentsLeft(ctx: RequestContext, id: string, own: PendingEntries, parentIds: readonly string[]): PendingEntries {
+    const left = parentIds.map((parentId) => lifecycle.membershipEvent(ctx, parentId, [], [{ id, kind: 'Group', display: undefined }], 'group deleted'));
+    return { events: [...own.events, ...left.flatMap((entries) => entries.events)], audit: [...own.audit, ...left.flatMap((entries) => entries.audit)] };
+  }
+
+  async function memberCount(tenant: string, id: string): Promise<number> {
+    let count = 0;
+    for await (const _member of storage.memberships.streamMembers(tenant, id)) count += 1;
+    return count;
+  }
+
+  async function finishDelete(ctx: RequestContext, id: string): Promise<void> {
+    const { tenant } = ctx;
+    const group = await storage.groups.deleting(tenant, id);
+    if (!group) return;
+    // Only groups a memberOf rule names change grants; their members are read before they forget it.
+    const moved = mattersToPolicy(group.attributes['displayName']) ? await storage.memberships.membersOf(tenant, id) : [];
+    await storage.memberships.forgetGroup(tenant, id);
+    await storage.groups.remove(tenant, id);
+    await reevaluate(ctx, moved);
+  }
+
   return {
     async create(ctx, body) {
       const { tenant } = ctx;
@@ -170,9 +261,9 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
       const pending = lifecycle.groupEntries(ctx, 'create', 'group.created', id, { displayName: attributes['displayName'] }, null, auditView(attributes));
       const created = await storage.groups.create({ tenant, id, attributes, pending });
       await lifecycle.relayWritten('Group', created);
-      const { pending: _relayed, ...record } = created;
+      const record = withoutPending(created);
       if (memberIds.length === 0) return { record, members: [] };
-      await membershipChanged(ctx, id, await storage.memberships.add(tenant, id, memberIds), 'group created');
+      await membershipChanged(ctx, await changeMembership(ctx, id, adding(tenant, id, memberIds), 'group created'));
       return reload(tenant, id);
     },
 
@@ -188,12 +279,11 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
       await checkMembers(tenant, id, memberIds);
       const apply = async () => {
         await writeAttributes(ctx, 'replace', id, expectedVersion, () => attributes);
-        await membershipChanged(ctx, id, await storage.memberships.replace(tenant, id, memberIds), 'membership');
+        await membershipChanged(ctx, await changeMembership(ctx, id, replacing(tenant, id, memberIds), 'membership'));
       };
       // With If-Match, the check and the whole replacement are one guarded section: of several PUTs
       // carrying the same version exactly one wins, even when only the member list differs.
-      const outcome = expectedVersion === undefined ? await apply() : await storage.memberships.guarded(tenant, id, expectedVersion, apply);
-      if (outcome === 'conflict') throw new ScimError('preconditionFailed', `Group ${id} has changed since version ${String(expectedVersion)}`);
+      checkGuarded(expectedVersion === undefined ? await apply() : await storage.memberships.guarded(tenant, id, expectedVersion, apply), id, expectedVersion);
       return reload(tenant, id);
     },
 
@@ -210,10 +300,9 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
       let latest: ResourceRecord | undefined;
       const apply = async () => {
         if (others.length > 0) await writeAttributes(ctx, 'patch', id, expectedVersion, attributesOf);
-        for (const change of coalesce(membership)) latest = (await applyMembershipChange(ctx, id, change)) ?? latest;
+        for (const change of coalesce(membership)) latest = (await applyMembershipChange(ctx, id, change, latest ?? (others.length > 0 ? undefined : current))) ?? latest;
       };
-      const outcome = expectedVersion === undefined ? await apply() : await storage.memberships.guarded(tenant, id, expectedVersion, apply);
-      if (outcome === 'conflict') throw new ScimError('preconditionFailed', `Group ${id} has changed since version ${String(expectedVersion)}`);
+      checkGuarded(expectedVersion === undefined ? await apply() : await storage.memberships.guarded(tenant, id, expectedVersion, apply), id, expectedVersion);
       // Members are not loaded: a PATCH answers 204 (or re-reads with the client's projection), so its
       // cost never grows with the group's size.
       const updated = latest ?? (await storage.groups.get(tenant, id));
@@ -221,23 +310,33 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
       return { record: updated, members: undefined };
     },
 
+    /**
+     * One version-conditional write marks the group deleting with its tombstone (group.deleted and
+     * the audit entry) and its parents' membership entries; a refused or conflicting delete writes
+     * (and so records) nothing. Then the parents' version bumps and the relay, and finishDelete. Once
+     * marked, the group is gone for every reader, so whatever fails after that is finished by the
+     * relay's sweep.
+     */
     async delete(ctx, id, expectedVersion) {
       const { tenant } = ctx;
-      const current = await storage.groups.get(tenant, id);
-      if (!current) throw new ScimError('notFound', `Group ${id} not found`);
-      const members = await storage.memberships.membersOf(tenant, id);
-      // Recorded before the document goes: a crash in between repeats the tombstone, never loses it.
-      await lifecycle.recordNow(lifecycle.groupEntries(ctx, 'delete', 'group.deleted', id, { displayName: current.attributes['displayName'], members: members.length }, auditView(current.attributes), null));
-      const deleted = await deleteWithVersion(storage.groups, tenant, id, expectedVersion);
-      await storage.memberships.forgetGroup(tenant, id);
-      await storage.memberships.touchGroups(tenant, deleted.groupIds);
-      await lifecycle.recordNow(lifecycle.membershipEvent(ctx, id, [], members, 'group deleted'));
-      if (mattersToPolicy(current.attributes['displayName'])) await reevaluate(ctx, members);
+      const marked = await writeWithVersion(storage.groups, tenant, id, expectedVersion, async (current) => {
+        const data = { displayName: current.attributes['displayName'], members: await memberCount(tenant, id) };
+        const own = lifecycle.groupEntries(ctx, 'delete', 'group.deleted', id, data, auditView(current.attributes), null);
+        return storage.groups.markDeleting(tenant, id, current.version, withParentsLeft(ctx, id, own, current.groupIds));
+      });
+      try {
+        await lifecycle.relayDeleting('Group', marked);
+        await finishDelete(ctx, id);
+      } catch (error) {
+        lifecycle.log({ level: 'warn', msg: 'delete left to the relay sweep', step: 'relay', groupId: id, error: String(error) });
+      }
     },
 
     async list(ctx, query, options) {
       const page = await storage.groups.list(ctx.tenant, query);
       return { ...page, items: await Promise.all(page.items.map((record) => view(ctx.tenant, record, options))) };
     },
+
+    finishDelete,
   };
 }

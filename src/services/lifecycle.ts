@@ -19,6 +19,14 @@ import { createEntryWriter } from './entry-writer.js';
  *
  * Steps 1–3 run inside the versioned-write loop, so a retried write re-evaluates from the
  * document it actually replaces: a grant can never be computed from a stale "active".
+ *
+ * A change that writes more than one document writes the one carrying its entries first and the
+ * others before relaying them: a delete marks the document deleting (then relays, then removes it
+ * and its memberships), a membership change bumps the group (then writes the members, then relays).
+ * Whoever relays entries that a failure or crash left (relayLeftovers: the sweep, or the next
+ * membership change of the group) first completes their change, which is idempotent. So an entry
+ * reaches the audit trail or the event log only once its change is stored, and no change is
+ * stored without its entries being durable first.
  */
 
 export interface UserChange {
@@ -55,18 +63,37 @@ export interface LifecycleOptions {
   onEvents?: () => void;
 }
 
+/** What relayLeftovers found: whether the document is marked deleting, and who deleted it. */
+export interface Leftovers {
+  deleting: boolean;
+  /** The delete's actor and request (from its audit entry), for finishing it. */
+  ctx: RequestContext;
+}
+
 export interface Lifecycle {
   readonly policy: Policy;
+  /** Where the pipeline's steps report what they leave to the sweep. */
+  readonly log: (entry: Record<string, unknown>) => void;
   /** Steps 1 and 2 for a user change; `after` undefined means delete. */
   planUserChange(ctx: RequestContext, operation: AuditOperation, userId: string, before: ResourceRecord | undefined, after: ResourceAttributes | undefined, sequence: number): Promise<UserChange>;
-  /** Step 4; `written` is what the write returned (undefined for a delete, whose entries were recorded). */
+  /**
+   * Step 4; `written` is what the write returned, relayed (logged and left to the sweep if that
+   * fails). A delete passes none: its entries were relayed before the document went.
+   */
   afterUserChange(change: UserChange, written?: ResourceRecord): Promise<void>;
-  /** Stores entries at once: for deletes, whose document (and so its pending list) goes away. */
-  recordNow(entries: PendingEntries): Promise<void>;
-  /** Moves the pending entries a create or replace returned to the audit trail and event log. Idempotent. */
+  /** Moves the pending entries a write returned to the audit trail and event log, and clears them. Idempotent. */
   relayWritten(kind: ResourceKind, written: ResourceRecord): Promise<void>;
-  /** Relays what a crash left pending in documents written before `writtenBefore`; returns how many documents it handled. */
-  sweep(writtenBefore: Date, limit?: number): Promise<number>;
+  /**
+   * Relays what the write marking a document deleting returned, after completing the membership
+   * changes among the entries (the groups a user leaves are bumped, for instance). The document keeps
+   * its entries (and so the sweep's attention) until it is removed.
+   */
+  relayDeleting(kind: ResourceKind, written: ResourceRecord): Promise<void>;
+  /**
+   * Relays what a document holds that no write handed over (a crash or a failed relay left it), after
+   * completing the changes those entries record; null when it holds nothing.
+   */
+  relayLeftovers(kind: ResourceKind, tenant: string, id: string): Promise<Leftovers | null>;
   /** A group's audit entry, with its event when the change has one (`type` undefined: audit only). */
   groupEntries(ctx: RequestContext, operation: AuditOperation, type: EventType | undefined, groupId: string, data: Record<string, unknown>, before: Record<string, unknown> | null, after: Record<string, unknown> | null): PendingEntries;
   membershipEvent(ctx: RequestContext, groupId: string, added: readonly MemberRef[], removed: readonly MemberRef[], reason: string): PendingEntries;
@@ -74,6 +101,14 @@ export interface Lifecycle {
 
 function emptyEntries(): PendingEntries {
   return { events: [], audit: [] };
+}
+
+/** The member changes a membership audit entry records (see membershipEvent); undefined for any other entry. */
+function membershipChangeOf(entry: AuditEntry): { added: MemberRef[]; removed: MemberRef[] } | undefined {
+  if (entry.operation !== 'membership' || entry.resourceType !== 'Group' || !entry.after) return undefined;
+  const refs = (list: unknown): MemberRef[] =>
+    (Array.isArray(list) ? (list as { value: string; type: ResourceKind }[]) : []).map((member) => ({ id: member.value, kind: member.type, display: undefined }));
+  return { added: refs(entry.after['added']), removed: refs(entry.after['removed']) };
 }
 
 export function createLifecycle({ storage, policy, webhooksFor, hooks = {}, log, onEvents }: LifecycleOptions): Lifecycle {
@@ -86,20 +121,36 @@ export function createLifecycle({ storage, policy, webhooksFor, hooks = {}, log,
     return groups.map((group) => ({ id: group.id, displayName: group.attributes['displayName'] as string | undefined }));
   }
 
-  const recordNow = (entries: PendingEntries): Promise<void> => writer.write(entries);
-
   async function relayWritten(kind: ResourceKind, written: ResourceRecord): Promise<void> {
     if (!written.pending) return;
     await writer.write(written.pending, { kind, tenant: written.tenant, id: written.id, version: written.version });
   }
 
-  /** The sweep's relay: reads what a document holds, since no write handed it over. */
-  async function relayLeftovers(kind: ResourceKind, tenant: string, id: string): Promise<void> {
+  /**
+   * Completes the membership changes among a document's entries before they are relayed: in a
+   * group's own document they were bumped before their members were written, so the members are
+   * written (again: idempotent); in a member's document (a deactivated or deleted user, a deleted
+   * group) the membership was that document's own write, so the group's version is bumped.
+   */
+  async function completeMemberships(kind: ResourceKind, tenant: string, id: string, entries: PendingEntries): Promise<void> {
+    for (const entry of entries.audit) {
+      const change = membershipChangeOf(entry);
+      if (!change) continue;
+      if (kind === 'Group' && entry.resourceId === id) await storage.memberships.apply(tenant, id, change.added, change.removed);
+      else await storage.memberships.touchGroups(tenant, [entry.resourceId]);
+    }
+  }
+
+  async function relayLeftovers(kind: ResourceKind, tenant: string, id: string): Promise<Leftovers | null> {
     const store = kind === 'User' ? storage.users : storage.groups;
     const taken = await store.takePending(tenant, id);
-    if (!taken) return;
+    if (!taken) return null;
+    await completeMemberships(kind, tenant, id, taken.entries);
     await writer.write(taken.entries);
-    await taken.clear();
+    if (!taken.deleting) await taken.clear();
+    const tombstone = taken.entries.audit.find((entry) => entry.operation === 'delete' && entry.resourceId === id);
+    const ctx = tombstone ? { tenant, actor: tombstone.actor, requestId: tombstone.requestId } : { tenant, actor: 'relay-sweep', requestId: 'relay-sweep' };
+    return { deleting: taken.deleting, ctx };
   }
 
   function envelope(ctx: RequestContext, type: EventType, resourceType: ResourceKind, resourceId: string, data: Record<string, unknown>): LifecycleEvent {
@@ -113,6 +164,7 @@ export function createLifecycle({ storage, policy, webhooksFor, hooks = {}, log,
 
   return {
     policy,
+    log,
 
     async planUserChange(ctx, operation, userId, before, after, sequence) {
       const groupIds = before?.groupIds ?? [];
@@ -148,20 +200,15 @@ export function createLifecycle({ storage, policy, webhooksFor, hooks = {}, log,
       }
     },
 
-    recordNow,
     relayWritten,
 
-    async sweep(writtenBefore, limit = 100) {
-      let handled = 0;
-      for (const kind of ['User', 'Group'] as const) {
-        const store = kind === 'User' ? storage.users : storage.groups;
-        for (const { tenant, id } of await store.withPending(limit, writtenBefore)) {
-          await relayLeftovers(kind, tenant, id);
-          handled += 1;
-        }
-      }
-      return handled;
+    async relayDeleting(kind, written) {
+      if (!written.pending) return;
+      await completeMemberships(kind, written.tenant, written.id, written.pending);
+      await writer.write(written.pending);
     },
+
+    relayLeftovers,
 
     groupEntries(ctx, operation, type, groupId, data, before, after) {
       const events = type ? [envelope(ctx, type, 'Group', groupId, data)] : [];

@@ -7,10 +7,10 @@ import { parseResourceBody, type ResourceAttributes } from '../scim/ingress.js';
 import { applyPatch } from '../scim/patch/apply.js';
 import { parsePatchRequest } from '../scim/patch/operations.js';
 import { USER_RESOURCE } from '../scim/schema-registry.js';
-import type { ListQuery, NewResource, ResourceRecord, Storage } from '../store/contract.js';
+import type { ListQuery, NewResource, PendingEntries, ResourceRecord, Storage } from '../store/contract.js';
 import type { RequestContext } from './context.js';
 import type { Lifecycle, UserChange } from './lifecycle.js';
-import { writeWithVersion } from './versioned-write.js';
+import { createVersionedWriter } from './versioned-write.js';
 import type { GroupRef, Page, UserView } from './views.js';
 
 export interface UserService {
@@ -24,6 +24,8 @@ export interface UserService {
   list(ctx: RequestContext, query: ListQuery): Promise<Page<UserView>>;
   /** Re-applies policy to a user whose groups or the policy changed (mover, policy re-evaluation); true when it wrote. */
   reevaluate(ctx: RequestContext, id: string, operation: AuditOperation): Promise<boolean>;
+  /** The last step of a delete whose entries are relayed (its groups bumped): the document goes. The sweep finishes an interrupted one so. */
+  finishDelete(ctx: RequestContext, id: string): Promise<void>;
 }
 
 interface Proposal {
@@ -31,9 +33,9 @@ interface Proposal {
   password?: string | undefined;
 }
 
-const MAX_DELETE_ATTEMPTS = 10;
-
 export function createUserService(storage: Storage, lifecycle: Lifecycle): UserService {
+  const writeWithVersion = createVersionedWriter();
+
   async function groupRefs(tenant: string, records: readonly ResourceRecord[]): Promise<Map<string, GroupRef>> {
     const ids = [...new Set(records.flatMap((record) => record.groupIds))];
     const groups = await storage.groups.getMany(tenant, ids);
@@ -57,19 +59,31 @@ export function createUserService(storage: Storage, lifecycle: Lifecycle): UserS
     };
   }
 
-  /** A leaver who left their groups: those groups changed too (version, event). */
-  async function afterLeavingGroups(change: UserChange): Promise<void> {
-    const left = change.transition.leaveGroups ? (change.before?.groupIds ?? []) : [];
-    if (left.length === 0) return;
-    await storage.memberships.touchGroups(change.ctx.tenant, left);
-    for (const groupId of left) {
-      await lifecycle.recordNow(lifecycle.membershipEvent(change.ctx, groupId, [], [{ id: change.userId, kind: 'User', display: undefined }], 'deactivation'));
-    }
+  /**
+   * The user's own write carries the events and audit entries of the groups it leaves (membership
+   * lives on the member, so leaving is that write): a leaver's groups, a deleted user's groups.
+   */
+  function withGroupsLeft(ctx: RequestContext, id: string, own: PendingEntries, groupIds: readonly string[], reason: string): PendingEntries {
+    const left = groupIds.map((groupId) => lifecycle.membershipEvent(ctx, groupId, [], [{ id, kind: 'User', display: undefined }], reason));
+    return { events: [...own.events, ...left.flatMap((entries) => entries.events)], audit: [...own.audit, ...left.flatMap((entries) => entries.audit)] };
   }
 
+  /** After a leaver's write, before its relay: the groups it left change version too. */
   async function afterChange(change: UserChange, written: ResourceRecord): Promise<void> {
-    await afterLeavingGroups(change);
+    const left = change.transition.leaveGroups ? (change.before?.groupIds ?? []) : [];
+    try {
+      if (left.length > 0) await storage.memberships.touchGroups(change.ctx.tenant, left);
+    } catch (error) {
+      // The entries stay in the user's document: the sweep's relay bumps the groups before relaying them.
+      lifecycle.log({ level: 'warn', msg: 'relay deferred', step: 'relay', userId: change.userId, error: String(error) });
+      await lifecycle.afterUserChange(change);
+      return;
+    }
     await lifecycle.afterUserChange(change, written);
+  }
+
+  async function finishDelete(ctx: RequestContext, id: string): Promise<void> {
+    await storage.users.remove(ctx.tenant, id);
   }
 
   /** Steps 1 and 2 of the pipeline for a new user, and the document step 3 writes. */
@@ -104,11 +118,12 @@ export function createUserService(storage: Storage, lifecycle: Lifecycle): UserS
       const { transition } = next;
       if (proposal.password === undefined && isUnchanged(current, transition)) return current;
       planned = next;
+      const own = { events: transition.events, audit: [transition.audit] };
       return storage.users.replace(ctx.tenant, id, current.version, {
         attributes: transition.attributes ?? proposal.attributes,
         passwordHash: await hash(proposal.password),
         lifecycle: transition.lifecycle,
-        pending: { events: transition.events, audit: [transition.audit] },
+        pending: transition.leaveGroups ? withGroupsLeft(ctx, id, own, current.groupIds, 'deactivation') : own,
         groupIds: transition.leaveGroups ? [] : undefined,
         basis: current,
       });
@@ -184,28 +199,29 @@ export function createUserService(storage: Storage, lifecycle: Lifecycle): UserS
       return record.version !== seen;
     },
 
+    /**
+     * One version-conditional write marks the user deleting with the tombstone, its events and its
+     * groups' membership entries; a refused or conflicting delete writes (and so records) nothing.
+     * Then the groups' version bumps and the relay, and the removal. Once marked, the user is gone
+     * for every reader, so whatever fails after that is finished by the relay's sweep.
+     */
     async delete(ctx, id, expectedVersion) {
-      for (let attempt = 0; attempt < MAX_DELETE_ATTEMPTS; attempt += 1) {
-        const current = await storage.users.get(ctx.tenant, id);
-        if (!current) throw new ScimError('notFound', `User ${id} not found`);
-        if (expectedVersion !== undefined && current.version !== expectedVersion) {
-          throw new ScimError('preconditionFailed', `User ${id} has changed since version ${expectedVersion}`);
-        }
-        const planned = await lifecycle.planUserChange(ctx, 'delete', id, current, undefined, current.version + 1);
-        // The tombstone is recorded before the document goes: a crash in between repeats it, never loses it.
-        await lifecycle.recordNow({ events: planned.transition.events, audit: [planned.transition.audit] });
-        const deleted = await storage.users.delete(ctx.tenant, id, current.version);
-        if (deleted === 'conflict') continue;
-        if (!deleted) throw new ScimError('notFound', `User ${id} not found`);
-        await storage.memberships.touchGroups(ctx.tenant, deleted.groupIds);
-        for (const groupId of deleted.groupIds) {
-          await lifecycle.recordNow(lifecycle.membershipEvent(ctx, groupId, [], [{ id, kind: 'User', display: undefined }], 'user deleted'));
-        }
-        await lifecycle.afterUserChange(planned);
-        return;
+      let planned: UserChange | undefined;
+      const marked = await writeWithVersion(storage.users, ctx.tenant, id, expectedVersion, async (current) => {
+        planned = await lifecycle.planUserChange(ctx, 'delete', id, current, undefined, current.version + 1);
+        const own = { events: planned.transition.events, audit: [planned.transition.audit] };
+        return storage.users.markDeleting(ctx.tenant, id, current.version, withGroupsLeft(ctx, id, own, current.groupIds, 'user deleted'));
+      });
+      try {
+        await lifecycle.relayDeleting('User', marked);
+        await finishDelete(ctx, id);
+      } catch (error) {
+        lifecycle.log({ level: 'warn', msg: 'delete left to the relay sweep', step: 'relay', userId: id, error: String(error) });
       }
-      throw new ScimError('preconditionFailed', `User ${id} is being changed concurrently; retry`);
+      await lifecycle.afterUserChange(planned as UserChange);
     },
+
+    finishDelete,
 
     async list(ctx, query) {
       const page = await storage.users.list(ctx.tenant, query);

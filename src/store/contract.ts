@@ -33,6 +33,8 @@ export interface ResourceRecord {
    * after that write (its own and any a crash left), so the relay need not read them again.
    */
   pending?: PendingEntries | undefined;
+  /** True while the document holds entries not relayed yet (a write is relaying them, or one failed to). */
+  unrelayed?: boolean | undefined;
 }
 
 /**
@@ -106,10 +108,23 @@ export interface ListPage<R> {
   more?: boolean;
 }
 
+/** What a document holds for the relay, taken by the sweep (or by a write that finds it left over). */
+export interface TakenEntries {
+  entries: PendingEntries;
+  /** The document is marked deleting: its entries stay until the delete is finished and it is removed. */
+  deleting: boolean;
+  /** Clears exactly the entries taken (the document may have got more since). */
+  clear: () => Promise<void>;
+}
+
+/**
+ * Users and groups. A document marked deleting (markDeleting) is gone for every reader: get,
+ * getMany and list never return it; only takePending, deleting and remove see it.
+ */
 export interface ResourceStore {
   readonly kind: ResourceKind;
-  /** Moves the document's pending entries out: returns them and a function that clears exactly those. */
-  takePending(tenant: string, id: string): Promise<{ entries: PendingEntries; clear: () => Promise<void> } | null>;
+  /** Moves the document's pending entries out (a document marked deleting included); null when it holds none. */
+  takePending(tenant: string, id: string): Promise<TakenEntries | null>;
   /**
    * Empties the pending entries of each target still at its version, all in one command. A target
    * written again since keeps its entries (some already stored): the next relay stores them once.
@@ -123,8 +138,21 @@ export interface ResourceStore {
   get(tenant: string, id: string): Promise<ResourceRecord | null>;
   getMany(tenant: string, ids: readonly string[]): Promise<ResourceRecord[]>;
   replace(tenant: string, id: string, expectedVersion: number, replacement: Replacement): Promise<ResourceRecord | 'conflict' | null>;
-  /** With an expected version, deletes only that version ('conflict' otherwise). */
-  delete(tenant: string, id: string, expectedVersion?: number): Promise<ResourceRecord | 'conflict' | null>;
+  /**
+   * A write that changes only the version, carrying entries: the representation changed through
+   * other documents (a group's members). Returns what replace returns.
+   */
+  touch(tenant: string, id: string, expectedVersion: number, pending: PendingEntries): Promise<ResourceRecord | 'conflict' | null>;
+  /**
+   * The first step of a delete, one version-conditional write: the document is marked deleting and
+   * carries the delete's entries. From then on it is gone for every reader; the relay stores the
+   * entries and `remove` takes the document away. Returns what replace returns.
+   */
+  markDeleting(tenant: string, id: string, expectedVersion: number, pending: PendingEntries): Promise<ResourceRecord | 'conflict' | null>;
+  /** A document marked deleting, for finishing its delete; null when there is none. */
+  deleting(tenant: string, id: string): Promise<ResourceRecord | null>;
+  /** Removes a document marked deleting and frees its name and externalId; false when there was none. */
+  remove(tenant: string, id: string): Promise<boolean>;
   list(tenant: string, query: ListQuery): Promise<ListPage<ResourceRecord>>;
   /** Maintenance jobs: every tenant's resources with an id greater than `afterId`, ordered by id. */
   scan(afterId: string | undefined, limit: number): Promise<{ tenant: string; id: string }[]>;
@@ -148,8 +176,9 @@ export interface MembershipChange {
 
 /**
  * Group membership is stored on the member (its `groupIds`), so adding or removing one member is a
- * single-document update of the member plus a version bump of the group: cost never depends on
- * the group's size, and concurrent changes to one group touch different documents.
+ * single-document update of the member plus a version bump of the group (ResourceStore.touch, which
+ * carries the change's entries): cost never depends on the group's size, and concurrent changes to
+ * one group touch different documents. Members marked deleting are no members for any reader.
  */
 export interface MembershipStore {
   membersOf(tenant: string, groupId: string): Promise<MemberRef[]>;
@@ -157,18 +186,27 @@ export interface MembershipStore {
   streamMembers(tenant: string, groupId: string): AsyncIterable<MemberRef>;
   /** Ids among `memberIds` that are neither a user nor a group of this tenant. */
   missing(tenant: string, memberIds: readonly string[]): Promise<string[]>;
-  add(tenant: string, groupId: string, memberIds: readonly string[]): Promise<MembershipChange>;
-  remove(tenant: string, groupId: string, memberIds: readonly string[]): Promise<MembershipChange>;
-  /** Makes the member list exactly `memberIds`; concurrent replacements never leave a mix. */
-  replace(tenant: string, groupId: string, memberIds: readonly string[]): Promise<MembershipChange>;
+  /**
+   * Of `memberIds`, the resources whose membership in the group adding (or removing) would change:
+   * existing ones not yet (or still) members. A read; nothing is written.
+   */
+  due(tenant: string, groupId: string, memberIds: readonly string[], adding: boolean): Promise<MemberRef[]>;
+  /**
+   * Writes a planned change to the member documents. Idempotent: applying it again changes nothing,
+   * so whoever relays the change's entries can complete an interrupted one first.
+   */
+  apply(tenant: string, groupId: string, added: readonly MemberRef[], removed: readonly MemberRef[]): Promise<void>;
+  /** Runs `work` as the only membership change of this group in this process: a replacement never interleaves with another change. */
+  serialised<T>(groupId: string, work: () => Promise<T>): Promise<T>;
   /**
    * Runs `work` only if the group is still at `expectedVersion`, and as the only such guarded
    * change of this group at a time, so of several requests carrying one If-Match exactly one wins.
+   * Null when the group does not exist (or is being deleted).
    */
-  guarded<T>(tenant: string, groupId: string, expectedVersion: number, work: () => Promise<T>): Promise<T | 'conflict'>;
-  /** After a group is deleted: no resource may still list it. */
+  guarded<T>(tenant: string, groupId: string, expectedVersion: number, work: () => Promise<T>): Promise<T | 'conflict' | null>;
+  /** While a group is deleted: no resource may still list it (each member's version changes). */
   forgetGroup(tenant: string, groupId: string): Promise<void>;
-  /** After a member is deleted: its former groups change version (their member list changed). */
+  /** When a member is deleted or leaves its groups: those groups change version (their member list changed). */
   touchGroups(tenant: string, groupIds: readonly string[]): Promise<void>;
 }
 
@@ -186,20 +224,36 @@ export interface CredentialRecord {
   lastUsedAt?: Date | undefined;
 }
 
+/**
+ * API tokens. Each change carries its audit entry in the first credential document it writes (the
+ * token created, the first token revoked, the new token of a rotation); `relayAudit` then moves it
+ * to the audit trail, completing first whatever the change had left to write (the other tokens of
+ * a revoked or rotated name), so no entry is stored for a change that is not, and no change is
+ * stored without its entry.
+ */
 export interface CredentialStore {
   findByHash(hash: string): Promise<CredentialRecord | null>;
-  /** False when a credential with this name already exists for the tenant. */
-  insertIfAbsent(record: CredentialRecord): Promise<boolean>;
+  /** False (and nothing stored) when a credential with this name already exists for the tenant. */
+  insertIfAbsent(record: CredentialRecord, audit?: AuditEntry): Promise<boolean>;
   /** Every stored credential (old tokens of rotated names too), by tenant, name and creation. */
   list(tenant?: string): Promise<CredentialRecord[]>;
-  /** Revokes every token of the name that is not revoked yet; null when the name is unknown. */
-  revoke(tenant: string, name: string, at: Date): Promise<number | null>;
   /**
-   * Stores `next` under an existing name; the name's other tokens stay valid until `oldValidUntil`
-   * (revoked at once when that is not in the future). Null when the name is unknown.
+   * Revokes every token of the name created up to `at` that is not revoked yet; the first one
+   * carries `audit` (none is written when every token was revoked already). Null when the name is unknown.
    */
-  rotate(next: CredentialRecord, oldValidUntil: Date): Promise<CredentialRecord[] | null>;
+  revoke(tenant: string, name: string, at: Date, audit?: AuditEntry): Promise<number | null>;
+  /**
+   * Stores `next` (carrying `audit`) under an existing name; the name's other tokens stay valid
+   * until `oldValidUntil` (revoked at once when that is not in the future). Null when the name is unknown.
+   */
+  rotate(next: CredentialRecord, oldValidUntil: Date, audit?: AuditEntry): Promise<CredentialRecord[] | null>;
   markUsed(hash: string, at: Date): Promise<void>;
+  /**
+   * Moves the audit entries credentials hold to the audit trail (idempotent), each after completing
+   * its change, and clears them. Token changes are rare, so this handles every credential holding
+   * entries: the one just changed, or what a crash left (the relay's sweep). Returns how many there were.
+   */
+  relayAudit(): Promise<number>;
 }
 
 export interface AuditQuery {

@@ -16,6 +16,7 @@ import { accessReview } from '../../src/services/access-review.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { ENTERPRISE, startTestApp, type TestApp } from '../support/app.js';
+import { countConflicts, type ConflictCounter } from '../support/conflicts.js';
 import { testDatabaseUri } from '../support/engine.js';
 import {
   closeServer,
@@ -60,6 +61,8 @@ interface Outcome {
   endedInactive: boolean;
   /** The granting write was stored before the deactivation (which then revoked it). */
   grantLandedFirst: boolean;
+  /** Version conflicts the apps' conditional writes of this user met (and retried after). */
+  conflicts: number;
   /** Broken invariants, collected so that a failing run still reports its numbers. */
   violations: string[];
 }
@@ -70,6 +73,8 @@ interface Route {
   deactivateEntra: Client;
   grantOkta: Client;
   grantEntra: Client;
+  /** Counters of the conditional writes' conflicts in the apps' storages. */
+  conflicts: ConflictCounter[];
 }
 
 describe('lifecycle: deactivation-vs-grant race', function () {
@@ -88,7 +93,7 @@ describe('lifecycle: deactivation-vs-grant race', function () {
     server = await listen(t);
     okta = oktaClient(server);
     entra = entraClient(server);
-    sameProcess = { deactivateOkta: okta, deactivateEntra: entra, grantOkta: okta, grantEntra: entra };
+    sameProcess = { deactivateOkta: okta, deactivateEntra: entra, grantOkta: okta, grantEntra: entra, conflicts: [countConflicts(t.storage)] };
     const created = await okta.post('/Groups', group('Payroll Approvers'));
     assert.equal(created.status, 201, context(created));
     payrollGroupId = String(created.body.id);
@@ -124,7 +129,7 @@ describe('lifecycle: deactivation-vs-grant race', function () {
     let current = await t.storage.users.get(TENANT, id);
     assert.ok(current);
     if (current.groupIds.length > 0) {
-      for (const groupId of current.groupIds) await t.storage.memberships.remove(TENANT, groupId, [id]);
+      for (const groupId of current.groupIds) await t.storage.memberships.apply(TENANT, groupId, [], [{ id, kind: 'User', display: undefined }]);
       current = await t.storage.users.get(TENANT, id);
       assert.ok(current);
     }
@@ -173,6 +178,8 @@ describe('lifecycle: deactivation-vs-grant race', function () {
     const order: Order = Math.floor(index / KINDS.length) % 2 === 0 ? 'deactivation started first' : 'grant started first';
     const { id, body } = pool[slot]!;
     const startVersion = await resetUser(id, body);
+    const conflictsOf = () => route.conflicts.reduce((sum, counter) => sum + counter.of(id), 0);
+    const conflictsBefore = conflictsOf();
     const deactivating = order === 'deactivation started first' ? 0 : 1;
     const start = [() => deactivate(route, id, index), () => grant(route, kind, id, body)];
     if (deactivating === 1) start.reverse();
@@ -212,7 +219,7 @@ describe('lifecycle: deactivation-vs-grant race', function () {
     // The deactivation was the first write after the reset unless the grant got in first.
     const version = Number(/"(\d+)"/.exec(String(deactivation.body.meta?.version))?.[1]);
     assert.ok(version > startVersion, `iteration ${index}: the deactivating response has a version: ${context(deactivation)}`);
-    return { kind, order, endedInactive: inactive, grantLandedFirst: version > startVersion + 1, violations };
+    return { kind, order, endedInactive: inactive, grantLandedFirst: version > startVersion + 1, conflicts: conflictsOf() - conflictsBefore, violations };
   }
 
   /** Runs the iterations in batches (one pool user per slot) and reports the outcomes. */
@@ -226,11 +233,12 @@ describe('lifecycle: deactivation-vs-grant race', function () {
       if (process.env['RACE_VERBOSE']) console.log(`      race: ${outcomes.length} iterations after ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    const table = new Map<string, { iterations: number; endedInactive: number; endedActive: number; grantLandedFirst: number; deactivationLandedFirst: number; violations: number }>();
+    const table = new Map<string, { iterations: number; endedInactive: number; endedActive: number; grantLandedFirst: number; deactivationLandedFirst: number; conflicts: number; violations: number }>();
     for (const outcome of outcomes) {
       const key = `${outcome.kind}, ${outcome.order}`;
-      const row = table.get(key) ?? { iterations: 0, endedInactive: 0, endedActive: 0, grantLandedFirst: 0, deactivationLandedFirst: 0, violations: 0 };
+      const row = table.get(key) ?? { iterations: 0, endedInactive: 0, endedActive: 0, grantLandedFirst: 0, deactivationLandedFirst: 0, conflicts: 0, violations: 0 };
       row.iterations += 1;
+      row.conflicts += outcome.conflicts;
       row[outcome.endedInactive ? 'endedInactive' : 'endedActive'] += 1;
       row[outcome.grantLandedFirst ? 'grantLandedFirst' : 'deactivationLandedFirst'] += 1;
       row.violations += outcome.violations.length > 0 ? 1 : 0;
@@ -277,8 +285,15 @@ describe('lifecycle: deactivation-vs-grant race', function () {
       const app = createApp({ config: t.config, storage: second, authenticator, policy, log: () => undefined });
       secondServer = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => secondServer!.once('listening', resolve));
-      const route: Route = { deactivateOkta: okta, deactivateEntra: entra, grantOkta: oktaClient(secondServer), grantEntra: entraClient(secondServer) };
-      await race(route, CROSS_PROCESS_ITERATIONS, 'race (two processes)');
+      const route: Route = { deactivateOkta: okta, deactivateEntra: entra, grantOkta: oktaClient(secondServer), grantEntra: entraClient(secondServer), conflicts: [...sameProcess.conflicts, countConflicts(second)] };
+      const outcomes = await race(route, CROSS_PROCESS_ITERATIONS, 'race (two processes)');
+      // The two apps really raced: with no turn-taking between them, writes of one user read the same
+      // version, one lost the conditional write and retried from the winner's document (every
+      // invariant above held). A group add bumps its members' versions outside any turn, so only
+      // the user writes (PATCH, PUT) count here: in one app those take turns and never conflict.
+      const userWrites = outcomes.filter((outcome) => outcome.kind !== 'group');
+      const conflicts = userWrites.reduce((sum, outcome) => sum + outcome.conflicts, 0);
+      assert.ok(conflicts > 0, `no conditional write of a user conflicted across the two apps in ${userWrites.length} iterations`);
     } finally {
       if (secondServer) await closeServer(secondServer);
       await second?.close();

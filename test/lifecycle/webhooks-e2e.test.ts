@@ -53,7 +53,7 @@ interface Arrival {
   verified: boolean;
   status: number;
   at: number;
-  event: { id: string; type: string; resource: { type: string; id: string }; sequence: number; data: Body };
+  event: { id: string; type: string; resourceType: string; resourceId: string; sequence: number; data: Body };
 }
 
 type Behaviour = (index: number) => { status: number; delayMs?: number };
@@ -125,7 +125,7 @@ function assertDelivered(receiver: Receiver, expected: Map<string, LifecycleEven
   for (const [subject, list] of expected) {
     const ids = list.map((event) => event.id);
     events += ids.length;
-    const ofSubject = receiver.arrivals.filter((arrival) => arrival.event.resource.id === subject);
+    const ofSubject = receiver.arrivals.filter((arrival) => arrival.event.resourceId === subject);
     const firstSuccess: string[] = [];
     for (const arrival of ofSubject) {
       const position = ids.indexOf(arrival.id);
@@ -244,7 +244,7 @@ describe('lifecycle: webhooks end to end', function () {
     assert.equal(await pendingDeliveries(t.dbName!), 0);
 
     // What a receiver learns: account details without a password, the grants and their revocation.
-    const byType = (type: string, subject: string) => receiver.arrivals.find((arrival) => arrival.event.type === type && arrival.event.resource.id === subject)!.event;
+    const byType = (type: string, subject: string) => receiver.arrivals.find((arrival) => arrival.event.type === type && arrival.event.resourceId === subject)!.event;
     assert.ok(!receiver.arrivals.some((arrival) => arrival.body.includes(PASSWORD) || /"password/i.test(arrival.body)), 'no password in any webhook body');
     assert.deepEqual(byType('user.provisioned', alice).data['roles'], ['employee-baseline', 'sales-rep']);
     assert.deepEqual(byType('user.roles_changed', bob).data['added'].map((grant: Body) => grant['name']).sort(), ['finance-analyst', 'payroll-approver']);
@@ -254,6 +254,64 @@ describe('lifecycle: webhooks end to end', function () {
     // The filtered webhook got exactly its three types, in order too.
     const siemExpected = new Map([...expected].map(([subject, list]) => [subject, list.filter((event) => ['user.deactivated', 'user.permissions_revoked', 'user.deleted'].includes(event.type))] as const));
     assert.deepEqual(assertDelivered(siem, siemExpected), { events: 4, duplicates: 0 });
+  });
+
+  it('a JSON body names its fields exactly as docs/lifecycle.md does: id, type, tenant, resourceType, resourceId, sequence, occurredAt, actor, requestId, data', async () => {
+    const receiver = await startReceiver(servers);
+    const hooks = hooksFor(receiver);
+    const t = await appWith('lifecycle-webhooks-json-fields', hooks);
+    const okta = oktaClient(t);
+    const id = await createUser(okta, employee(uniqueName('fields')));
+    await worker(t.storage, hooks, 'fields-worker').drain();
+    const arrival = receiver.arrivals.find((candidate) => candidate.event.resourceId === id);
+    assert.ok(arrival, 'the user.provisioned event arrived');
+    const body = JSON.parse(arrival.body) as Body;
+    assert.deepEqual(Object.keys(body).sort(), ['actor', 'data', 'id', 'occurredAt', 'requestId', 'resourceId', 'resourceType', 'sequence', 'tenant', 'type']);
+    const [stored] = await t.storage.events.forSubject(TENANT, id);
+    assert.deepEqual(
+      { id: body['id'], type: body['type'], tenant: body['tenant'], resourceType: body['resourceType'], resourceId: body['resourceId'], sequence: body['sequence'], occurredAt: body['occurredAt'], actor: body['actor'], requestId: body['requestId'] },
+      { id: stored!.id, type: 'user.provisioned', tenant: TENANT, resourceType: 'User', resourceId: id, sequence: 1, occurredAt: stored!.occurredAt.toISOString(), actor: stored!.actor, requestId: stored!.requestId },
+    );
+  });
+
+  it('a refused delete announces nothing: DELETE /Users and /Groups with a stale If-Match answer 412, keep the resource, and store no audit entry and no event, so the receiver gets no request', async () => {
+    const receiver = await startReceiver(servers);
+    const hooks = hooksFor(receiver);
+    const t = await appWith('lifecycle-webhooks-refused-delete', hooks);
+    const okta = oktaClient(t);
+    const userId = await createUser(okta, salesEmployee(uniqueName('kept')));
+    const created = await okta.post('/Groups', group(`Kept ${userId}`, [userId]));
+    assert.equal(created.status, 201, context(created));
+    const groupId = String(created.body.id);
+    const delivery = worker(t.storage, hooks, 'refused-delete-worker');
+    await delivery.drain();
+    const arrivalsBefore = receiver.arrivals.length;
+    assert.ok(arrivalsBefore > 0, 'the receiver gets what is announced');
+
+    for (const [path, id] of [['Users', userId], ['Groups', groupId]] as const) {
+      const before = await okta.get(`/${path}/${id}`);
+      const auditBefore = await t.storage.audit.query({ tenant: TENANT, resourceId: id, limit: 1000 });
+      const eventsBefore = await t.storage.events.forSubject(TENANT, id);
+      const stale = `W/"${Number(/\d+/.exec(String(before.headers['etag']))![0]) - 1}"`;
+      const response = await okta.delete(`/${path}/${id}`).set('If-Match', stale);
+      assert.equal(response.status, 412, context(response));
+      const after = await okta.get(`/${path}/${id}`);
+      assert.equal(after.status, 200, `${path}: the resource is intact`);
+      assert.equal(after.headers['etag'], before.headers['etag'], `${path}: unchanged`);
+      assert.deepEqual(await t.storage.audit.query({ tenant: TENANT, resourceId: id, limit: 1000 }), auditBefore, `${path}: no audit entry`);
+      assert.deepEqual(await t.storage.events.forSubject(TENANT, id), eventsBefore, `${path}: no event`);
+    }
+    await delivery.drain();
+    assert.equal(receiver.arrivals.length, arrivalsBefore, 'no webhook call');
+
+    // The same deletes with the current version are announced.
+    for (const [path, id] of [['Users', userId], ['Groups', groupId]] as const) {
+      const current = await okta.get(`/${path}/${id}`);
+      expectStatus(await okta.delete(`/${path}/${id}`).set('If-Match', String(current.headers['etag'])), 204);
+    }
+    await delivery.drain();
+    const announced = receiver.arrivals.slice(arrivalsBefore).map((arrival) => `${arrival.event.type} ${arrival.event.resourceId}`);
+    assert.ok(announced.includes(`user.deleted ${userId}`) && announced.includes(`group.deleted ${groupId}`), announced.join('\n'));
   });
 
   it('a receiver that fails (500) for its first requests then recovers loses nothing; order per user holds while events back off', async () => {

@@ -226,10 +226,10 @@ describe('PATCH under concurrency', function () {
       // Membership changes are made slow to land (a pass-through delay on the real store), so that every
       // request's If-Match check runs before the first change lands: without it the race depends on load.
       const memberships = t.storage.memberships;
-      const add = memberships.add;
-      memberships.add = async (...args: Parameters<typeof add>) => {
+      const apply = memberships.apply;
+      memberships.apply = async (...args: Parameters<typeof apply>) => {
         await sleep(300);
-        return add.apply(memberships, args);
+        return apply.apply(memberships, args);
       };
       let responses: supertest.Response[];
       try {
@@ -237,7 +237,7 @@ describe('PATCH under concurrency', function () {
           memberIds.map((memberId) => sendPatch(t, `/Groups/${groupId}`, patchOp({ op: 'add', path: 'members', value: [{ value: memberId }] }), etag)),
         );
       } finally {
-        memberships.add = add;
+        memberships.apply = apply;
       }
       const winners = responses.filter((response) => response.status === 204);
       assert.equal(winners.length, 1, describeStatuses(responses));

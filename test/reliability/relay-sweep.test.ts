@@ -1,8 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { MongoClient } from 'mongodb';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
-import { createLifecycle } from '../../src/services/lifecycle.js';
-import { startTestApp, user, type TestApp } from '../support/app.js';
+import { startTestApp, sweep, user, type TestApp } from '../support/app.js';
 import { testDatabaseUri } from '../support/engine.js';
 
 /**
@@ -22,7 +20,6 @@ describe('relay sweep: entries a crash left in a document', function () {
     await t.close();
   });
 
-  const lifecycle = () => createLifecycle({ storage: t.storage, policy: loadPolicy(t.config.policyFile), webhooksFor: () => [], log: () => undefined });
   const longAgo = new Date(Date.now() - 3_600_000);
 
   async function leaveBehind(id: string, stored: 'text' | 'objects'): Promise<{ auditId: string; eventId: string }> {
@@ -39,7 +36,7 @@ describe('relay sweep: entries a crash left in a document', function () {
     it(`relays entries stored as ${stored} to the audit trail and event log, with their dates, and clears them`, async () => {
       const id = String((await t.scim.post('/Users').send(user(`sweep-${stored}@example.com`))).body.id);
       const { auditId, eventId } = await leaveBehind(id, stored);
-      assert.ok((await lifecycle().sweep(new Date())) >= 1);
+      assert.ok((await sweep(t, new Date())) >= 1);
       const audit = (await t.storage.audit.query({ tenant: 'default', resourceId: id, limit: 10 })).find((entry) => entry.id === auditId);
       assert.ok(audit, 'the audit entry is stored');
       assert.equal(audit.at.toISOString(), longAgo.toISOString());
@@ -55,7 +52,7 @@ describe('relay sweep: entries a crash left in a document', function () {
   it('leaves documents written after the cut-off to the request that wrote them', async () => {
     const id = String((await t.scim.post('/Users').send(user('sweep-recent@example.com'))).body.id);
     await leaveBehind(id, 'text');
-    assert.equal(await lifecycle().sweep(new Date(longAgo.getTime() - 1)), 0);
+    assert.equal(await sweep(t, new Date(longAgo.getTime() - 1)), 0);
     assert.equal((await t.storage.audit.query({ tenant: 'default', resourceId: id, limit: 10 })).length, 1, 'only the create is stored');
   });
 });

@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import supertest from 'supertest';
 import type { Scope } from '../../src/auth/scopes.js';
-import { createToken } from '../../src/auth/token-admin.js';
+import { createToken, type TokenActor } from '../../src/auth/token-admin.js';
 import type { CredentialStore } from '../../src/store/contract.js';
 
 export type Json = Record<string, unknown>;
@@ -27,9 +27,12 @@ export function clientFor(app: Express, token: string, base = '/scim/v2'): Token
   };
 }
 
+/** Who `npm run tokens` says changed a token, as test set-up does. */
+export const CLI_ACTOR: TokenActor = { actor: 'cli:tokens', requestId: 'test-set-up' };
+
 /** Stores a credential the way `npm run tokens -- create` does and returns its token. */
 export async function issueToken(store: CredentialStore, tenant: string, name: string, scopes: Scope[], options: { lifetimeMs?: number; now?: Date } = {}): Promise<string> {
-  return (await createToken(store, { grantor: 'root', tenant, name, scopes, lifetimeMs: options.lifetimeMs }, options.now)).token;
+  return (await createToken(store, { grantor: 'root', tenant, name, scopes, lifetimeMs: options.lifetimeMs }, CLI_ACTOR, options.now)).token;
 }
 
 export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';

@@ -6,7 +6,7 @@ import { revokeToken } from '../../src/auth/token-admin.js';
 import { tokenHash } from '../../src/auth/tokens.js';
 import { testDatabaseUri } from '../support/engine.js';
 import { assertScimError, startTestApp, TEST_TOKEN, user, type TestApp } from '../support/app.js';
-import { bulk, clientFor, issueToken, patchOp, search, type Json, type TokenClient } from './helpers.js';
+import { bulk, CLI_ACTOR, clientFor, issueToken, patchOp, search, type Json, type TokenClient } from './helpers.js';
 
 const ADMIN_TOKEN = 'admin-token-for-scope-tests-0123456';
 const DISCOVERY = ['/ServiceProviderConfig', '/Schemas', '/ResourceTypes', '/ResourceTypes/User', '/Schemas/urn:ietf:params:scim:schemas:core:2.0:User'];
@@ -107,7 +107,7 @@ describe('authorisation: scopes (RFC 6750 §3.1, RFC 7644 §3.12)', () => {
       const expired = await issueToken(store, 'default', 'expired', ['scim:read', 'audit:read'], { lifetimeMs: 1_000, now: new Date(Date.now() - 60_000) });
       const revoked = await issueToken(store, 'default', 'revoked', ['scim:read', 'audit:read']);
       assert.equal((await clientFor(t.app, revoked).get('/Users')).status, 200);
-      await revokeToken(store, 'default', 'revoked');
+      await revokeToken(store, 'default', 'revoked', CLI_ACTOR);
       for (const token of ['scim_unknown', expired, revoked]) {
         assertInvalidToken(await clientFor(t.app, token).get('/Users'));
         assertInvalidToken(await clientFor(t.app, token).get('/ServiceProviderConfig'));

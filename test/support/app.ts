@@ -6,6 +6,7 @@ import type { Policy } from '../../src/lifecycle/policy/types.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Storage } from '../../src/store/contract.js';
+import { createServices } from '../../src/services/wiring.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { registerExtensionDirectory } from '../../src/scim/extension-files.js';
 import { testDatabaseUri, uniqueDbName } from './engine.js';
@@ -105,4 +106,13 @@ export function assertScimError(response: supertest.Response, status: number, sc
   if (!Array.isArray(body['schemas']) || body['schemas'][0] !== ERROR_SCHEMA) throw new Error(`not a SCIM error body: ${context}`);
   if (body['status'] !== String(status)) throw new Error(`body status mismatch: ${context}`);
   if (scimType !== undefined && body['scimType'] !== scimType) throw new Error(`expected scimType ${scimType}: ${context}`);
+}
+
+/**
+ * The relay's sweep as the server's background work runs it, over this app's database. The default
+ * cut-off includes documents written just now (the server leaves those to their request for 30 s).
+ */
+export function sweep(t: TestApp, writtenBefore = new Date(Date.now() + 60_000)): Promise<number> {
+  const policy = loadPolicy(t.config.policyFile);
+  return createServices({ storage: t.storage, policy, webhooksFor: () => [], log: () => undefined }).sweep(writtenBefore);
 }

@@ -104,7 +104,7 @@ function lifecycleEvent(resourceId: string, sequence: number, type: EventType = 
   };
 }
 
-const jsonOf = (arrival: Arrival) => JSON.parse(arrival.body) as { id: string; resource: { id: string }; sequence: number };
+const jsonOf = (arrival: Arrival) => JSON.parse(arrival.body) as { id: string; resourceId: string; sequence: number };
 
 /** Each user's events in the order they first arrived. */
 function firstArrivals(arrivals: readonly Arrival[]): Map<string, number[]> {
@@ -114,7 +114,7 @@ function firstArrivals(arrivals: readonly Arrival[]): Map<string, number[]> {
     const body = jsonOf(arrival);
     if (seen.has(body.id)) continue;
     seen.add(body.id);
-    order.set(body.resource.id, [...(order.get(body.resource.id) ?? []), body.sequence]);
+    order.set(body.resourceId, [...(order.get(body.resourceId) ?? []), body.sequence]);
   }
   return order;
 }

@@ -4,6 +4,7 @@ import { createToken, listTokens, parseDuration, revokeToken, rotateToken, Token
 import { ScimError } from '../../errors/scim-error.js';
 import type { CredentialStore } from '../../store/contract.js';
 import { cannotGrant, principalOf } from '../middleware/authenticate.js';
+import { contextOf } from '../middleware/request-context.js';
 
 type Body = Record<string, unknown>;
 
@@ -75,13 +76,17 @@ export function tokenRoutes(credentials: CredentialStore): Router {
   router.post('/', async (req, res) => {
     const body = bodyOf(req);
     const issued = await run(() =>
-      createToken(credentials, {
-        grantor: grantorOf(res),
-        tenant: text(body, 'tenant', false) ?? principalOf(res).tenant,
-        name: text(body, 'name', true) as string,
-        scopes: scopes(body),
-        lifetimeMs: duration(body, 'expiresIn'),
-      }),
+      createToken(
+        credentials,
+        {
+          grantor: grantorOf(res),
+          tenant: text(body, 'tenant', false) ?? principalOf(res).tenant,
+          name: text(body, 'name', true) as string,
+          scopes: scopes(body),
+          lifetimeMs: duration(body, 'expiresIn'),
+        },
+        contextOf(res),
+      ),
     );
     res.status(201).json({ ...issued.info, token: issued.token });
   });
@@ -89,13 +94,13 @@ export function tokenRoutes(credentials: CredentialStore): Router {
   router.post('/:name/rotate', async (req, res) => {
     const body = bodyOf(req);
     const issued = await run(() =>
-      rotateToken(credentials, principalOf(res).tenant, String(req.params['name']), { grantor: grantorOf(res), graceMs: duration(body, 'gracePeriod'), lifetimeMs: duration(body, 'expiresIn') }),
+      rotateToken(credentials, principalOf(res).tenant, String(req.params['name']), { grantor: grantorOf(res), graceMs: duration(body, 'gracePeriod'), lifetimeMs: duration(body, 'expiresIn') }, contextOf(res)),
     );
     res.json({ ...issued.info, token: issued.token });
   });
 
   router.delete('/:name', async (req, res) => {
-    await run(() => revokeToken(credentials, principalOf(res).tenant, String(req.params['name'])));
+    await run(() => revokeToken(credentials, principalOf(res).tenant, String(req.params['name']), contextOf(res)));
     res.status(204).end();
   });
 

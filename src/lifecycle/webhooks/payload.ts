@@ -48,13 +48,15 @@ const SET_EVENTS: Record<EventType, (event: LifecycleEvent) => SetEvents> = {
   'group.deleted': deleted,
 };
 
+/** The event as docs/lifecycle.md ("Events") names its fields, flat. */
 function jsonPayload(event: LifecycleEvent): Payload {
   const body = {
     id: event.id,
     type: event.type,
     occurredAt: event.occurredAt.toISOString(),
     tenant: event.tenant,
-    resource: { type: event.resourceType, id: event.resourceId },
+    resourceType: event.resourceType,
+    resourceId: event.resourceId,
     sequence: event.sequence,
     actor: event.actor,
     requestId: event.requestId,

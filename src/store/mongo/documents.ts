@@ -19,6 +19,8 @@ import { sortKeys } from './sort-keys.js';
  *   ext          extension objects keyed by storageKey
  *   groupIds     direct memberships of this resource (membership lives on the member)
  *   passwordHash never mapped back out
+ *   deleting     set by the first step of a delete: the document is gone for every reader, and
+ *                stays only until its delete is finished (it keeps hasPending until then)
  */
 export interface ResourceDocument {
   _id: string;
@@ -39,6 +41,8 @@ export interface ResourceDocument {
   pending?: StoredPending;
   /** True while `pending` holds anything: the relay's sweep finds such documents by it. */
   hasPending?: boolean;
+  /** Marked for deletion (see above); never queried on, only checked on the documents read. */
+  deleting?: boolean;
 }
 
 export const resourceSchema = new Schema<ResourceDocument>(
@@ -57,6 +61,7 @@ export const resourceSchema = new Schema<ResourceDocument>(
     lifecycle: { type: Schema.Types.Mixed },
     pending: { type: Schema.Types.Mixed },
     hasPending: { type: Boolean },
+    deleting: { type: Boolean },
   },
   { versionKey: false, minimize: false, autoIndex: false, autoCreate: false },
 );
@@ -138,7 +143,13 @@ export function toRecord(definition: ResourceTypeDefinition, doc: ResourceDocume
     attributes,
     groupIds: doc.groupIds ?? [],
     ...(doc.lifecycle ? { lifecycle: doc.lifecycle } : {}),
+    ...(doc.hasPending ? { unrelayed: true } : {}),
   };
+}
+
+/** A document marked deleting is gone for every reader: reads drop it from what they read. */
+export function isLive(doc: Pick<ResourceDocument, 'deleting'>): boolean {
+  return doc.deleting !== true;
 }
 
 /**

@@ -1,8 +1,7 @@
 import type { Model } from 'mongoose';
-import { GROUP_RESOURCE } from '../../scim/schema-registry.js';
-import type { MemberRef, MembershipChange, MembershipStore, ResourceKind, ResourceRecord } from '../contract.js';
+import type { MemberRef, MembershipStore, ResourceKind } from '../contract.js';
 import type { DocumentLocks } from './document-locks.js';
-import { nativeCollection, toRecord, type ResourceDocument } from './documents.js';
+import { isLive, nativeCollection, type ResourceDocument } from './documents.js';
 
 /** Bounds the requests in flight when a change names many members (an Okta push carries up to 1,000). */
 const CONCURRENCY = 32;
@@ -26,6 +25,7 @@ async function inBatches<T>(items: readonly T[], work: (item: T) => Promise<unkn
 interface MemberProjection {
   _id: string;
   data?: { displayName?: unknown; userName?: unknown };
+  deleting?: boolean;
 }
 
 function displayOf(doc: MemberProjection): string | undefined {
@@ -37,22 +37,17 @@ function displayOf(doc: MemberProjection): string | undefined {
  * Membership is the member's `groupIds`. Every per-member operation is an `_id` lookup or update,
  * the one access path that stays flat on FerretDB's SQLite backend as collections grow. Writes to
  * one document go through its lock (see document-locks.ts); changes to one group's member list
- * go through the group's membership lock, so a replacement never interleaves with another change.
+ * go through the group's membership lock (`serialised`), so a replacement never interleaves with
+ * another change. The group's version bump that carries a change's entries is the services' write
+ * (ResourceStore.touch); this store reads what is due and writes the members.
  */
 export function createMembershipStore(users: Model<ResourceDocument>, groups: Model<ResourceDocument>, locks: DocumentLocks): MembershipStore {
   const collections: Record<ResourceKind, ReturnType<typeof nativeCollection>> = { User: nativeCollection(users), Group: nativeCollection(groups) };
   const touch = () => ({ $inc: { version: 1 }, $set: { lastModified: new Date() } });
 
-  /** A group's version bump, which also reads the group back (for the caller's answer and policy check). */
-  async function bumpGroup(tenant: string, groupId: string): Promise<ResourceRecord | undefined> {
-    const doc = await locks.withLock(`Group:${groupId}`, () => collections.Group.findOneAndUpdate({ _id: groupId, tenant }, touch(), { returnDocument: 'after' }));
-    return doc ? toRecord(GROUP_RESOURCE, doc) : undefined;
-  }
-
-  function updateMember(kind: ResourceKind, tenant: string, memberId: string, groupId: string, adding: boolean): Promise<boolean> {
-    const filter = adding ? { _id: memberId, tenant, groupIds: { $ne: groupId } } : { _id: memberId, tenant, groupIds: groupId };
-    const change = adding ? { $addToSet: { groupIds: groupId } } : { $pull: { groupIds: groupId } };
-    return locks.withLock(`${kind}:${memberId}`, async () => (await collections[kind].updateOne(filter, { ...touch(), ...change })).modifiedCount > 0);
+  /** A group's version bump alone: its member list changed through a member's own write, which carried the entries. */
+  async function bumpGroup(tenant: string, groupId: string): Promise<void> {
+    await locks.withLock(`Group:${groupId}`, () => collections.Group.updateOne({ _id: groupId, tenant }, touch()));
   }
 
   /** Several document locks, always taken in one global order so two batches can never deadlock. */
@@ -62,37 +57,32 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
     return take(0);
   }
 
-  /**
-   * One read finds the members that need the change, one updateMany makes it: a push of 1,000
-   * members costs two queries per kind, not two thousand; both go by `_id` `$in`, an index lookup on
-   * MongoDB and on our patched FerretDB.
-   */
-  async function changeKind(kind: ResourceKind, tenant: string, groupId: string, ids: readonly string[], adding: boolean): Promise<MemberRef[]> {
+  /** One read finds the members of one kind whose membership the change would alter, by `_id` `$in` (an index lookup on every engine). */
+  async function dueOfKind(kind: ResourceKind, tenant: string, groupId: string, ids: readonly string[], adding: boolean): Promise<MemberRef[]> {
     // An empty `$in` is not answered from FerretDB's index: it would read the whole collection.
     if (ids.length === 0) return [];
-    const docs = await collections[kind].find({ _id: { $in: [...ids] }, tenant }, { projection: { _id: 1, groupIds: 1 } }).toArray();
-    const due = docs.filter((doc) => (doc.groupIds ?? []).includes(groupId) !== adding).map((doc) => doc._id);
-    if (due.length === 0) return [];
-    const filter = { _id: { $in: due }, tenant, groupIds: adding ? { $ne: groupId } : groupId };
+    const docs = await collections[kind].find({ _id: { $in: [...ids] }, tenant }, { projection: { _id: 1, groupIds: 1, deleting: 1 } }).toArray();
+    return docs.filter((doc) => isLive(doc) && (doc.groupIds ?? []).includes(groupId) !== adding).map((doc): MemberRef => ({ id: doc._id, kind, display: undefined }));
+  }
+
+  /**
+   * One updateMany per kind and batch makes the change: a push of 1,000 members costs a few
+   * queries, not two thousand. The filter skips members that already have it, so applying twice is
+   * applying once, and members marked deleting, which are gone.
+   */
+  async function applyToKind(kind: ResourceKind, tenant: string, groupId: string, ids: readonly string[], adding: boolean): Promise<void> {
+    if (ids.length === 0) return;
+    const filter = { _id: { $in: [...ids] }, tenant, groupIds: adding ? { $ne: groupId } : groupId, deleting: { $ne: true } };
     const change = adding ? { $addToSet: { groupIds: groupId } } : { $pull: { groupIds: groupId } };
-    await withLocks(due.map((id) => `${kind}:${id}`), () => collections[kind].updateMany(filter, { ...touch(), ...change }));
-    return due.map((id): MemberRef => ({ id, kind, display: undefined }));
+    await withLocks(ids.map((id) => `${kind}:${id}`), () => collections[kind].updateMany(filter, { ...touch(), ...change }));
   }
 
-  async function changeMembers(tenant: string, groupId: string, memberIds: readonly string[], adding: boolean): Promise<MemberRef[]> {
-    const changed: MemberRef[] = [];
-    for (const chunk of chunks([...new Set(memberIds)], BATCH)) {
-      const users = await changeKind('User', tenant, groupId, chunk, adding);
-      const userIds = new Set(users.map((member) => member.id));
-      changed.push(...users, ...(await changeKind('Group', tenant, groupId, chunk.filter((id) => !userIds.has(id)), adding)));
+  async function applyAll(tenant: string, groupId: string, members: readonly MemberRef[], adding: boolean): Promise<void> {
+    for (const chunk of chunks(members, BATCH)) {
+      for (const kind of ['User', 'Group'] as const) {
+        await applyToKind(kind, tenant, groupId, chunk.filter((member) => member.kind === kind).map((member) => member.id), adding);
+      }
     }
-    return changed;
-  }
-
-  async function changeUnlocked(tenant: string, groupId: string, memberIds: readonly string[], adding: boolean): Promise<MembershipChange> {
-    const changed = await changeMembers(tenant, groupId, memberIds, adding);
-    const group = changed.length > 0 ? await bumpGroup(tenant, groupId) : undefined;
-    return adding ? { added: changed, removed: [], group } : { added: [], removed: changed, group };
   }
 
   /**
@@ -101,9 +91,11 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
    * them (on the embedded engine, through the `elements_` side table of `groupIds`: patch 0006).
    */
   async function* membersOfKind(kind: ResourceKind, tenant: string, groupId: string): AsyncGenerator<MemberRef> {
-    const cursor = collections[kind].find({ tenant, groupIds: groupId }, { projection: { _id: 1, 'data.displayName': 1, 'data.userName': 1 }, batchSize: MEMBER_BATCH });
+    const cursor = collections[kind].find({ tenant, groupIds: groupId }, { projection: { _id: 1, 'data.displayName': 1, 'data.userName': 1, deleting: 1 }, batchSize: MEMBER_BATCH });
     try {
-      for await (const doc of cursor) yield { id: doc._id, kind, display: displayOf(doc as MemberProjection) };
+      for await (const doc of cursor) {
+        if (isLive(doc)) yield { id: doc._id, kind, display: displayOf(doc as MemberProjection) };
+      }
     } finally {
       await cursor.close();
     }
@@ -134,38 +126,40 @@ export function createMembershipStore(users: Model<ResourceDocument>, groups: Mo
         for (const kind of ['User', 'Group'] as const) {
           const unknown = chunk.filter((id) => !found.has(id));
           if (unknown.length === 0) break;
-          const docs = await collections[kind].find({ _id: { $in: unknown }, tenant }, { projection: { _id: 1 } }).toArray();
-          for (const doc of docs) found.add(doc._id);
+          const docs = await collections[kind].find({ _id: { $in: unknown }, tenant }, { projection: { _id: 1, deleting: 1 } }).toArray();
+          for (const doc of docs.filter(isLive)) found.add(doc._id);
         }
         absent.push(...chunk.filter((id) => !found.has(id)));
       }
       return absent;
     },
 
-    add: (tenant, groupId, memberIds) => withMembership(groupId, () => changeUnlocked(tenant, groupId, memberIds, true)),
-    remove: (tenant, groupId, memberIds) => withMembership(groupId, () => changeUnlocked(tenant, groupId, memberIds, false)),
+    async due(tenant, groupId, memberIds, adding) {
+      const due: MemberRef[] = [];
+      for (const chunk of chunks([...new Set(memberIds)], BATCH)) {
+        const users = await dueOfKind('User', tenant, groupId, chunk, adding);
+        const userIds = new Set(users.map((member) => member.id));
+        due.push(...users, ...(await dueOfKind('Group', tenant, groupId, chunk.filter((id) => !userIds.has(id)), adding)));
+      }
+      return due;
+    },
 
-    replace: (tenant, groupId, memberIds) =>
-      withMembership(groupId, async () => {
-        const current = new Set((await membersOf(tenant, groupId)).map((member) => member.id));
-        const wanted = new Set(memberIds);
-        const removed = await changeMembers(tenant, groupId, [...current].filter((id) => !wanted.has(id)), false);
-        const added = await changeMembers(tenant, groupId, [...wanted].filter((id) => !current.has(id)), true);
-        const group = removed.length + added.length > 0 ? await bumpGroup(tenant, groupId) : undefined;
-        return { added, removed, group };
-      }),
+    async apply(tenant, groupId, added, removed) {
+      await applyAll(tenant, groupId, removed, false);
+      await applyAll(tenant, groupId, added, true);
+    },
+
+    serialised: withMembership,
 
     guarded: (tenant, groupId, expectedVersion, work) =>
       locks.withLock(`guard:${groupId}`, async () => {
-        const group = await collections.Group.findOne({ _id: groupId, tenant }, { projection: { version: 1 } });
-        return group?.version === expectedVersion ? work() : 'conflict';
+        const group = await collections.Group.findOne({ _id: groupId, tenant }, { projection: { version: 1, deleting: 1 } });
+        if (!group || !isLive(group)) return null;
+        return group.version === expectedVersion ? work() : 'conflict';
       }),
 
     async forgetGroup(tenant, groupId) {
-      await withMembership(groupId, async () => {
-        const members = await membersOf(tenant, groupId);
-        await inBatches(members, (member) => updateMember(member.kind, tenant, member.id, groupId, false));
-      });
+      await withMembership(groupId, async () => applyAll(tenant, groupId, await membersOf(tenant, groupId), false));
     },
 
     async touchGroups(tenant, groupIds) {

@@ -28,7 +28,7 @@ function loadEvent(stored: string | LifecycleEvent): LifecycleEvent {
   return { ...event, occurredAt: new Date(event.occurredAt) };
 }
 
-function loadAudit(stored: string | AuditEntry): AuditEntry {
+export function loadAudit(stored: string | AuditEntry): AuditEntry {
   if (typeof stored !== 'string') return stored;
   const entry = JSON.parse(stored) as AuditEntry & { at: string };
   return { ...entry, at: new Date(entry.at) };

@@ -3,8 +3,8 @@ import type { Model } from 'mongoose';
 import { filterToMongo, sortToMongo } from '../../scim/filter/to-mongo.js';
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
-import type { ListPage, ListQuery, NewResource, PendingTarget, Replacement, ResourceKind, ResourceRecord, ResourceStore } from '../contract.js';
-import { nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
+import type { ListPage, ListQuery, NewResource, PendingEntries, PendingTarget, Replacement, ResourceKind, ResourceRecord, ResourceStore, TakenEntries } from '../contract.js';
+import { isLive, nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
 import { candidateIds, withinIds, type EqualityLookups } from './indexed-equality.js';
@@ -95,13 +95,13 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
 
   async function get(tenant: string, id: string): Promise<ResourceRecord | null> {
     const doc = await model.findOne({ _id: id, tenant }).lean<ResourceDocument>();
-    return doc ? record(doc) : null;
+    return doc && isLive(doc) ? record(doc) : null;
   }
 
   async function getMany(tenant: string, ids: readonly string[]): Promise<ResourceRecord[]> {
     if (ids.length === 0) return [];
     const docs = await model.find({ _id: { $in: [...ids] }, tenant }).lean<ResourceDocument[]>();
-    return docs.map(record);
+    return docs.filter(isLive).map(record);
   }
 
   type Basis = Pick<ResourceDocument, 'nameLc' | 'version' | 'data'>;
@@ -168,18 +168,38 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     return written(updated);
   }
 
-  function remove(tenant: string, id: string, expectedVersion?: number): Promise<ResourceRecord | 'conflict' | null> {
-    return locks.withLock(`${kind}:${id}`, () => removeUnlocked(tenant, id, expectedVersion));
+  /** A version-conditional write of everything but the attributes, with the write's entries appended. */
+  function writeVersion(tenant: string, id: string, expectedVersion: number, set: Partial<ResourceDocument>, pending: PendingEntries): Promise<ResourceRecord | 'conflict' | null> {
+    return locks.withLock(`${kind}:${id}`, async () => {
+      const updated = await collection.findOneAndUpdate(
+        { _id: id, tenant, version: expectedVersion },
+        { $set: { ...set, lastModified: new Date(), ...(hasEntries(pending) ? { hasPending: true } : {}) }, $inc: { version: 1 }, ...pendingPush(pending) },
+        { returnDocument: 'after' },
+      );
+      if (updated) return written(updated);
+      return (await model.exists({ _id: id, tenant })) ? 'conflict' : null;
+    });
   }
 
-  async function removeUnlocked(tenant: string, id: string, expectedVersion?: number): Promise<ResourceRecord | 'conflict' | null> {
-    const filter = expectedVersion === undefined ? { _id: id, tenant } : { _id: id, tenant, version: expectedVersion };
-    const deleted = await collection.findOneAndDelete(filter);
-    if (!deleted) return expectedVersion !== undefined && (await collection.countDocuments({ _id: id, tenant })) > 0 ? 'conflict' : null;
-    // The delete is stored: a failure to free the name must not turn it into an error.
-    await claims.abandon(claimKey(tenant, kind, deleted.nameLc), id, 'no');
-    await releaseExternalId(tenant, id, externalIdOf(deleted.data));
-    return record(deleted);
+  const touch = (tenant: string, id: string, expectedVersion: number, pending: PendingEntries) => writeVersion(tenant, id, expectedVersion, {}, pending);
+
+  // hasPending stays set until the document is removed, so the sweep finds a delete a crash interrupted.
+  const markDeleting = (tenant: string, id: string, expectedVersion: number, pending: PendingEntries) => writeVersion(tenant, id, expectedVersion, { deleting: true, hasPending: true }, pending);
+
+  async function deleting(tenant: string, id: string): Promise<ResourceRecord | null> {
+    const doc = await model.findOne({ _id: id, tenant }).lean<ResourceDocument>();
+    return doc && !isLive(doc) ? record(doc) : null;
+  }
+
+  function remove(tenant: string, id: string): Promise<boolean> {
+    return locks.withLock(`${kind}:${id}`, async () => {
+      const deleted = await collection.findOneAndDelete({ _id: id, tenant, deleting: true });
+      if (!deleted) return false;
+      // The delete is stored: a failure to free the name must not turn it into an error.
+      await claims.abandon(claimKey(tenant, kind, deleted.nameLc), id, 'no');
+      await releaseExternalId(tenant, id, externalIdOf(deleted.data));
+      return true;
+    });
   }
 
   async function listByKeyset(filter: Record<string, unknown>, ids: string[] | undefined, total: number, query: ListQuery, sortField: string): Promise<ListPage<ResourceRecord>> {
@@ -189,7 +209,7 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     const direction = descending !== backwards ? -1 : 1;
     const scoped = position ? { $and: [filter, keysetFilter(sortField, descending, position, model.schema.requiredPaths().includes(sortField))] } : filter;
     const docs = await model.find(withinIds(scoped, ids)).sort({ [sortField]: direction, _id: direction }).limit(query.count + 1).lean<ResourceDocument[]>();
-    const page = docs.slice(0, query.count);
+    const page = docs.slice(0, query.count).filter(isLive);
     if (backwards) page.reverse();
     const sortValues = page.map((doc) => sortValueOf(doc as unknown as Record<string, unknown>, sortField));
     return { total, items: page.map(record), sortValues, more: docs.length > query.count };
@@ -226,12 +246,12 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     if (query.count === 0 || query.startIndex > total) return { total, items: [] };
     const direction = query.sortBy && query.descending ? -1 : 1;
     const docs = await model.find(withinIds(filter, ids)).sort({ [sortField]: direction, _id: direction }).skip(query.startIndex - 1).limit(query.count).lean<ResourceDocument[]>();
-    return { total, items: docs.map(record) };
+    return { total, items: docs.filter(isLive).map(record) };
   }
 
   async function listCandidates(filter: Record<string, unknown>, ids: string[], query: ListQuery, sortField: string): Promise<ListPage<ResourceRecord>> {
     const direction = query.sortBy && query.descending ? -1 : 1;
-    const docs = await model.find(withinIds(filter, ids)).sort({ [sortField]: direction, _id: direction }).lean<ResourceDocument[]>();
+    const docs = (await model.find(withinIds(filter, ids)).sort({ [sortField]: direction, _id: direction }).lean<ResourceDocument[]>()).filter(isLive);
     return { total: docs.length, items: docs.slice(query.startIndex - 1, query.startIndex - 1 + query.count).map(record) };
   }
 
@@ -240,9 +260,12 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
    * conditional on the version read: a write that added more in between changed the version, so
    * the clear is retried from a fresh read and nothing pending is ever dropped.
    */
-  async function takePending(tenant: string, id: string) {
-    const doc = await collection.findOne({ _id: id, tenant }, { projection: { pending: 1, version: 1 } });
-    if (!doc?.pending || !hasEntries(doc.pending)) return null;
+  async function takePending(tenant: string, id: string): Promise<TakenEntries | null> {
+    const doc = await collection.findOne({ _id: id, tenant }, { projection: { pending: 1, version: 1, deleting: 1 } });
+    if (!doc) return null;
+    const deleting = !isLive(doc);
+    // A document marked deleting is returned even with no entries left: its delete still has to be finished.
+    if (!deleting && (!doc.pending || !hasEntries(doc.pending))) return null;
     const taken = loadPending(doc.pending);
     // Filtered by `_id` alone: on FerretDB an update with any other condition costs far more (see
     // docs/benchmarks.md), and under the document lock nothing in this process can push in between.
@@ -254,7 +277,7 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
         const rest = withoutEntries(loadPending(current.pending), taken);
         await collection.updateOne({ _id: id }, { $set: { pending: storePending(rest), hasPending: hasEntries(rest) } });
       });
-    return { entries: taken, clear };
+    return { entries: taken, deleting, clear };
   }
 
   async function clearPending(targets: readonly PendingTarget[]): Promise<void> {
@@ -287,5 +310,5 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
 
   const count = () => collection.estimatedDocumentCount();
 
-  return { kind, resolver, create, createMany, get, getMany, replace, delete: remove, list, takePending, clearPending, withPending, scan, count };
+  return { kind, resolver, create, createMany, get, getMany, replace, touch, markDeleting, deleting, remove, list, takePending, clearPending, withPending, scan, count };
 }

@@ -50,6 +50,8 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   ]);
   const audit = createAuditStore(db);
   await audit.ensureIndexes();
+  const credentials = createCredentialStore(db.collection('credentials'), db.collection('credential_names'), audit);
+  await credentials.ensureIndexes();
 
   return {
     users: createResourceStore({ kind: 'User', model: users, definition: USER_RESOURCE, nameAttribute: 'userName', claims, externalIds, locks }),
@@ -64,7 +66,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
       groupsOfMembers: groupsOfMembers([nativeCollection(users), nativeCollection(groups)]),
     }),
     memberships: createMembershipStore(users, groups, locks),
-    credentials: createCredentialStore(db.collection('credentials'), db.collection('credential_names')),
+    credentials,
     events: createEventStore(db),
     audit,
     jobs: createJobStore(db),
