@@ -17,6 +17,7 @@ interface CredentialDocument {
   expiresAt?: Date;
   revokedAt?: Date;
   lastUsedAt?: Date;
+  stream?: string;
 }
 
 function toRecord(doc: CredentialDocument): CredentialRecord {
@@ -29,6 +30,7 @@ function toRecord(doc: CredentialDocument): CredentialRecord {
     ...(doc.expiresAt ? { expiresAt: doc.expiresAt } : {}),
     ...(doc.revokedAt ? { revokedAt: doc.revokedAt } : {}),
     ...(doc.lastUsedAt ? { lastUsedAt: doc.lastUsedAt } : {}),
+    ...(doc.stream ? { stream: doc.stream } : {}),
   };
 }
 
@@ -41,6 +43,7 @@ function toDocument(record: CredentialRecord): CredentialDocument {
     createdAt: record.createdAt,
     ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
     ...(record.revokedAt ? { revokedAt: record.revokedAt } : {}),
+    ...(record.stream ? { stream: record.stream } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import { createResourceStore } from './resource-store.js';
 import { createMembershipStore } from './membership-store.js';
 import { createCredentialStore } from './credential-store.js';
 import { createEventStore } from './event-store.js';
+import { createStreamStore } from './stream-store.js';
 import { createJobStore } from './job-store.js';
 import { createNamedIndexes } from './index-names.js';
 
@@ -44,13 +45,15 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   await backfillExternalIds(db, { User: nativeCollection(users), Group: nativeCollection(groups) }, externalIds);
   const audit = createAuditStore(db);
   await audit.ensureIndexes();
+  const streams = createStreamStore(db);
 
   return {
     users: createResourceStore({ kind: 'User', model: users, definition: USER_RESOURCE, nameAttribute: 'userName', claims, externalIds, locks }),
     groups: createResourceStore({ kind: 'Group', model: groups, definition: GROUP_RESOURCE, nameAttribute: 'displayName', claims, externalIds, locks }),
     memberships: createMembershipStore(users, groups, locks),
     credentials: createCredentialStore(db.collection('credentials'), db.collection('credential_names')),
-    events: createEventStore(db),
+    events: createEventStore(db, streams),
+    streams,
     audit,
     jobs: createJobStore(db),
     async ping() {
