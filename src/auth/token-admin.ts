@@ -154,8 +154,8 @@ export async function revokeToken(store: CredentialStore, tenant: string, name: 
 /**
  * A new token under the same name, scopes and stream binding. The old one stops working at once,
  * or after `graceMs` so the new token can be put into the IdP first. The new token keeps the old
- * one's lifetime unless `lifetimeMs` says otherwise. Rotating mints a token, so the grantor must hold
- * the name's scopes: rotation never widens what a credential can obtain.
+ * one's lifetime unless `lifetimeMs` says otherwise. Rotating mints a token, so the grantor must
+ * hold the name's scopes: rotation never widens what a credential can obtain.
  */
 export async function rotateToken(
   store: CredentialStore,

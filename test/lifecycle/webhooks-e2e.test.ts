@@ -117,7 +117,7 @@ async function storedEvents(storage: Storage, subjects: readonly string[]): Prom
 function assertDelivered(receiver: Receiver, expected: Map<string, LifecycleEvent[]>): { events: number; duplicates: number } {
   assert.ok(receiver.arrivals.every((arrival) => arrival.verified), 'every request carries a valid Standard Webhooks signature');
   for (const arrival of receiver.arrivals) {
-    assert.equal(arrival.id, arrival.event.id, 'Webhook-Id is the event id');
+    assert.equal(arrival.id, arrival.event.id, 'webhook-id is the event id');
     assert.equal(arrival.idempotencyKey, arrival.id, 'Idempotency-Key is the event id');
     assert.equal(arrival.contentType, 'application/json');
   }

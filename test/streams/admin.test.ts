@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { clientFor, issueToken, type Json } from '../security/helpers.js';
 import { assertScimError, startTestApp, type TestApp } from '../support/app.js';
 import { poll, STREAM_ADMIN_TOKEN, streamAdmin } from '../support/streams.js';
@@ -105,5 +106,26 @@ describe('event streams: administration (/admin/streams, /admin/tokens stream)',
       const refused = await adminOnly.post('/tokens', { name: 'escalate', scopes: ['scim:read'], stream: 'bound' });
       assertScimError(refused, 403);
     });
+  });
+});
+
+describe('event streams: configuration', () => {
+  it('EVENT_STREAM_RETENTION_DAYS and EVENT_STREAM_LONG_POLL_SECONDS: defaults, values, and a clear error for bad ones', () => {
+    const defaults = loadConfig({});
+    assert.equal(defaults.eventStreamRetentionDays, 30);
+    assert.equal(defaults.eventStreamLongPollMs, 30_000);
+    const set = loadConfig({ EVENT_STREAM_RETENTION_DAYS: '7', EVENT_STREAM_LONG_POLL_SECONDS: '0' });
+    assert.equal(set.eventStreamRetentionDays, 7);
+    assert.equal(set.eventStreamLongPollMs, 0);
+    const bad: [string, string, RegExp][] = [
+      ['EVENT_STREAM_RETENTION_DAYS', '0', /EVENT_STREAM_RETENTION_DAYS: /],
+      ['EVENT_STREAM_RETENTION_DAYS', '3651', /EVENT_STREAM_RETENTION_DAYS: must be at most 3650 days/],
+      ['EVENT_STREAM_RETENTION_DAYS', '30d', /EVENT_STREAM_RETENTION_DAYS: must be a whole number/],
+      ['EVENT_STREAM_LONG_POLL_SECONDS', '-1', /EVENT_STREAM_LONG_POLL_SECONDS: must be a whole number/],
+      ['EVENT_STREAM_LONG_POLL_SECONDS', '301', /EVENT_STREAM_LONG_POLL_SECONDS: must be at most 300 seconds/],
+    ];
+    for (const [name, value, message] of bad) {
+      assert.throws(() => loadConfig({ [name]: value }), (error: unknown) => error instanceof ConfigError && message.test(error.message), `${name}=${value}`);
+    }
   });
 });

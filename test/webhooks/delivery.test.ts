@@ -204,7 +204,7 @@ describe('webhook delivery', function () {
     return { users, events };
   }
 
-  it('a receiver failing with 500s and timeouts gets every event, in order per user, with a stable Webhook-Id', async () => {
+  it('a receiver failing with 500s and timeouts gets every event, in order per user, with a stable webhook-id', async () => {
     const receiver = await startReceiver(servers);
     // Five 500s, then three answers slower than the worker's timeout, then success.
     receiver.behave = (index) => (index < 5 ? { status: 500 } : index < 8 ? { status: 200, delayMs: 400 } : { status: 200 });
@@ -218,7 +218,7 @@ describe('webhook delivery', function () {
     assert.deepEqual(new Set(receiver.arrivals.map((arrival) => arrival.id)), new Set(events.map((event) => event.id)), 'every event arrived');
     assertInOrderPerUser(receiver.arrivals, users, 4);
     for (const arrival of receiver.arrivals) {
-      assert.equal(arrival.id, jsonOf(arrival).id, 'Webhook-Id is the event id');
+      assert.equal(arrival.id, jsonOf(arrival).id, 'webhook-id is the event id');
       assert.equal(arrival.idempotencyKey, arrival.id);
       assert.equal(arrival.contentType, 'application/json');
     }
@@ -226,7 +226,7 @@ describe('webhook delivery', function () {
     assert.ok(retried.length > 0, 'some events were retried');
     for (const event of retried) {
       const bodies = new Set(receiver.arrivals.filter((arrival) => arrival.id === event.id).map((arrival) => arrival.body));
-      assert.equal(bodies.size, 1, 'a retry sends the same body under the same Webhook-Id');
+      assert.equal(bodies.size, 1, 'a retry sends the same body under the same webhook-id');
     }
     assert.ok(log.some((line) => line.includes('HTTP 500')), log.join('\n'));
     assert.ok(log.some((line) => line.includes('no response within 150 ms')), log.join('\n'));
