@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Document } from 'mongodb';
 import supertest from 'supertest';
 import { loadPolicy } from '../../src/lifecycle/policy/load.js';
 import { createLifecycle } from '../../src/services/lifecycle.js';
@@ -372,6 +372,35 @@ describe('event streams: polling SCIM events (RFC 8936, RFC 9967)', function () 
         const sets = await pollWhile(async () => stopping.abort());
         assert.deepEqual(sets, {});
       });
+    });
+  });
+
+  describe('cost: a poll reads its stream, never the event log', () => {
+    /**
+     * Whether the engine answers a find from `index`: FerretDB says what it pushed down to SQLite
+     * and SQLite's plan names the index; MongoDB's winning plan has an IXSCAN of it.
+     */
+    async function answeredFrom(index: string, collection: string, filter: Document, sort?: Document): Promise<[boolean, string]> {
+      const explained = (await client.db(t.dbName).command({ explain: { find: collection, filter, ...(sort ? { sort } : {}), limit: 11 } })) as Document;
+      const shown = JSON.stringify(explained);
+      if (!('filterPushdown' in explained)) return [/IXSCAN/.test(shown) && shown.includes(index), shown];
+      const pushed = explained['filterPushdown'] === true && (!sort || explained['sortPushdown'] === true);
+      return [pushed && shown.includes(`_${index} `) && !/\bSCAN\b/.test(shown), shown];
+    }
+
+    it('its queue, the streams of a batch and retention are read through indexes (scalar_ names on the embedded engine)', async () => {
+      const { name } = await receiver();
+      const stream = await t.storage.streams.get('default', name);
+      assert.ok(stream);
+      const shapes: [string, string, string, Document, Document | undefined][] = [
+        ['the oldest pending events of a stream', 'scalar_stream_state_enqueuedAt_seq', 'stream_entries', { stream: stream.id, state: 'pending' }, { enqueuedAt: 1, seq: 1 }],
+        ['the streams of a batch’s tenants', 'scalar_tenant', 'event_streams', { tenant: { $in: ['default'] } }, undefined],
+        ['what retention removes', 'scalar_enqueuedAt', 'stream_entries', { enqueuedAt: { $lt: new Date() } }, undefined],
+      ];
+      for (const [what, index, collection, filter, sort] of shapes) {
+        const [indexed, shown] = await answeredFrom(index, collection, filter, sort);
+        assert.ok(indexed, `${what}: ${shown}`);
+      }
     });
   });
 
