@@ -3,9 +3,11 @@ import type { Authenticator } from '../../auth/authenticator.js';
 import { ScimError } from '../../errors/scim-error.js';
 import type { Policy } from '../../lifecycle/policy/types.js';
 import { accessReview, accessReviewCsv } from '../../services/access-review.js';
+import type { EventStreamService } from '../../services/event-streams.js';
 import type { Storage } from '../../store/contract.js';
 import { authenticate, principalOf, requireScope } from '../middleware/authenticate.js';
 import { bodyErrorToScim } from '../middleware/json-body.js';
+import { streamAdminRoutes } from './admin-streams.js';
 import { tokenRoutes } from './admin-tokens.js';
 
 const MAX_AUDIT_ENTRIES = 1000;
@@ -38,8 +40,9 @@ function optionalText(value: unknown, name: string): string | undefined {
  * nothing here or in SCIM can change or delete an entry.
  * GET /admin/access-review?staleDays=&format=json|csv (audit:read): see services/access-review.ts.
  * /admin/tokens (tokens:manage): see admin-tokens.ts.
+ * /admin/streams (tokens:manage: a stream is read through the credentials bound to it): see admin-streams.ts.
  */
-export function adminRoutes(storage: Storage, policy: Policy, authenticator: Authenticator): Router {
+export function adminRoutes(storage: Storage, policy: Policy, authenticator: Authenticator, streams: EventStreamService): Router {
   const router = Router();
   router.use(authenticate(authenticator));
 
@@ -68,7 +71,8 @@ export function adminRoutes(storage: Storage, policy: Policy, authenticator: Aut
     res.json(review);
   });
 
-  router.use('/tokens', requireScope('tokens:manage'), express.json({ limit: 1024 }), bodyErrorToScim, tokenRoutes(storage.credentials));
+  router.use('/tokens', requireScope('tokens:manage'), express.json({ limit: 1024 }), bodyErrorToScim, tokenRoutes(storage.credentials, streams));
+  router.use('/streams', requireScope('tokens:manage'), express.json({ limit: 4096 }), bodyErrorToScim, streamAdminRoutes(streams));
 
   router.all('/{*rest}', () => {
     throw new ScimError('notFound', 'No such admin endpoint');
