@@ -10,6 +10,7 @@ import { assignRequestId } from './http/middleware/request-context.js';
 import { errorHandler } from './http/middleware/error-handler.js';
 import { bodyErrorToScim, jsonBodyParser, requireJsonContentType } from './http/middleware/json-body.js';
 import { rateLimit } from './http/middleware/rate-limit.js';
+import { readBudget } from './http/middleware/read-budget.js';
 import { requestLog } from './http/middleware/request-log.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { createLogger, logTo, type Log } from './http/logging.js';
@@ -62,6 +63,7 @@ export function createApp({ config, storage, authenticator, policy, webhooksFor 
   const scim = express.Router();
   scim.use(authenticate(authenticator));
   scim.use(rateLimit(config.rateLimit));
+  scim.use(readBudget({ ...config.requestBounds, maxFilterCandidates: limits.maxFilterCandidates }));
   scim.use(authoriseScimRequest);
   scim.use(requireJsonContentType);
   // Bulk accepts a larger body than other endpoints; it is parsed first, so the general parser skips it.

@@ -31,6 +31,10 @@ export const ERROR_CATALOGUE = {
   internal: { status: 500 },
   notImplemented: { status: 501 },
   unavailable: { status: 503 },
+  /** The request's deadline passed before its reads finished (REQUEST_TIMEOUT_MS). */
+  deadlineExceeded: { status: 503 },
+  /** The credential already runs as many expensive queries as it may at once. */
+  expensiveQueriesBusy: { status: 503 },
 } as const satisfies Record<string, { status: number; scimType?: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

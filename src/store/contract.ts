@@ -86,7 +86,35 @@ export interface KeysetPosition {
   direction: 'after' | 'before';
 }
 
+/**
+ * What one request may spend on reading (docs/security.md, "Limits"). A store honours it in
+ * list(): every query carries the time left (maxTimeMS) and stops being read once it is gone,
+ * in-memory passes check it as they go, candidates read for in-memory filter checks are taken
+ * from it, and a query the engine cannot answer from an index first takes an expensive-query slot.
+ * The methods throw the ScimErrors the client gets.
+ */
+export interface ReadBudget {
+  /** Milliseconds left before the deadline; at least 1 (a query given 0 would get no limit), or throws deadlineExceeded. */
+  remainingMs(): number;
+  /** Throws deadlineExceeded (503 + Retry-After) once the deadline has passed. */
+  checkDeadline(): void;
+  /** The error for a deadline the engine enforced (a query stopped at its maxTimeMS). */
+  deadlineError(): ScimError;
+  /** Candidates the request may still read for in-memory checks. */
+  candidatesLeft(): number;
+  /** Takes `count` candidates; throws tooMany (400) when the request has no more. */
+  takeCandidates(count: number): void;
+  /**
+   * Before a query the engine answers by reading documents that no index selects: takes one of
+   * the credential's expensive-query slots for the rest of the request (once per request), or
+   * throws expensiveQueriesBusy (503 + Retry-After).
+   */
+  expensive(): void;
+}
+
 export interface ListQuery {
+  /** Bounds the reads; absent for maintenance jobs and the CLI, which may take what they need. */
+  budget?: ReadBudget | undefined;
   filter?: FilterNode | undefined;
   sortBy?: string | undefined;
   descending: boolean;
