@@ -9,6 +9,7 @@ import { authoriseScimRequest } from './http/middleware/authorise.js';
 import { assignRequestId } from './http/middleware/request-context.js';
 import { errorHandler } from './http/middleware/error-handler.js';
 import { bodyErrorToScim, jsonBodyParser, requireJsonContentType } from './http/middleware/json-body.js';
+import { rejectMalformedPath } from './http/middleware/path-encoding.js';
 import { rateLimit } from './http/middleware/rate-limit.js';
 import { readBudget } from './http/middleware/read-budget.js';
 import { requestLog } from './http/middleware/request-log.js';
@@ -23,6 +24,7 @@ import { bulkRoutes } from './http/routes/bulk.js';
 import { adminRoutes } from './http/routes/admin.js';
 import { unsupportedRoutes } from './http/routes/unsupported.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
+import { CURSOR_SECRET } from './scim/cursor.js';
 import { createGroupService } from './services/groups.js';
 import { createUserService } from './services/users.js';
 import type { Storage } from './store/contract.js';
@@ -57,6 +59,7 @@ export function createApp({ config, storage, authenticator, policy, webhooksFor 
   app.use(securityHeaders);
   app.use(assignRequestId);
   app.use(requestLog(log));
+  app.use(rejectMalformedPath);
   app.use(healthRoutes(storage));
 
   const { limits } = config;
@@ -75,7 +78,10 @@ export function createApp({ config, storage, authenticator, policy, webhooksFor 
   const endpoints = [userEndpoint(users), groupEndpoint(groups)].map((endpoint) => withPatchLimits(endpoint, limits));
   scim.use(rootSearchRoutes(config, endpoints));
   scim.use(bulkRoutes(config, endpoints));
-  for (const endpoint of endpoints) scim.use(resourceRoutes(config, endpoint));
+  const cursorKey = () => storage.secrets.get(CURSOR_SECRET);
+  // Read (or created) at start, so that the first cursor request need not wait for it.
+  cursorKey().catch(() => undefined);
+  for (const endpoint of endpoints) scim.use(resourceRoutes(config, endpoint, cursorKey));
   app.use(SCIM_BASE_PATH, scim);
   app.use('/admin', adminRoutes(storage, policy, authenticator));
 

@@ -16,6 +16,8 @@ export const ERROR_CATALOGUE = {
   expiredCursor: { status: 400, scimType: 'expiredCursor' },
   invalidCount: { status: 400, scimType: 'invalidCount' },
   sensitive: { status: 400, scimType: 'sensitive' },
+  /** A request URI that does not decode (broken percent-encoding): no SCIM scimType fits it. */
+  malformedUri: { status: 400 },
   unauthorized: { status: 401 },
   forbidden: { status: 403 },
   /** A valid credential without the scope the request needs (RFC 6750 §3.1 insufficient_scope). */

@@ -39,5 +39,8 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxFilterCandidates: 50_000,
 });
 
+/** Nesting of objects and arrays in a request body; SCIM resources, PATCH and Bulk requests need fewer than 10. */
+export const MAX_JSON_DEPTH = 64;
+
 /** RFC 9865 cursorTimeout, in seconds: a property of the cursor format, not a tunable limit. */
 export const CURSOR_TIMEOUT_SECONDS = 3600;

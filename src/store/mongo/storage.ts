@@ -12,6 +12,7 @@ import { createMembershipStore } from './membership-store.js';
 import { createCredentialStore } from './credential-store.js';
 import { createEventStore } from './event-store.js';
 import { createJobStore } from './job-store.js';
+import { createSecretStore } from './secret-store.js';
 import { createNamedIndexes } from './index-names.js';
 
 export interface MongoStorageOptions {
@@ -53,6 +54,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
     events: createEventStore(db),
     audit,
     jobs: createJobStore(db),
+    secrets: createSecretStore(db.collection('secrets')),
     async ping() {
       await db.admin().ping();
     },
