@@ -146,7 +146,11 @@ export interface ResourceStore {
   /** Ids of documents last written before `writtenBefore` that still hold pending entries (a crash left them), for the relay's sweep. */
   withPending(limit: number, writtenBefore: Date): Promise<{ tenant: string; id: string }[]>;
   create(resource: NewResource): Promise<ResourceRecord>;
-  /** Many creates in a few commands; per resource its record, or the ScimError (uniqueness) it alone failed with. */
+  /**
+   * Many creates in a few commands; per resource its record, or the ScimError it failed with:
+   * `uniqueness` for itself alone, or `unavailable` when the engine failed before it was stored (or
+   * while it was, and could not be asked afterwards: the detail says which).
+   */
   createMany(resources: readonly NewResource[]): Promise<(ResourceRecord | ScimError)[]>;
   get(tenant: string, id: string): Promise<ResourceRecord | null>;
   getMany(tenant: string, ids: readonly string[]): Promise<ResourceRecord[]>;
