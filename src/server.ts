@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import { createApp } from './app.js';
 import { createAuthenticator, ensureBootstrapToken } from './auth/authenticator.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -8,6 +8,7 @@ import { loadPolicy, PolicyError } from './lifecycle/policy/load.js';
 import { routeEvents, startBackgroundWork, type BackgroundWork } from './lifecycle/background.js';
 import { startEmbeddedEngine, type EmbeddedEngine } from './engine/embedded.js';
 import { engineFilePath } from './engine/engine-file.js';
+import { gracefulClose, type GracefulClose } from './http/graceful-close.js';
 import { createLogger, logTo } from './http/logging.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
 import type { Storage } from './store/contract.js';
@@ -42,15 +43,20 @@ async function announceBootstrapToken(config: Config, storage: Storage): Promise
   }
 }
 
-function stopOnSignals(server: Server, background: BackgroundWork, storage: Storage, engine: EmbeddedEngine | undefined): void {
+/**
+ * SIGTERM/SIGINT: stop accepting, let in-flight requests finish for up to `graceMs`, then cut the
+ * connections still open (a stalled reader cannot hold the shutdown; its request is logged as
+ * aborted), then stop background work, the database connection and, last, the embedded engine,
+ * which runs in a session of its own and ignores these signals, so it outlives the drain even when
+ * the whole process group (Ctrl-C) or control group (systemd) is signalled.
+ */
+function stopOnSignals(http: GracefulClose, background: BackgroundWork, storage: Storage, engine: EmbeddedEngine | undefined, graceMs: number): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal} received: finishing in-flight requests`);
-    server.close();
-    server.closeIdleConnections();
-    await once(server, 'close');
+    log(`${signal} received: finishing in-flight requests (at most ${graceMs} ms)`);
+    await http.close(graceMs, () => log(`shutdown grace of ${graceMs} ms passed: closing the connections still open`));
     // Deliveries in flight finish and their state is stored before the connection goes.
     await background.stop();
     await storage.close();
@@ -70,11 +76,13 @@ async function main(): Promise<void> {
   await announceBootstrapToken(config, storage);
   const authenticator = createAuthenticator(config, storage.credentials);
   const jsonLog = logTo(createLogger());
-  const server = createApp({ config, storage, authenticator, policy, webhooksFor: routeEvents(config), log: jsonLog }).listen(config.port, config.host);
+  const server = createServer(createApp({ config, storage, authenticator, policy, webhooksFor: routeEvents(config), log: jsonLog }));
+  const http = gracefulClose(server);
+  server.listen(config.port, config.host);
   await once(server, 'listening');
   log(`SCIM 2.0 service listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}${SCIM_BASE_PATH}`);
   const background = startBackgroundWork(config, storage, policy, jsonLog);
-  stopOnSignals(server, background, storage, engine);
+  stopOnSignals(http, background, storage, engine, config.shutdownGraceMs);
 }
 
 main().catch((error: unknown) => {
