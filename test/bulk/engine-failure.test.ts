@@ -102,7 +102,8 @@ describe('Bulk: the engine dies in the middle of a batched create', function () 
         assert.ok(!stored.has(userName(i)), `${result.bulkId} answered "${result.response?.detail}" but is stored`);
         kinds.notStored += 1;
       }
-      assert.ok(kinds.created >= 200, `the first batch is answered 201: ${JSON.stringify(kinds)}`);
+      // The first batch was stored before the crash: 201, or "may have been" if the crash took the insert's answer with it.
+      assert.ok(kinds.created + kinds.maybe >= 200, `the first batch is answered 201 or uncertain: ${JSON.stringify(kinds)}`);
       assert.ok(kinds.notStored > 0, `some operations were not performed: ${JSON.stringify(kinds)}`);
       assert.ok(kinds.maybe <= 200, `at most the batch in flight is uncertain: ${JSON.stringify(kinds)}`);
       assert.equal(stored.size, kinds.created + results.filter((result, i) => result.status === '503' && /may have been/.test(result.response?.detail ?? '') && stored.has(userName(i))).length, 'nothing stored that the answer does not account for');

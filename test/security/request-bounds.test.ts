@@ -34,14 +34,18 @@ async function seed(t: TestApp): Promise<string[]> {
 
 const sixtyPaths = (client: TokenClient) => client.get(`/Users?filter=${encodeURIComponent(SIXTY_PATHS)}&count=10&attributes=userName`);
 
-/** Runs `probe` until it answers `status` while `pending` is still unanswered; fails if `pending` is answered first. */
+/**
+ * Runs `probe` until it answers `status` while `pending` is unanswered: a 503 proves the slot was
+ * held when it was answered, a 200 counts only if `pending` is still running after it. Fails if
+ * `pending` is answered first.
+ */
 async function whilePending(pending: Promise<supertest.Response>, probe: () => Promise<supertest.Response>, status: number): Promise<supertest.Response> {
   let answered = false;
   void pending.then(() => (answered = true));
   for (;;) {
     const response = await probe();
+    if (response.status === status && (status === 503 || !answered)) return response;
     assert.ok(!answered, `the slow request was answered before the probe saw ${status}`);
-    if (response.status === status) return response;
     await delay(20);
   }
 }
@@ -109,10 +113,11 @@ describe('request bounds: one request cannot occupy the server', function () {
 
   describe('past the deadline: 503 with Retry-After', () => {
     let t: TestApp;
+    const entries: Record<string, unknown>[] = [];
     before(async function () {
       // MongoDB reads 2,000 users within any deadline worth setting; the embedded engine scans them for seconds.
       if (process.env.MONGODB_URI) this.skip();
-      t = await startTestApp('request-bounds-deadline', { REQUEST_TIMEOUT_MS: '300' });
+      t = await startTestApp('request-bounds-deadline', { REQUEST_TIMEOUT_MS: '300' }, { log: (entry) => entries.push(entry) });
       await seed(t);
     });
     after(() => t?.close());
@@ -127,6 +132,8 @@ describe('request bounds: one request cannot occupy the server', function () {
         assertScimError(response, 503);
         assert.equal(response.headers['retry-after'], '5');
         assert.match(response.body.detail, /did not finish within 0\.3 s; narrow the filter or retry later/);
+        const refused = entries.filter((entry) => entry['requestId'] === response.headers['x-request-id'] && entry['msg'] !== 'request');
+        assert.deepEqual(refused.map((entry) => [entry['msg'], entry['code']]), [['request refused', 'deadlineExceeded']], 'logged as a refusal, without a stack');
       });
     }
   });

@@ -28,9 +28,13 @@ export function toScimError(error: unknown): ScimError {
 export function errorHandler(log: (entry: Record<string, unknown>) => void) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const scimError = toScimError(error);
-    if (scimError.status >= 500) {
+    const where = { requestId: res.locals['requestId'], method: req.method, path: req.originalUrl.split('?', 1)[0] };
+    if (scimError.status >= 500 && !(error instanceof ScimError)) {
       // Details go to the log only: a 5xx body never carries internals.
-      log({ level: 'error', msg: 'request failed', requestId: res.locals['requestId'], method: req.method, path: req.originalUrl.split('?', 1)[0], error: error instanceof Error ? error.stack : String(error) });
+      log({ level: 'error', msg: 'request failed', ...where, error: error instanceof Error ? error.stack : String(error) });
+    } else if (scimError.status >= 500) {
+      // A refusal of ours (deadline, expensive-query slots, an operation the engine failed): its code says why; no stack.
+      log({ level: 'warn', msg: 'request refused', ...where, code: scimError.code });
     }
     if (res.headersSent) return;
     res.set(scimError.headers);
