@@ -61,6 +61,13 @@ async function phase(name: string, cheap: ScimClient, heavy: ScimClient | undefi
   return { name, cheap: latencies, expensive };
 }
 
+/** "4 × 200 (median 14.2 s)" */
+function answers(outcomes: Phase['expensive'], status: number, unit: 's' | 'ms'): string {
+  if (outcomes.length === 0) return `0 × ${status}`;
+  const median = quantile(outcomes.map((outcome) => outcome.ms), 0.5);
+  return `${outcomes.length} × ${status} (median ${fmt(unit === 's' ? median / 1000 : median)} ${unit})`;
+}
+
 function row(result: Phase): (string | number)[] {
   const { cheap, expensive } = result;
   const answered = (status: number) => expensive.filter((outcome) => outcome.status === status);
@@ -73,7 +80,7 @@ function row(result: Phase): (string | number)[] {
     fmt(quantile(cheap, 0.95)),
     fmt(quantile(cheap, 0.99)),
     fmt(Math.max(...cheap)),
-    expensive.length === 0 ? '—' : `${ok.length} × 200 (median ${fmt(quantile(ok.map((o) => o.ms), 0.5) / 1000)} s), ${refused.length} × 503 (median ${fmt(quantile(refused.map((o) => o.ms), 0.5))} ms)`,
+    expensive.length === 0 ? '—' : `${answers(ok, 200, 's')}, ${answers(refused, 503, 'ms')}`,
   ];
 }
 
