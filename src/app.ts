@@ -9,7 +9,9 @@ import { authoriseScimRequest } from './http/middleware/authorise.js';
 import { assignRequestId } from './http/middleware/request-context.js';
 import { errorHandler } from './http/middleware/error-handler.js';
 import { bodyErrorToScim, jsonBodyParser, requireJsonContentType } from './http/middleware/json-body.js';
+import { rejectMalformedPath } from './http/middleware/path-encoding.js';
 import { rateLimit } from './http/middleware/rate-limit.js';
+import { readBudget } from './http/middleware/read-budget.js';
 import { requestLog } from './http/middleware/request-log.js';
 import { securityHeaders } from './http/middleware/security-headers.js';
 import { createLogger, logTo, type Log } from './http/logging.js';
@@ -26,6 +28,7 @@ import { unsupportedRoutes } from './http/routes/unsupported.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
 import { createEventStreamService } from './services/event-streams.js';
 import { DEFAULT_ISSUER } from './lifecycle/webhooks/payload.js';
+import { CURSOR_SECRET } from './scim/cursor.js';
 import type { Storage } from './store/contract.js';
 import type { Policy } from './lifecycle/policy/types.js';
 import type { LifecycleEvent } from './lifecycle/types.js';
@@ -64,12 +67,14 @@ export function createApp({ config, storage, authenticator, policy, webhooksFor 
   app.use(securityHeaders);
   app.use(assignRequestId);
   app.use(requestLog(log));
+  app.use(rejectMalformedPath);
   app.use(healthRoutes(storage));
 
   const { limits } = config;
   const scim = express.Router();
   scim.use(authenticate(authenticator));
   scim.use(rateLimit(config.rateLimit));
+  scim.use(readBudget({ ...config.requestBounds, maxFilterCandidates: limits.maxFilterCandidates }));
   scim.use(authoriseScimRequest);
   scim.use(requireJsonContentType);
   // Bulk accepts a larger body than other endpoints; it is parsed first, so the general parser skips it.
@@ -82,7 +87,10 @@ export function createApp({ config, storage, authenticator, policy, webhooksFor 
   const endpoints = [userEndpoint(users), groupEndpoint(groups)].map((endpoint) => withPatchLimits(withUnknownAttributes(endpoint, config.unknownAttributes, unknownAttributes), limits));
   scim.use(rootSearchRoutes(config, endpoints));
   scim.use(bulkRoutes(config, endpoints));
-  for (const endpoint of endpoints) scim.use(resourceRoutes(config, endpoint));
+  const cursorKey = () => storage.secrets.get(CURSOR_SECRET);
+  // Read (or created) at start, so that the first cursor request need not wait for it.
+  cursorKey().catch(() => undefined);
+  for (const endpoint of endpoints) scim.use(resourceRoutes(config, endpoint, cursorKey));
   app.use(SCIM_BASE_PATH, scim);
   app.use('/admin', adminRoutes(storage, policy, authenticator, streams));
   app.use('/streams', streamPollRoutes({ config, authenticator, streams, shutdown }));

@@ -42,6 +42,17 @@ export interface Config {
   readonly schemaExtensionsDir: string;
   /** Attributes and extension URNs no schema defines: dropped with a warning, or refused with 400. */
   readonly unknownAttributes: 'ignore' | 'reject';
+  readonly requestBounds: RequestBoundsConfig;
+  /** How long a shutdown waits for in-flight responses before it cuts their connections. */
+  readonly shutdownGraceMs: number;
+}
+
+/** What one request may take of the server (docs/security.md, "Limits"). */
+export interface RequestBoundsConfig {
+  /** Reads of one request (queries, in-memory filter checks) stop at this deadline with 503. */
+  readonly timeoutMs: number;
+  /** Expensive queries (docs/security.md) one credential may run at once in this process. */
+  readonly expensiveQueriesPerCredential: number;
 }
 
 /** A token bucket per credential: `burst` requests at once, refilled at `perSecond`; perSecond 0 turns it off. */
@@ -52,6 +63,8 @@ export interface RateLimitConfig {
 
 /** Generous for IdP bursts: Entra expects at least 25 requests/s per tenant and quarantines on eager 429s. */
 export const DEFAULT_RATE_LIMIT: RateLimitConfig = Object.freeze({ perSecond: 100, burst: 1000 });
+
+export const DEFAULT_REQUEST_BOUNDS: RequestBoundsConfig = Object.freeze({ timeoutMs: 30_000, expensiveQueriesPerCredential: 2 });
 
 function milliseconds(fallback: number) {
   return z.string().regex(/^\d+$/, 'must be a whole number of milliseconds').transform(Number).pipe(z.number().int().min(1)).default(fallback);
@@ -102,6 +115,10 @@ const envSchema = z.object({
   MAX_PATCH_OPERATIONS: count(DEFAULT_LIMITS.maxPatchOperations),
   MAX_PATCH_MEMBERS: count(DEFAULT_LIMITS.maxPatchMembers),
   MAX_ATTRIBUTE_PATH_LENGTH: count(DEFAULT_LIMITS.maxAttributePathLength, 64),
+  MAX_FILTER_CANDIDATES: count(DEFAULT_LIMITS.maxFilterCandidates),
+  REQUEST_TIMEOUT_MS: milliseconds(DEFAULT_REQUEST_BOUNDS.timeoutMs),
+  MAX_EXPENSIVE_QUERIES_PER_CREDENTIAL: count(DEFAULT_REQUEST_BOUNDS.expensiveQueriesPerCredential),
+  SHUTDOWN_GRACE_MS: milliseconds(30_000),
   RATE_LIMIT_PER_SECOND: count(DEFAULT_RATE_LIMIT.perSecond, 0),
   RATE_LIMIT_BURST: count(DEFAULT_RATE_LIMIT.burst),
   SCHEMA_EXTENSIONS_DIR: z.string().min(1).default('schemas/extensions'),
@@ -158,9 +175,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxPatchOperations: e.MAX_PATCH_OPERATIONS,
       maxPatchMembers: e.MAX_PATCH_MEMBERS,
       maxAttributePathLength: e.MAX_ATTRIBUTE_PATH_LENGTH,
+      maxFilterCandidates: e.MAX_FILTER_CANDIDATES,
     }),
     rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
     schemaExtensionsDir: path.resolve(e.SCHEMA_EXTENSIONS_DIR),
     unknownAttributes: e.UNKNOWN_ATTRIBUTES,
+    requestBounds: Object.freeze({ timeoutMs: e.REQUEST_TIMEOUT_MS, expensiveQueriesPerCredential: e.MAX_EXPENSIVE_QUERIES_PER_CREDENTIAL }),
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   });
 }

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import { createApp } from './app.js';
 import { createAuthenticator, ensureBootstrapToken } from './auth/authenticator.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -7,6 +7,7 @@ import { loadPolicy, PolicyError } from './lifecycle/policy/load.js';
 import { routeEvents, startBackgroundWork, type BackgroundWork } from './lifecycle/background.js';
 import { startEmbeddedEngine, type EmbeddedEngine } from './engine/embedded.js';
 import { removeEngineFile, writeEngineFile } from './engine/engine-file.js';
+import { gracefulClose, type GracefulClose } from './http/graceful-close.js';
 import { createLogger, logTo } from './http/logging.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
 import type { Storage } from './store/contract.js';
@@ -40,17 +41,22 @@ async function announceBootstrapToken(config: Config, storage: Storage): Promise
   }
 }
 
-function stopOnSignals(server: Server, shutdown: AbortController, background: BackgroundWork, storage: Storage, engine: EmbeddedEngine | undefined): void {
+/**
+ * SIGTERM/SIGINT: stop accepting, let in-flight requests finish for up to `graceMs`, then cut the
+ * connections still open (a stalled reader cannot hold the shutdown; its request is logged as
+ * aborted), then stop background work, the database connection and, last, the embedded engine,
+ * which runs in a session of its own and ignores these signals, so it outlives the drain even when
+ * the whole process group (Ctrl-C) or control group (systemd) is signalled.
+ */
+function stopOnSignals(http: GracefulClose, shutdown: AbortController, background: BackgroundWork, storage: Storage, engine: EmbeddedEngine | undefined, graceMs: number): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal} received: finishing in-flight requests`);
+    log(`${signal} received: finishing in-flight requests (at most ${graceMs} ms)`);
     // Event-stream polls waiting for events answer now rather than hold the shutdown for their long-poll time.
     shutdown.abort();
-    server.close();
-    server.closeIdleConnections();
-    await once(server, 'close');
+    await http.close(graceMs, () => log(`shutdown grace of ${graceMs} ms passed: closing the connections still open`));
     // Deliveries in flight finish and their state is stored before the connection goes.
     await background.stop();
     await storage.close();
@@ -74,11 +80,13 @@ async function main(): Promise<void> {
   const authenticator = createAuthenticator(config, storage.credentials);
   const jsonLog = logTo(createLogger());
   const shutdown = new AbortController();
-  const server = createApp({ config, storage, authenticator, policy, webhooksFor: routeEvents(config), log: jsonLog, shutdown: shutdown.signal }).listen(config.port, config.host);
+  const server = createServer(createApp({ config, storage, authenticator, policy, webhooksFor: routeEvents(config), log: jsonLog, shutdown: shutdown.signal }));
+  const http = gracefulClose(server);
+  server.listen(config.port, config.host);
   await once(server, 'listening');
   log(`SCIM 2.0 service listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}${SCIM_BASE_PATH}`);
   const background = startBackgroundWork(config, storage, policy, jsonLog);
-  stopOnSignals(server, shutdown, background, storage, engine);
+  stopOnSignals(http, shutdown, background, storage, engine, config.shutdownGraceMs);
 }
 
 main().catch((error: unknown) => {

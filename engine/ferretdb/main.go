@@ -4,7 +4,8 @@
 // its version package needs a version.txt that the module zip does not carry. When the main
 // module is not FerretDB itself, that check is skipped.
 //
-// The process exits when its standard input closes, so a crashed parent never leaves it behind.
+// With -exit-on-stdin-close the process exits when its standard input closes (so a crashed parent
+// never leaves it behind), and only then: it ignores SIGINT and SIGTERM.
 //
 // It listens on a Unix domain socket only (no TCP): FerretDB has no authentication here, so the
 // socket's directory permissions are the access control. Its umask is 077, so the socket and every
@@ -36,14 +37,21 @@ func main() {
 
 	syscall.Umask(0o077)
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 
 	if *watchStdin {
+		// The parent owns our lifetime: it closes our stdin once its own requests are done.
+		// SIGINT/SIGTERM sent to its whole process group (Ctrl-C) or control group (systemd)
+		// are ignored, or the engine would stop under the requests the parent is finishing.
+		signal.Ignore(syscall.SIGINT, syscall.SIGTERM)
 		go func() {
 			_, _ = io.Copy(io.Discard, os.Stdin)
 			stop()
 		}()
+	} else {
+		ctx, stop = signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
 	}
 
 	db, err := ferretdb.New(&ferretdb.Config{

@@ -50,19 +50,17 @@ export async function startEmbeddedEngine(opts: {
   const { socket, tempDir } = await socketLocation(dataDir);
   await clearStaleSocket(socket, dataDir);
 
-  // stdin stays open and unwritten: the engine exits when it closes, i.e. when we die.
+  // stdin stays open and unwritten: the engine exits when it closes, i.e. when we stop it or die, and
+  // ignores SIGINT/SIGTERM. In a session of its own, a Ctrl-C or a signal to our process group does
+  // not reach it either: only we stop it, after our requests are done.
   const child = spawn(binary, ['-listen-unix', socket, '-sqlite-dir', sqliteDir, '-exit-on-stdin-close'], {
     stdio: ['pipe', 'ignore', 'pipe'],
+    detached: true,
   });
   const stderrTail = captureTail(child.stderr);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await once(child, 'spawn');
   child.on('error', (err) => opts.log?.(`embedded FerretDB: ${err.message}`));
-
-  // Our exit closes the stdin pipe anyway; signalling too means a clean exit never relies on that watcher.
-  const killOnExit = (): void => void child.kill('SIGTERM');
-  process.on('exit', killOnExit);
-  void exited.then(() => process.off('exit', killOnExit));
 
   let stopping: Promise<void> | undefined;
   const engine: EmbeddedEngine = {
@@ -167,7 +165,7 @@ async function servingPid(uri: string): Promise<unknown> {
 
 async function terminate(child: ChildProcess, exited: Promise<void>): Promise<void> {
   if (hasExited(child)) return exited;
-  child.kill('SIGTERM');
+  child.stdin?.end();
   const graceful = await Promise.race([exited.then(() => true), delay(STOP_GRACE_MS, false, { ref: false })]);
   if (!graceful) child.kill('SIGKILL');
   await exited;

@@ -16,6 +16,8 @@ export const ERROR_CATALOGUE = {
   expiredCursor: { status: 400, scimType: 'expiredCursor' },
   invalidCount: { status: 400, scimType: 'invalidCount' },
   sensitive: { status: 400, scimType: 'sensitive' },
+  /** A request URI that does not decode (broken percent-encoding): no SCIM scimType fits it. */
+  malformedUri: { status: 400 },
   unauthorized: { status: 401 },
   forbidden: { status: 403 },
   /** A valid credential without the scope the request needs (RFC 6750 §3.1 insufficient_scope). */
@@ -31,6 +33,10 @@ export const ERROR_CATALOGUE = {
   internal: { status: 500 },
   notImplemented: { status: 501 },
   unavailable: { status: 503 },
+  /** The request's deadline passed before its reads finished (REQUEST_TIMEOUT_MS). */
+  deadlineExceeded: { status: 503 },
+  /** The credential already runs as many expensive queries as it may at once. */
+  expensiveQueriesBusy: { status: 503 },
 } as const satisfies Record<string, { status: number; scimType?: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

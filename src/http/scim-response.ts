@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Config } from '../config.js';
-import { encodeCursor } from '../scim/cursor.js';
+import type { CursorCodec } from '../scim/cursor.js';
 import type { RenderedPage } from './endpoints/endpoint.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
@@ -70,7 +70,7 @@ export function listResponse(totalResults: number, startIndex: number, resources
  * page but the first. Walking forward, "more" tells whether a next page exists; walking back, it
  * tells whether a previous one does, and the page the client came from is always ahead.
  */
-export function cursorListResponse(page: RenderedPage, resources: unknown[], fingerprint: string, direction: 'after' | 'before' | undefined): Record<string, unknown> {
+export function cursorListResponse(page: RenderedPage, resources: unknown[], cursors: CursorCodec, fingerprint: string, direction: 'after' | 'before' | undefined): Record<string, unknown> {
   const edges = page.edges;
   const walkingBack = direction === 'before';
   const hasNext = walkingBack ? resources.length > 0 : (edges?.more ?? false);
@@ -79,8 +79,8 @@ export function cursorListResponse(page: RenderedPage, resources: unknown[], fin
     schemas: [LIST_RESPONSE_SCHEMA],
     totalResults: page.total,
     itemsPerPage: resources.length,
-    ...(hasNext && edges?.last ? { nextCursor: encodeCursor(fingerprint, { ...edges.last, direction: 'after' }) } : {}),
-    ...(hasPrevious && edges?.first ? { previousCursor: encodeCursor(fingerprint, { ...edges.first, direction: 'before' }) } : {}),
+    ...(hasNext && edges?.last ? { nextCursor: cursors.encode(fingerprint, { ...edges.last, direction: 'after' }) } : {}),
+    ...(hasPrevious && edges?.first ? { previousCursor: cursors.encode(fingerprint, { ...edges.first, direction: 'before' }) } : {}),
     Resources: resources,
   };
 }

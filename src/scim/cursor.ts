@@ -1,13 +1,15 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { ScimError } from '../errors/scim-error.js';
 import type { KeysetPosition, SortValue } from '../store/contract.js';
 import { CURSOR_TIMEOUT_SECONDS } from './limits.js';
 
 /**
  * RFC 9865 cursors: opaque base64url (unreserved characters only) of a keyset position, the
- * query it belongs to and when it was issued. Nothing is kept on the server, so any instance can
- * continue a walk, and resources deleted between pages never shift it. A cursor carries operands
- * only; it is validated strictly and can never select outside the tenant and query it is used with.
+ * query it belongs to and when it was issued, then `.` and an HMAC-SHA256 of that text under the
+ * deployment's cursor key (kept in the database, the same for every process). Nothing else is kept
+ * on the server, so any instance can continue a walk, and resources deleted between pages never
+ * shift it. A cursor the server did not issue, or one altered by a single character, is refused
+ * (invalidCursor) before anything in it is read; and what it carries is only ever an operand.
  */
 
 type EncodedValue = null | { s: string } | { n: number } | { b: boolean } | { d: string };
@@ -48,13 +50,36 @@ function decodeValue(value: unknown): SortValue {
 
 const invalid = () => new ScimError('invalidCursor', 'The cursor is not valid: send an empty cursor for the first page, then nextCursor or previousCursor values');
 
-export function encodeCursor(fingerprint: string, position: KeysetPosition, now = Date.now()): string {
-  const payload: CursorPayload = { q: fingerprint, v: encodeValue(position.sortValue), i: position.id, d: position.direction === 'after' ? 'a' : 'b', t: Math.floor(now / 1000) };
-  return Buffer.from(JSON.stringify(payload)).toString('base64url');
+/** The name of the deployment secret that signs cursors (SecretStore). */
+export const CURSOR_SECRET = 'cursor-hmac';
+
+const CURSOR = /^([A-Za-z0-9_-]{1,2048})\.([A-Za-z0-9_-]{43})$/;
+
+export interface CursorCodec {
+  encode(fingerprint: string, position: KeysetPosition, now?: number): string;
+  decode(text: string, fingerprint: string, now?: number): KeysetPosition;
 }
 
-export function decodeCursor(text: string, fingerprint: string, now = Date.now()): KeysetPosition {
-  if (!/^[A-Za-z0-9_-]{1,2048}$/.test(text)) throw invalid();
+export function createCursorCodec(key: Uint8Array): CursorCodec {
+  const sign = (payload: string) => createHmac('sha256', key).update(payload).digest();
+  return {
+    encode(fingerprint, position, now = Date.now()) {
+      const payload: CursorPayload = { q: fingerprint, v: encodeValue(position.sortValue), i: position.id, d: position.direction === 'after' ? 'a' : 'b', t: Math.floor(now / 1000) };
+      const text = Buffer.from(JSON.stringify(payload)).toString('base64url');
+      return `${text}.${sign(text).toString('base64url')}`;
+    },
+    decode(text, fingerprint, now = Date.now()) {
+      const [, payloadText, signature] = CURSOR.exec(text) ?? [];
+      if (payloadText === undefined || signature === undefined) throw invalid();
+      const presented = Buffer.from(signature, 'base64url');
+      const expected = sign(payloadText);
+      if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) throw invalid();
+      return decodePayload(payloadText, fingerprint, now);
+    },
+  };
+}
+
+function decodePayload(text: string, fingerprint: string, now: number): KeysetPosition {
   let payload: Partial<CursorPayload>;
   try {
     payload = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<CursorPayload>;

@@ -19,6 +19,11 @@ export interface Limits {
   readonly maxPatchMembers: number;
   /** Characters in one attribute path (PATCH path, attributes, excludedAttributes, sortBy). */
   readonly maxAttributePathLength: number;
+  /**
+   * Resources one request may read to check filter conditions in memory (correlated value paths
+   * such as `emails[type eq "work" and value co "x"]`), all its value paths together.
+   */
+  readonly maxFilterCandidates: number;
 }
 
 export const DEFAULT_LIMITS: Limits = Object.freeze({
@@ -31,7 +36,11 @@ export const DEFAULT_LIMITS: Limits = Object.freeze({
   maxPatchOperations: 1000,
   maxPatchMembers: 5000,
   maxAttributePathLength: 512,
+  maxFilterCandidates: 50_000,
 });
+
+/** Nesting of objects and arrays in a request body; SCIM resources, PATCH and Bulk requests need fewer than 10. */
+export const MAX_JSON_DEPTH = 64;
 
 /** RFC 9865 cursorTimeout, in seconds: a property of the cursor format, not a tunable limit. */
 export const CURSOR_TIMEOUT_SECONDS = 3600;

@@ -1,6 +1,6 @@
 import { ScimError } from '../errors/scim-error.js';
 import type { ListQuery } from '../store/contract.js';
-import { decodeCursor, queryFingerprint } from './cursor.js';
+import { queryFingerprint, type CursorCodec } from './cursor.js';
 import { parseFilter } from './filter/parse.js';
 import type { Limits } from './limits.js';
 import { parseProjection, type Projection } from './projection.js';
@@ -52,7 +52,7 @@ function descending(value: unknown): boolean {
  * RFC 7644 §3.4.2: startIndex below 1 means 1; count below 0 means 0 and above the advertised
  * maximum means the maximum; a missing count means the maximum.
  */
-export function parseListRequest(definition: ResourceTypeDefinition, raw: Record<string, unknown>, limits: Limits): ListRequest {
+export function parseListRequest(definition: ResourceTypeDefinition, raw: Record<string, unknown>, limits: Limits, cursors?: CursorCodec): ListRequest {
   const params = normaliseNames(raw);
   const filterText = text(params.filter, 'filter');
   const startIndex = Math.max(1, integer(params.startIndex, 'startIndex') ?? 1);
@@ -63,20 +63,22 @@ export function parseListRequest(definition: ResourceTypeDefinition, raw: Record
     query: { filter, sortBy: sortBy === '' ? undefined : sortBy, descending: descending(params.sortOrder), startIndex, count },
     projection: parseProjection(definition, params.attributes, params.excludedAttributes),
   };
-  return params.cursor === undefined ? request : withCursor(definition, request, params, filterText, limits);
+  if (params.cursor === undefined) return request;
+  if (!cursors) throw new ScimError('invalidValue', 'Cursor paging is offered per resource type (/Users, /Groups and their .search), not here');
+  return withCursor(definition, request, params, filterText, limits, cursors);
 }
 
 /**
  * RFC 9865: `cursor` present (empty for the first page) selects cursor paging. Mixing it with
  * startIndex is refused, and count must be a positive number of results.
  */
-function withCursor(definition: ResourceTypeDefinition, request: ListRequest, params: Partial<Record<Parameter, unknown>>, filterText: string | undefined, limits: Limits): ListRequest {
+function withCursor(definition: ResourceTypeDefinition, request: ListRequest, params: Partial<Record<Parameter, unknown>>, filterText: string | undefined, limits: Limits, cursors: CursorCodec): ListRequest {
   const cursor = text(params.cursor, 'cursor') ?? '';
   if (params.startIndex !== undefined) throw new ScimError('invalidValue', 'Use either startIndex or cursor paging, not both');
   const requestedCount = integer(params.count, 'count');
   if (requestedCount !== undefined && requestedCount < 1) throw new ScimError('invalidCount', `With cursor paging, count must be between 1 and ${limits.maxResults}`);
   const { query } = request;
   const fingerprint = queryFingerprint([definition.name, filterText?.trim(), query.sortBy?.toLowerCase(), query.descending]);
-  const keyset = cursor === '' ? null : decodeCursor(cursor, fingerprint);
+  const keyset = cursor === '' ? null : cursors.decode(cursor, fingerprint);
   return { ...request, query: { ...query, keyset }, cursorFingerprint: fingerprint };
 }

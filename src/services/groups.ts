@@ -333,7 +333,7 @@ export function createGroupService(storage: Storage, lifecycle: Lifecycle, reeva
     },
 
     async list(ctx, query, options) {
-      const page = await storage.groups.list(ctx.tenant, query);
+      const page = await storage.groups.list(ctx.tenant, { ...query, budget: ctx.budget });
       return { ...page, items: await Promise.all(page.items.map((record) => view(ctx.tenant, record, options))) };
     },
 

@@ -224,7 +224,7 @@ export function createUserService(storage: Storage, lifecycle: Lifecycle): UserS
     finishDelete,
 
     async list(ctx, query) {
-      const page = await storage.users.list(ctx.tenant, query);
+      const page = await storage.users.list(ctx.tenant, { ...query, budget: ctx.budget });
       return { ...page, items: await views(ctx.tenant, page.items) };
     },
   };

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { encodeCursor, queryFingerprint } from '../../src/scim/cursor.js';
+import { createCursorCodec, CURSOR_SECRET, queryFingerprint } from '../../src/scim/cursor.js';
 import { assertScimError, LIST_SCHEMA, startTestApp, user, type TestApp } from '../support/app.js';
 
 interface CursorPage {
@@ -62,7 +62,7 @@ describe('Cursor paging (RFC 9865)', () => {
       assert.equal(first.itemsPerPage, 5);
       assert.equal(first.startIndex, undefined);
       assert.equal(first.previousCursor, undefined);
-      assert.match(String(first.nextCursor), /^[A-Za-z0-9_-]+$/, 'only unreserved characters');
+      assert.match(String(first.nextCursor), /^[A-Za-z0-9._~-]+$/, 'only unreserved characters');
     });
 
     it('walks every resource exactly once and omits nextCursor on the last page', async () => {
@@ -156,7 +156,8 @@ describe('Cursor paging (RFC 9865)', () => {
 
     it('answers expiredCursor after cursorTimeout', async () => {
       const fingerprint = queryFingerprint(['User', undefined, undefined, false]);
-      const old = encodeCursor(fingerprint, { sortValue: new Date(), id: 'x', direction: 'after' }, Date.now() - 3601_000);
+      const cursors = createCursorCodec(await t.storage.secrets.get(CURSOR_SECRET));
+      const old = cursors.encode(fingerprint, { sortValue: new Date(), id: 'x', direction: 'after' }, Date.now() - 3601_000);
       assertScimError(await t.scim.get(`/Users?cursor=${old}&count=2`), 400, 'expiredCursor');
     });
 

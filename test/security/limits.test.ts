@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { DEFAULT_RATE_LIMIT, loadConfig } from '../../src/config.js';
+import { DEFAULT_RATE_LIMIT, DEFAULT_REQUEST_BOUNDS, loadConfig } from '../../src/config.js';
 import { DEFAULT_LIMITS } from '../../src/scim/limits.js';
 import { assertScimError, group, GROUP_SCHEMA, startTestApp, user, type TestApp } from '../support/app.js';
 
@@ -30,7 +30,9 @@ describe('limits: configured, advertised and enforced', function () {
       const config = loadConfig({});
       assert.deepEqual(config.limits, DEFAULT_LIMITS);
       assert.deepEqual(config.rateLimit, DEFAULT_RATE_LIMIT);
-      assert.ok(Object.isFrozen(config.limits) && Object.isFrozen(config.rateLimit));
+      assert.deepEqual(config.requestBounds, DEFAULT_REQUEST_BOUNDS);
+      assert.equal(config.shutdownGraceMs, 30_000);
+      assert.ok(Object.isFrozen(config.limits) && Object.isFrozen(config.rateLimit) && Object.isFrozen(config.requestBounds));
     });
 
     const bad: [string, string][] = [
@@ -40,6 +42,11 @@ describe('limits: configured, advertised and enforced', function () {
       ['MAX_PATCH_MEMBERS', '-1'],
       ['RATE_LIMIT_BURST', '0'],
       ['RATE_LIMIT_PER_SECOND', '1.5'],
+      ['MAX_FILTER_CANDIDATES', '0'],
+      ['REQUEST_TIMEOUT_MS', '0'],
+      ['REQUEST_TIMEOUT_MS', '30s'],
+      ['MAX_EXPENSIVE_QUERIES_PER_CREDENTIAL', '0'],
+      ['SHUTDOWN_GRACE_MS', '-1'],
     ];
     for (const [name, value] of bad) {
       it(`refuses ${name}=${value}, naming the variable`, () => {

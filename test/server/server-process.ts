@@ -26,28 +26,34 @@ export function freePort(): Promise<number> {
 
 function withoutInheritedConfig(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['PORT', 'HOST', 'MONGODB_URI', 'DATA_DIR', 'SCIM_BEARER_TOKEN', 'PUBLIC_BASE_URL', 'DEFAULT_TENANT', 'RATE_LIMIT_PER_SECOND', 'RATE_LIMIT_BURST', 'SCHEMA_EXTENSIONS_DIR', 'UNKNOWN_ATTRIBUTES']) delete env[name];
+  for (const name of ['PORT', 'HOST', 'MONGODB_URI', 'DATA_DIR', 'SCIM_BEARER_TOKEN', 'PUBLIC_BASE_URL', 'DEFAULT_TENANT', 'RATE_LIMIT_PER_SECOND', 'RATE_LIMIT_BURST', 'SCHEMA_EXTENSIONS_DIR', 'UNKNOWN_ATTRIBUTES', 'SHUTDOWN_GRACE_MS']) delete env[name];
   return env;
 }
 
 /** Attempts at a free port: the one picked can be taken by another process before the server binds it. */
 const PORT_ATTEMPTS = 3;
 
+export interface ServerOptions {
+  /** Leads a process group of its own, as a shell gives a foreground job: signal it all with process.kill(-pid). */
+  ownProcessGroup?: boolean;
+}
+
 /** Runs the real server process; resolves once it logs that it listens, rejects if it exits first. */
-export async function startServer(env: Record<string, string>): Promise<RunningServer> {
+export async function startServer(env: Record<string, string>, options: ServerOptions = {}): Promise<RunningServer> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await startServerOn(await freePort(), env);
+      return await startServerOn(await freePort(), env, options);
     } catch (error) {
       if (attempt >= PORT_ATTEMPTS || !String(error).includes('EADDRINUSE')) throw error;
     }
   }
 }
 
-async function startServerOn(port: number, env: Record<string, string>): Promise<RunningServer> {
+async function startServerOn(port: number, env: Record<string, string>, options: ServerOptions): Promise<RunningServer> {
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     env: { ...withoutInheritedConfig(), HOST: '127.0.0.1', PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
   });
   let out = '';
   let err = '';

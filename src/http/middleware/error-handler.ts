@@ -2,13 +2,24 @@ import type { NextFunction, Request, Response } from 'express';
 import { ScimError } from '../../errors/scim-error.js';
 import { sendScim } from '../scim-response.js';
 
-const UNAVAILABLE_ERRORS = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError']);
+const UNAVAILABLE_ERRORS = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoPoolClearedError',
+  'PoolClearedOnNetworkError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+]);
 
 /** The engine being down is the one expected 5xx; everything else unexpected is a bug. */
-function classify(error: unknown): ScimError {
+export function toScimError(error: unknown): ScimError {
   if (error instanceof ScimError) return error;
   const name = error instanceof Error ? error.name : '';
-  if (UNAVAILABLE_ERRORS.has(name)) {
+  // insertMany wraps a refused or broken connection in a MongoBulkWriteError without write errors or a code.
+  const { writeErrors, code } = (typeof error === 'object' && error !== null ? error : {}) as { writeErrors?: unknown[]; code?: unknown };
+  const wrapped = name === 'MongoBulkWriteError' && (writeErrors?.length ?? 0) === 0 && code === undefined;
+  if (UNAVAILABLE_ERRORS.has(name) || wrapped) {
     return new ScimError('unavailable', 'The identity store is temporarily unavailable', { 'Retry-After': '5' });
   }
   return new ScimError('internal', 'An internal error occurred');
@@ -16,10 +27,14 @@ function classify(error: unknown): ScimError {
 
 export function errorHandler(log: (entry: Record<string, unknown>) => void) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const scimError = classify(error);
-    if (scimError.status >= 500) {
+    const scimError = toScimError(error);
+    const where = { requestId: res.locals['requestId'], method: req.method, path: req.originalUrl.split('?', 1)[0] };
+    if (scimError.status >= 500 && !(error instanceof ScimError)) {
       // Details go to the log only: a 5xx body never carries internals.
-      log({ level: 'error', msg: 'request failed', requestId: res.locals['requestId'], method: req.method, path: req.originalUrl.split('?', 1)[0], error: error instanceof Error ? error.stack : String(error) });
+      log({ level: 'error', msg: 'request failed', ...where, error: error instanceof Error ? error.stack : String(error) });
+    } else if (scimError.status >= 500) {
+      // A refusal of ours (deadline, expensive-query slots, an operation the engine failed): its code says why; no stack.
+      log({ level: 'warn', msg: 'request refused', ...where, code: scimError.code });
     }
     if (res.headersSent) return;
     res.set(scimError.headers);

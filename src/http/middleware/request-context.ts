@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { RequestContext } from '../../services/context.js';
 import { principalOf } from './authenticate.js';
+import { readBudgetOf } from './read-budget.js';
 
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -16,5 +17,5 @@ export function assignRequestId(req: Request, res: Response, next: NextFunction)
 
 export function contextOf(res: Response): RequestContext {
   const principal = principalOf(res);
-  return { tenant: principal.tenant, actor: principal.credential, requestId: String(res.locals['requestId']) };
+  return { tenant: principal.tenant, actor: principal.credential, requestId: String(res.locals['requestId']), budget: readBudgetOf(res) };
 }

@@ -9,6 +9,7 @@ import {
   type BulkOperation,
 } from '../../scim/bulk-request.js';
 import type { Rendered, ResourceEndpoint } from '../endpoints/endpoint.js';
+import { toScimError } from '../middleware/error-handler.js';
 import { contextOf } from '../middleware/request-context.js';
 import { versionFromEtag } from '../preconditions.js';
 import { baseUrlOf, sendScim } from '../scim-response.js';
@@ -66,7 +67,14 @@ function createBatchAt(endpoints: readonly ResourceEndpoint[], operations: reado
   return endpoint && batch.length > 1 ? { endpoint, operations: batch } : undefined;
 }
 
-/** RFC 7644 §3.7: operations run in order through the same endpoints as single requests. */
+const notPerformed = () => new ScimError('unavailable', 'Not performed: the identity store became unavailable during this bulk request; retry it');
+
+/**
+ * RFC 7644 §3.7: operations run in order through the same endpoints as single requests. When the
+ * engine fails, the request stops there and every operation still gets its own answer: those done
+ * keep theirs, the failing one (or each resource of a failing batch of creates) says whether it was
+ * stored, and those after it are "not performed" (503); the response carries Retry-After.
+ */
 export function bulkRoutes(config: Config, endpoints: readonly ResourceEndpoint[]): Router {
   const router = Router();
 
@@ -103,18 +111,29 @@ export function bulkRoutes(config: Config, endpoints: readonly ResourceEndpoint[
 
     const results: OperationResult[] = [];
     let errors = 0;
+    let engineFailed = false;
     const budget = () => (request.failOnErrors === undefined ? MAX_CREATE_BATCH : request.failOnErrors - errors);
 
+    /** An operation's own failure; an engine failure also stops the request. Any other 5xx is a bug and fails the whole request. */
     function failed(operation: BulkOperation, error: unknown): OperationResult {
-      if (!(error instanceof ScimError) || error.status >= 500) throw error;
+      const scimError = toScimError(error);
+      if (scimError.code === 'unavailable') engineFailed = true;
+      else if (scimError.status >= 500) throw error;
       errors += 1;
-      return { method: operation.method, ...(operation.bulkId ? { bulkId: operation.bulkId } : {}), status: String(error.status), response: error.toBody() };
+      return { method: operation.method, ...(operation.bulkId ? { bulkId: operation.bulkId } : {}), status: String(scimError.status), response: scimError.toBody() };
     }
 
     async function runBatch({ endpoint, operations }: CreateBatch): Promise<OperationResult[]> {
-      const outcomes = await endpoint.createMany!(ctx, operations.map((operation) => resolveBulkIds(operation, createdIds).data), baseUrl);
+      let outcomes: (Rendered | ScimError)[];
+      try {
+        outcomes = await endpoint.createMany!(ctx, operations.map((operation) => resolveBulkIds(operation, createdIds).data), baseUrl);
+      } catch (error) {
+        // The store answers an engine failure per resource; one thrown means the batch failed before anything was stored.
+        if (toScimError(error).code !== 'unavailable') throw error;
+        return operations.map((operation) => failed(operation, notPerformed()));
+      }
       return operations.map((operation, index) => {
-        const outcome = outcomes[index] as Rendered | ScimError;
+        const outcome = outcomes[index]!;
         if (outcome instanceof ScimError) return failed(operation, outcome);
         createdIds.set(operation.bulkId!, outcome.location.slice(outcome.location.lastIndexOf('/') + 1));
         return { method: 'POST', bulkId: operation.bulkId!, status: '201', location: outcome.location, version: outcome.etag };
@@ -122,7 +141,7 @@ export function bulkRoutes(config: Config, endpoints: readonly ResourceEndpoint[
     }
 
     let next = 0;
-    while (next < request.operations.length && budget() > 0) {
+    while (next < request.operations.length && budget() > 0 && !engineFailed) {
       const batch = createBatchAt(endpoints, request.operations, next, Math.min(MAX_CREATE_BATCH, budget()), createdIds);
       if (batch) {
         results.push(...(await runBatch(batch)));
@@ -136,6 +155,10 @@ export function bulkRoutes(config: Config, endpoints: readonly ResourceEndpoint[
       } catch (error) {
         results.push(failed(operation, error));
       }
+    }
+    if (engineFailed) {
+      for (const operation of request.operations.slice(next)) results.push(failed(operation, notPerformed()));
+      res.set('Retry-After', '5');
     }
     sendScim(res, 200, { schemas: [BULK_RESPONSE_SCHEMA], Operations: results });
   });

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Config } from '../../config.js';
 import { ScimError } from '../../errors/scim-error.js';
+import { createCursorCodec } from '../../scim/cursor.js';
 import { parseListRequest } from '../../scim/list-request.js';
 import { applyProjection, parseProjection } from '../../scim/projection.js';
 import { searchRequestToParameters } from '../../scim/search-request.js';
@@ -19,8 +20,8 @@ function methodNotAllowed(allow: string): Handler {
   };
 }
 
-/** RFC 7644 §3.2–3.6 routes for one resource type, over any ResourceEndpoint. */
-export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Router {
+/** RFC 7644 §3.2–3.6 routes for one resource type, over any ResourceEndpoint; `cursorKey` gives the deployment's cursor signing key. */
+export function resourceRoutes(config: Config, endpoint: ResourceEndpoint, cursorKey: () => Promise<Uint8Array>): Router {
   const router = Router();
   const { definition } = endpoint;
   const collection = definition.endpoint;
@@ -39,14 +40,15 @@ export function resourceRoutes(config: Config, endpoint: ResourceEndpoint): Rout
   }
 
   async function sendList(req: Request, res: Response, parameters: Record<string, unknown>): Promise<void> {
-    const request = parseListRequest(definition, parameters, config.limits);
+    const cursors = createCursorCodec(await cursorKey());
+    const request = parseListRequest(definition, parameters, config.limits, cursors);
     const page = await endpoint.list(contextOf(res), request, baseUrlOf(config, req));
     const resources = page.resources.map((resource) => applyProjection(definition, resource, request.projection));
     if (request.cursorFingerprint === undefined) {
       sendScim(res, 200, listResponse(page.total, request.query.startIndex, resources));
       return;
     }
-    sendScim(res, 200, cursorListResponse(page, resources, request.cursorFingerprint, request.query.keyset?.direction));
+    sendScim(res, 200, cursorListResponse(page, resources, cursors, request.cursorFingerprint, request.query.keyset?.direction));
   }
 
   router.get(collection, (req, res) => sendList(req, res, req.query as Record<string, unknown>));

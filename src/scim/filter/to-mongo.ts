@@ -123,7 +123,7 @@ function translate(node: FilterNode, scope: Scope): MongoQuery {
     case 'and':
       return { $and: node.operands.map((operand) => translate(operand, scope)) };
     case 'or':
-      return { $or: node.operands.map((operand) => translate(operand, scope)) };
+      return withIdListsMerged(node.operands.map((operand) => translate(operand, scope)));
     case 'not':
       return { $nor: [translate(node.operand, scope)] };
     case 'present':
@@ -133,6 +133,27 @@ function translate(node: FilterNode, scope: Scope): MongoQuery {
     case 'valuePath':
       return valuePath(node, scope);
   }
+}
+
+/** `{_id: {$in: ids}}` alone: what a resolved correlated value path translates to. */
+function idList(query: MongoQuery): string[] | undefined {
+  const condition = query['_id'];
+  if (Object.keys(query).length !== 1 || typeof condition !== 'object' || condition === null) return undefined;
+  const ids = (condition as Record<string, unknown>)['$in'];
+  return Object.keys(condition).length === 1 && Array.isArray(ids) ? (ids as string[]) : undefined;
+}
+
+/**
+ * The `$or` of branches, with every branch that is an `_id` list merged into one list: a filter of
+ * many correlated value paths becomes one `_id` condition, which the engine answers from its `_id`
+ * index, instead of one branch per path that it evaluates for every document.
+ */
+function withIdListsMerged(branches: MongoQuery[]): MongoQuery {
+  const lists = branches.map(idList);
+  if (lists.filter((list) => list !== undefined).length < 2) return { $or: branches };
+  const merged: MongoQuery = { _id: { $in: [...new Set(lists.flatMap((list) => list ?? []))] } };
+  const others = branches.filter((_, index) => lists[index] === undefined);
+  return others.length === 0 ? merged : { $or: [merged, ...others] };
 }
 
 function valuePath(node: ValuePathNode, scope: Scope): MongoQuery {

@@ -5,6 +5,7 @@ import type { NewResource, ResourceKind, ResourceRecord } from '../contract.js';
 import { newDocument, type ResourceDocument } from './documents.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
 import { claimKey, type NameClaims } from './name-claims.js';
+import { maybeStored, notStored, outageOutcome } from './engine-outage.js';
 
 export interface BatchCreateOptions {
   kind: ResourceKind;
@@ -28,8 +29,11 @@ interface Planned {
  * documents) instead of one command each per resource: the same steps as a single create, in the
  * same order, so the same guarantees hold (a name is claimed before its document exists; an
  * externalId entry lists its owner before the owner holds it). A name already in use fails that
- * resource alone with `uniqueness`; an engine failure fails the whole batch, and the claims it
- * leaves are rechecked on the next claim of their names, as after a failed single create.
+ * resource alone with `uniqueness`. When the engine fails, each resource gets what happened to it:
+ * its record if it is stored, `unavailable` (503) saying whether it is not stored or may be, found
+ * out by reading the batch's ids back once the insert's answer was lost (that read waits for the
+ * engine as long as any command does). The claims a failure leaves are rechecked on the next claim
+ * of their names, as after a failed single create. Any other error fails the whole batch.
  */
 export function createBatchCreator({ kind, collection, definition, nameAttribute, claims, externalIds, ownerHolds, written }: BatchCreateOptions) {
   function plan(resource: NewResource, now: Date): Planned {
@@ -57,7 +61,29 @@ export function createBatchCreator({ kind, collection, definition, nameAttribute
     }
   }
 
-  async function store(claimed: readonly Planned[]): Promise<void> {
+  /** Which of the batch's documents the engine holds, or undefined when it cannot be asked. */
+  async function storedIds(claimed: readonly Planned[]): Promise<Set<string> | undefined> {
+    try {
+      const found = await collection.find({ _id: { $in: claimed.map(({ doc }) => doc._id) } }, { projection: { _id: 1 } }).toArray();
+      return new Set(found.map((doc) => doc._id));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** After the insert's answer was lost: each document is stored, not stored (its claim freed), or unknown. */
+  async function settle(claimed: readonly Planned[]): Promise<(doc: ResourceDocument) => ResourceRecord | ScimError> {
+    const found = await storedIds(claimed);
+    if (!found) {
+      await abandonAll(claimed);
+      return maybeStored;
+    }
+    for (const { key, doc } of claimed) if (!found.has(doc._id)) await claims.abandon(key, doc._id, 'no');
+    return (doc) => (found.has(doc._id) ? written(doc) : notStored());
+  }
+
+  /** Stores the claimed resources; returns each one's outcome. */
+  async function store(claimed: readonly Planned[]): Promise<(doc: ResourceDocument) => ResourceRecord | ScimError> {
     try {
       const entries = claimed.flatMap(({ doc }) => {
         const externalId = externalIdOf(doc.data);
@@ -65,18 +91,28 @@ export function createBatchCreator({ kind, collection, definition, nameAttribute
       });
       await externalIds.addMany(entries);
       if (claimed.length > 0) await collection.insertMany(claimed.map(({ doc }) => doc), { ordered: false });
+      return written;
     } catch (error) {
+      const outcome = outageOutcome(error);
+      if (outcome === 'unknown' && claimed.length > 0) return settle(claimed);
       await abandonAll(claimed);
-      throw error;
+      if (outcome === undefined) throw error;
+      return notStored;
     }
   }
 
   return async function createMany(resources: readonly NewResource[]): Promise<(ResourceRecord | ScimError)[]> {
     const now = new Date();
     const planned = resources.map((resource) => plan(resource, now));
-    const outcomes = await claimNames(planned);
+    let outcomes: (ScimError | undefined)[];
+    try {
+      outcomes = await claimNames(planned);
+    } catch (error) {
+      if (outageOutcome(error) === undefined) throw error;
+      return planned.map(notStored);
+    }
     const claimed = planned.filter((_, index) => outcomes[index] === undefined);
-    await store(claimed);
-    return planned.map(({ doc }, index) => outcomes[index] ?? written(doc));
+    const stored = await store(claimed);
+    return planned.map(({ doc }, index) => outcomes[index] ?? stored(doc));
   };
 }

@@ -1,9 +1,9 @@
 import type { Filter, UpdateFilter } from 'mongodb';
 import type { Model } from 'mongoose';
-import { filterToMongo, sortToMongo } from '../../scim/filter/to-mongo.js';
+import { correlatedValuePaths, filterToMongo, sortToMongo } from '../../scim/filter/to-mongo.js';
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
-import type { ListPage, ListQuery, NewResource, PendingEntries, PendingTarget, Replacement, ResourceKind, ResourceRecord, ResourceStore, TakenEntries } from '../contract.js';
+import type { ListPage, ListQuery, NewResource, PendingEntries, PendingTarget, ReadBudget, Replacement, ResourceKind, ResourceRecord, ResourceStore, TakenEntries } from '../contract.js';
 import { isLive, nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
@@ -16,6 +16,8 @@ import { resolveCorrelatedValuePaths } from './correlated-value-paths.js';
 import { createBatchCreator } from './batch-create.js';
 import { resolveMemberConditions, type GroupsOfMembers } from './member-filters.js';
 import { hasEntries, loadPending, pendingPush, storePending, withoutEntries } from './pending-entries.js';
+import { boundedRead } from './bounded-reads.js';
+import { indexedQueries } from './indexed-query.js';
 
 /**
  * Whether a failed write may still have been applied: only when the request may have reached the
@@ -46,6 +48,7 @@ interface ResourceStoreOptions {
 export function createResourceStore({ kind, model, definition, nameAttribute, claims, externalIds, locks, groupsOfMembers }: ResourceStoreOptions): ResourceStore & { resolver: AttributeResolver } {
   const resolver = createAttributeResolver(definition, nameAttribute);
   const collection = nativeCollection(model);
+  const answeredFromIndexes = indexedQueries(model.schema);
   const record = (doc: ResourceDocument): ResourceRecord => toRecord(definition, doc);
   /** What create and replace return: the record with the entries waiting for the relay. */
   const written = (doc: ResourceDocument): ResourceRecord => ({ ...record(doc), ...(doc.pending ? { pending: loadPending(doc.pending) } : {}) });
@@ -208,11 +211,25 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     const descending = Boolean(query.sortBy) && query.descending;
     const direction = descending !== backwards ? -1 : 1;
     const scoped = position ? { $and: [filter, keysetFilter(sortField, descending, position, model.schema.requiredPaths().includes(sortField))] } : filter;
-    const docs = await model.find(withinIds(scoped, ids)).sort({ [sortField]: direction, _id: direction }).limit(query.count + 1).lean<ResourceDocument[]>();
+    const docs = await readPage(withinIds(scoped, ids), sortField, direction, 0, query.count + 1, query.budget);
     const page = docs.slice(0, query.count).filter(isLive);
     if (backwards) page.reverse();
     const sortValues = page.map((doc) => sortValueOf(doc as unknown as Record<string, unknown>, sortField));
     return { total, items: page.map(record), sortValues, more: docs.length > query.count };
+  }
+
+  /** One page in one batch (`limit` documents at most), so the engine's maxTimeMS bounds all of it. */
+  function readPage(filter: Record<string, unknown>, sortField: string, direction: 1 | -1, skip: number, limit: number | undefined, budget: ReadBudget | undefined): Promise<ResourceDocument[]> {
+    return boundedRead(budget, (maxTimeMS) => {
+      const find = model.find(filter).sort({ [sortField]: direction, _id: direction }).skip(skip);
+      if (limit !== undefined) find.limit(limit).batchSize(limit);
+      if (maxTimeMS !== undefined) find.maxTimeMS(maxTimeMS);
+      return find.lean<ResourceDocument[]>();
+    });
+  }
+
+  function countMatches(filter: Record<string, unknown>, budget: ReadBudget | undefined): Promise<number> {
+    return boundedRead(budget, (maxTimeMS) => model.countDocuments(filter, maxTimeMS === undefined ? {} : { maxTimeMS }));
   }
 
   const lookups = (tenant: string): EqualityLookups => ({
@@ -227,31 +244,36 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
    * An equality on id, the unique name or externalId (alone or ANDed) is answered from `_id` lookups:
    * its candidates narrow every query below by `_id`, the most selective index on every engine, and
    * the whole filter still decides (docs/decisions.md, "Lookups by userName, externalId, displayName and id").
+   * Anything else that the engine cannot answer from an index is an expensive query (indexed-query.ts):
+   * it takes one of the credential's slots before it reads (ReadBudget).
    */
   async function list(tenant: string, query: ListQuery): Promise<ListPage<ResourceRecord>> {
+    const { budget } = query;
     const members = query.filter && groupsOfMembers ? await resolveMemberConditions(definition, query.filter, tenant, groupsOfMembers) : new Map();
     const ids = query.filter ? await candidateIds(query.filter, resolver, lookups(tenant), members) : undefined;
-    const correlated = query.filter ? await resolveCorrelatedValuePaths(model, tenant, definition, resolver, query.filter, ids) : undefined;
+    if (ids === undefined && query.filter && correlatedValuePaths(query.filter).length > 0) budget?.expensive();
+    const correlated = query.filter ? await resolveCorrelatedValuePaths(collection, tenant, definition, resolver, query.filter, ids, budget) : undefined;
     const filter = scopedQuery(tenant, query.filter ? filterToMongo(query.filter, resolver, new Map([...members, ...(correlated ?? [])])) : {});
     // sortBy is validated before any early return, so a bad sortBy is a 400 even when no page is read.
     const sortField = query.sortBy ? sortToMongo(query.sortBy, resolver) : 'created';
     // No candidate: nothing to read (an empty `$in` is not answered by FerretDB's index).
     if (ids?.length === 0) return query.keyset !== undefined ? { total: 0, items: [], sortValues: [], more: false } : { total: 0, items: [] };
+    if (ids === undefined && !answeredFromIndexes(filter, sortField)) budget?.expensive();
     // A handful of candidates (a userName or externalId lookup): one read gives both the page and the total.
     if (ids !== undefined && ids.length <= INLINE_TOTAL_CANDIDATES && query.keyset === undefined) return listCandidates(filter, ids, query, sortField);
-    const total = await model.countDocuments(withinIds(filter, ids));
+    const total = await countMatches(withinIds(filter, ids), budget);
     if (query.keyset !== undefined) {
       return query.count === 0 ? { total, items: [], sortValues: [], more: total > 0 } : listByKeyset(filter, ids, total, query, sortField);
     }
     if (query.count === 0 || query.startIndex > total) return { total, items: [] };
     const direction = query.sortBy && query.descending ? -1 : 1;
-    const docs = await model.find(withinIds(filter, ids)).sort({ [sortField]: direction, _id: direction }).skip(query.startIndex - 1).limit(query.count).lean<ResourceDocument[]>();
+    const docs = await readPage(withinIds(filter, ids), sortField, direction, query.startIndex - 1, query.count, budget);
     return { total, items: docs.filter(isLive).map(record) };
   }
 
   async function listCandidates(filter: Record<string, unknown>, ids: string[], query: ListQuery, sortField: string): Promise<ListPage<ResourceRecord>> {
     const direction = query.sortBy && query.descending ? -1 : 1;
-    const docs = (await model.find(withinIds(filter, ids)).sort({ [sortField]: direction, _id: direction }).lean<ResourceDocument[]>()).filter(isLive);
+    const docs = (await readPage(withinIds(filter, ids), sortField, direction, 0, undefined, query.budget)).filter(isLive);
     return { total: docs.length, items: docs.slice(query.startIndex - 1, query.startIndex - 1 + query.count).map(record) };
   }
 

@@ -14,6 +14,7 @@ import { createCredentialStore } from './credential-store.js';
 import { createEventStore } from './event-store.js';
 import { createStreamStore } from './stream-store.js';
 import { createJobStore } from './job-store.js';
+import { createSecretStore } from './secret-store.js';
 import { createNamedIndexes } from './index-names.js';
 import { groupsOfMembers } from './member-filters.js';
 
@@ -73,6 +74,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
     streams,
     audit,
     jobs: createJobStore(db),
+    secrets: createSecretStore(db.collection('secrets')),
     async ping() {
       await db.admin().ping();
     },
