@@ -13,8 +13,31 @@ export interface CliRun {
   stderr: string;
 }
 
-/** dist/test/support → dist/src/cli/<name>.js: what `npm run <name>` runs. */
-const cliPath = (name: string) => path.resolve(path.dirname(fileURLToPath(import.meta.url)), `../../src/cli/${name}.js`);
+const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Every command-line program, by the name `npm run` knows it, and the file it runs. */
+export const PROGRAMS = {
+  import: 'src/cli/import.js',
+  policy: 'src/cli/policy.js',
+  tokens: 'src/cli/tokens.js',
+  server: 'src/server.js',
+  'bench:generate': 'bench/generate.js',
+  'bench:import': 'bench/import.js',
+  'bench:load': 'bench/load.js',
+  'bench:db-work': 'bench/db-work.js',
+  'bench:memory': 'bench/memory.js',
+  'bench:scale-out': 'bench/scale-out.js',
+  'bench:membership-patch': 'bench/membership-patch.js',
+  'bench:baseline-server': 'bench/baseline-server.js',
+} as const;
+
+export type ProgramName = keyof typeof PROGRAMS;
+
+export interface RunOptions {
+  cwd?: string;
+  /** Sees stderr as it grows (to interrupt a run at the right moment). */
+  onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void;
+}
 
 export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env };
@@ -24,20 +47,15 @@ export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
-/** Runs a CLI as a real process; `onStderr` sees stderr as it grows (to interrupt a run at the right moment). */
-export async function runCli(
-  name: 'import' | 'policy' | 'tokens',
-  args: string[],
-  env: Record<string, string>,
-  onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
-): Promise<CliRun> {
-  const child = spawn(process.execPath, [cliPath(name), ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs a program (dist/…, as `npm run <name>` does) as a real process. */
+export async function runCli(name: ProgramName, args: string[], env: Record<string, string>, options: RunOptions = {}): Promise<CliRun> {
+  const child = spawn(process.execPath, [path.join(DIST, PROGRAMS[name]), ...args], { env: cliEnv(env), cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
-    onStderr?.(stderr, child);
+    options.onStderr?.(stderr, child);
   });
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, stdout, stderr };

@@ -1,14 +1,12 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ScimError } from '../../errors/scim-error.js';
+import { isOutage } from '../../store/outage.js';
 import { sendScim } from '../scim-response.js';
-
-const UNAVAILABLE_ERRORS = new Set(['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError']);
 
 /** The engine being down is the one expected 5xx; everything else unexpected is a bug. */
 function classify(error: unknown): ScimError {
   if (error instanceof ScimError) return error;
-  const name = error instanceof Error ? error.name : '';
-  if (UNAVAILABLE_ERRORS.has(name)) {
+  if (isOutage(error)) {
     return new ScimError('unavailable', 'The identity store is temporarily unavailable', { 'Retry-After': '5' });
   }
   return new ScimError('internal', 'An internal error occurred');
