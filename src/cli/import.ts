@@ -113,7 +113,7 @@ async function importFile(options: Options): Promise<number> {
     (signal) => say(`${signal} again: quitting at once; rerun with --upsert to finish the import`),
   );
   try {
-    return await withStorage(config, say, { create: options.init, createOption: '--init' }, async (storage) => {
+    return await withStorage(config, say, options.dryRun ? { create: false } : { create: options.init, createOption: '--init' }, async (storage) => {
       const lifecycle = createLifecycle({ storage, policy, webhooksFor: routeEvents(config), log: (entry) => say(JSON.stringify(entry)) });
       const users = createUserService(storage, lifecycle);
       const groups = createGroupService(storage, lifecycle, async (context, id, operation) => void (await users.reevaluate(context, id, operation)));

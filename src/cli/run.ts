@@ -270,6 +270,7 @@ export function readCommandLine(program: Program, argv: readonly string[]): Comm
     if (first === undefined || first.startsWith('-')) {
       if (asks(argv, '--help', '-h')) return { kind: 'help', text: programHelp(program) };
       if (asks(argv, '--version', '-V')) return { kind: 'version' };
+      if (first !== undefined) throw new UsageError(`unknown option "${first}" (a command comes first: ${Object.keys(program.commands).join(', ')})`);
       throw new UsageError(`missing command (${Object.keys(program.commands).join(', ')})`);
     }
     spec = program.commands[first];

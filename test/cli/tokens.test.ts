@@ -177,7 +177,7 @@ describe('npm run tokens (CLI) next to a running server on the embedded engine',
     try {
       const created = await runCli('tokens', ['create', '--name', 'pulling-app', '--scopes', 'scim:read'], { DATA_DIR: dataDir });
       assert.equal(created.code, 0, created.stderr);
-      assert.match(created.stderr, /using the engine of the server running/);
+      assert.ok(created.stderr.startsWith(`[tokens] using the engine of the server running on ${dataDir} (pid ${server.child.pid})\n`), created.stderr);
       const token = created.stdout.trim();
       const get = () => fetch(`${server.baseUrl}/scim/v2/Users`, { headers: { Authorization: `Bearer ${token}` } });
       assert.equal((await get()).status, 200);

@@ -29,6 +29,9 @@ export const PROGRAMS = {
   'bench:scale-out': 'bench/scale-out.js',
   'bench:membership-patch': 'bench/membership-patch.js',
   'bench:baseline-server': 'bench/baseline-server.js',
+  'bench/lookup-cost': '../bench/lookup-cost.mjs',
+  'bench/engine-write-cost': '../bench/engine-write-cost.mjs',
+  'bench/engine-concurrent-writes': '../bench/engine-concurrent-writes.mjs',
 } as const;
 
 export type ProgramName = keyof typeof PROGRAMS;
