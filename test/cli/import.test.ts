@@ -282,6 +282,30 @@ describe('import (CLI)', function () {
     });
   });
 
+  describe('interrupted', () => {
+    it('Ctrl-C stops reading, keeps what was imported and exits 130; a rerun with --upsert finishes it', async () => {
+      const lines = Array.from({ length: 300 }, (_, index) => user(`stop${index}@example.com`));
+      const source = await file('interrupted.ndjson', lines);
+      let sent = false;
+      const stopped = await runCli('import', [source, '--batch', '5', '--concurrency', '1'], env(), {
+        onStderr: (stderr, child) => {
+          if (!sent && stderr.includes('[import] using MONGODB_URI')) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        },
+      });
+      assert.equal(stopped.code, 130, stopped.stderr);
+      assert.match(stopped.stderr, /SIGINT: finishing the records in flight, then stopping/);
+      assert.match(stopped.stdout, /; interrupted: records from line \d+ on were not read;/);
+      const [imported] = counts(stopped).users;
+      assert.ok(imported !== undefined && imported < lines.length, stopped.stdout);
+      const finished = await runCli('import', [source, '--upsert', '--batch', '50'], env());
+      assert.equal(finished.code, 0, finished.stderr);
+      assert.deepEqual(counts(finished).users, [lines.length - imported, 0, imported]);
+    });
+  });
+
   describe('errors', () => {
     it('a file that cannot be read: one line naming it, exit 1, no stack', async () => {
       const missing = path.join(dir, 'missing.ndjson');
