@@ -184,7 +184,7 @@ export function commandHelp(program: Program, sub: string | undefined, spec: Com
   ].join('\n');
 }
 
-export function programHelp(program: Program): string {
+function programHelp(program: Program): string {
   const commands = Object.entries(program.commands ?? {});
   const width = Math.max(...commands.map(([name]) => name.length)) + 2;
   return [
@@ -219,7 +219,7 @@ const SYSTEM_ERRORS: Record<string, string> = {
 };
 
 /** "no such file or directory" for ENOENT…; undefined for anything that is not a system error. */
-export function systemErrorText(error: unknown): string | undefined {
+function systemErrorText(error: unknown): string | undefined {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' ? SYSTEM_ERRORS[code] : undefined;
 }
@@ -284,7 +284,7 @@ export function readCommandLine(program: Program, argv: readonly string[]): Comm
   return { kind: 'run', sub, spec, args: parseCommandLine(spec, rest) };
 }
 
-export const versionLine = () => `${PACKAGE.name} ${PACKAGE.version}`;
+const versionLine = () => `${PACKAGE.name} ${PACKAGE.version}`;
 
 /**
  * For a program that keeps running (the server): --help and --version print and exit, a usage error
