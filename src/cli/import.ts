@@ -8,19 +8,21 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { checkTenant, TokenAdminError } from '../auth/token-admin.js';
-import { loadConfig } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import { routeEvents } from '../lifecycle/background.js';
 import { loadPolicy } from '../lifecycle/policy/load.js';
+import type { Policy } from '../lifecycle/policy/types.js';
 import type { RequestContext } from '../services/context.js';
 import { createGroupService } from '../services/groups.js';
 import { createLifecycle } from '../services/lifecycle.js';
 import { createUserService } from '../services/users.js';
+import type { Storage } from '../store/contract.js';
 import { DATABASE_HELP, reason, withStorage } from './database.js';
 import { runImport, type ImportMode, type ImportSummary } from './import/importer.js';
-import { openRejectsFile, type Rejection } from './import/rejects.js';
+import { openRejectsFile, type Rejection, type RejectsFile } from './import/rejects.js';
 import { FORMATS, type ImportFormat } from './import/source.js';
 import { dryRunTarget, serviceTarget } from './import/targets.js';
-import { watchInterrupts } from './interrupts.js';
+import { watchInterrupts, type Interrupts } from './interrupts.js';
 import { CliError, EXIT, fileError, runProgram, UsageError, type Arguments } from './run.js';
 
 const ACTOR = 'cli:import';
@@ -94,6 +96,68 @@ function summaryLine(options: Options, summary: ImportSummary, seconds: number, 
   );
 }
 
+const progressBar = () =>
+  new cliProgress.SingleBar(
+    { format: '[import] [{bar}] {percentage}% {value}/{total} records · ETA {eta_formatted}', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5_000, barsize: 30 },
+    cliProgress.Presets.legacy,
+  );
+
+const describeRejection = ({ line, error }: Rejection) => `line ${line}: ${error.status}${error.toBody().scimType ? ` ${error.toBody().scimType}` : ''}: ${error.message}`;
+
+interface Run {
+  options: Options;
+  config: Config;
+  policy: Policy;
+  ctx: RequestContext;
+  /** Records in the file, for the progress bar. */
+  total: number;
+  interrupts: Interrupts;
+  rejectsFile: RejectsFile | undefined;
+}
+
+/** The import on an open database: services (or the dry-run stand-in), progress, report. */
+async function importInto(storage: Storage, run: Run): Promise<number> {
+  const { options, config, ctx, interrupts, rejectsFile } = run;
+  const lifecycle = createLifecycle({ storage, policy: run.policy, webhooksFor: routeEvents(config), log: (entry) => say(JSON.stringify(entry)) });
+  const users = createUserService(storage, lifecycle);
+  const groups = createGroupService(storage, lifecycle, async (context, id, operation) => void (await users.reevaluate(context, id, operation)));
+  const target = options.dryRun ? dryRunTarget(storage, ctx) : serviceTarget(storage, users, groups, ctx);
+  const listed: Rejection[] = [];
+  const bar = progressBar();
+  const started = performance.now();
+  bar.start(run.total, 0);
+  let summary: ImportSummary;
+  try {
+    summary = await runImport(
+      { file: options.file, format: options.format, mode: options.mode, batch: options.batch, concurrency: options.concurrency },
+      target,
+      {
+        async rejected(rejections) {
+          listed.push(...rejections.slice(0, LISTED_REJECTIONS - listed.length));
+          await rejectsFile?.write(rejections);
+        },
+        progress: (done) => bar.update(done),
+      },
+      interrupts,
+    );
+  } catch (error) {
+    // E.g. Ctrl-C in a terminal also reached the engine this command started.
+    if (interrupts.signal) {
+      say(`interrupted (${reason(error)}); what was imported is kept: rerun with --upsert to finish`);
+      return EXIT.interrupted;
+    }
+    throw new CliError(`import stopped: ${reason(error)}; what was imported is kept: rerun with --upsert to finish`);
+  } finally {
+    bar.stop();
+  }
+  for (const rejection of listed) say(describeRejection(rejection));
+  if (summary.rejected > listed.length) say(`… and ${formatCount(summary.rejected - listed.length)} more rejected records${options.rejects ? '' : ' (--rejects <file> lists them all)'}`);
+  if (options.rejects && summary.rejected > 0) say(`rejected records: ${options.rejects}`);
+  console.log(summaryLine(options, summary, (performance.now() - started) / 1000, ctx.requestId));
+  if (summary.interruptedAt !== undefined) return EXIT.interrupted;
+  return summary.rejected > 0 ? EXIT.rejected : EXIT.ok;
+}
+
 async function importFile(options: Options): Promise<number> {
   await checkReadable(options.file);
   const config = loadConfig();
@@ -101,60 +165,24 @@ async function importFile(options: Options): Promise<number> {
   const total = await options.format.count(options.file).catch((error: unknown) => {
     throw fileError('read', options.file, error);
   });
-  const rejectsFile = options.rejects === undefined ? undefined : await openRejectsFile(options.rejects);
-  const listed: Rejection[] = [];
   const ctx: RequestContext = { tenant: options.tenant ?? config.defaultTenant, actor: ACTOR, requestId: `import:${randomUUID()}` };
-  const bar = new cliProgress.SingleBar(
-    { format: '[import] [{bar}] {percentage}% {value}/{total} records · ETA {eta_formatted}', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5_000, barsize: 30 },
-    cliProgress.Presets.legacy,
-  );
   const interrupts = watchInterrupts(
     (signal) => say(`${signal}: finishing the records in flight, then stopping (again to quit at once)`),
     (signal) => say(`${signal} again: quitting at once; rerun with --upsert to finish the import`),
   );
   try {
     return await withStorage(config, say, options.dryRun ? { create: false } : { create: options.init, createOption: '--init' }, async (storage) => {
-      const lifecycle = createLifecycle({ storage, policy, webhooksFor: routeEvents(config), log: (entry) => say(JSON.stringify(entry)) });
-      const users = createUserService(storage, lifecycle);
-      const groups = createGroupService(storage, lifecycle, async (context, id, operation) => void (await users.reevaluate(context, id, operation)));
-      const target = options.dryRun ? dryRunTarget(storage, ctx) : serviceTarget(storage, users, groups, ctx);
-      const started = performance.now();
-      bar.start(total, 0);
-      let summary: ImportSummary;
+      // Opened before anything is imported (an unwritable path stops nothing midway), not before the
+      // database is found (a refusal leaves no empty file behind).
+      const rejectsFile = options.rejects === undefined ? undefined : await openRejectsFile(options.rejects);
       try {
-        summary = await runImport(
-          { file: options.file, format: options.format, mode: options.mode, batch: options.batch, concurrency: options.concurrency },
-          target,
-          {
-            async rejected(rejections) {
-              listed.push(...rejections.slice(0, LISTED_REJECTIONS - listed.length));
-              await rejectsFile?.write(rejections);
-            },
-            progress: (done) => bar.update(done),
-          },
-          interrupts,
-        );
-      } catch (error) {
-        bar.stop();
-        // E.g. Ctrl-C in a terminal also reached the engine this command started.
-        if (interrupts.signal) {
-          say(`interrupted (${reason(error)}); what was imported is kept: rerun with --upsert to finish`);
-          return EXIT.interrupted;
-        }
-        throw new CliError(`import stopped: ${reason(error)}; what was imported is kept: rerun with --upsert to finish`);
+        return await importInto(storage, { options, config, policy, ctx, total, interrupts, rejectsFile });
+      } finally {
+        await rejectsFile?.close();
       }
-      bar.stop();
-      const seconds = (performance.now() - started) / 1000;
-      for (const { line, error } of listed) say(`line ${line}: ${error.status}${error.toBody().scimType ? ` ${error.toBody().scimType}` : ''}: ${error.message}`);
-      if (summary.rejected > listed.length) say(`… and ${formatCount(summary.rejected - listed.length)} more rejected records${options.rejects ? '' : ' (--rejects <file> lists them all)'}`);
-      if (options.rejects && summary.rejected > 0) say(`rejected records: ${options.rejects}`);
-      console.log(summaryLine(options, summary, seconds, ctx.requestId));
-      if (summary.interruptedAt !== undefined) return EXIT.interrupted;
-      return summary.rejected > 0 ? EXIT.rejected : EXIT.ok;
     });
   } finally {
     interrupts.dispose();
-    await rejectsFile?.close();
   }
 }
 
