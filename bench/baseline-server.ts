@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { MongoClient, type Filter } from 'mongodb';
 import type { ResourceDocument as Doc } from '../src/store/mongo/documents.js';
+import { CliError, commandLineOrExit, reportError, type Program } from '../src/cli/run.js';
 import { sameWork } from './lib/baseline-same-work.js';
 
 const TENANT = 'default';
@@ -32,9 +33,25 @@ function split(body: Record<string, unknown>): { data: Record<string, unknown>; 
   return { data, ext };
 }
 
+const PROGRAM: Program = {
+  name: 'bench:baseline-server',
+  invocation: 'node dist/bench/baseline-server.js',
+  direct: 'node dist/bench/baseline-server.js',
+  command: {
+    synopsis: '',
+    summary: 'The raw-driver baseline server of bench:load (no SCIM work), on the same documents and indexes as ours.',
+    description:
+      'Configured by the environment: MONGODB_URI (required, with the database), PORT (default 8090),\n' +
+      'HOST (default 127.0.0.1), BASELINE_WORK=same (the same database operations as ours) or bare\n' +
+      '(default: one driver call per write). Started by bench:load; stops on SIGTERM or Ctrl-C.',
+    options: {},
+  },
+};
+
 async function main(): Promise<void> {
+  commandLineOrExit(PROGRAM);
   const uri = process.env['MONGODB_URI'];
-  if (!uri) throw new Error('MONGODB_URI is required');
+  if (!uri) throw new CliError('MONGODB_URI is required (with the database name)');
   const client = await new MongoClient(uri).connect();
   const db = client.db();
   const users = db.collection<Doc>('users');
@@ -123,7 +140,4 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().catch((error: unknown) => process.exit(reportError(PROGRAM, undefined, error)));

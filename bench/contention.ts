@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createToken } from '../src/auth/token-admin.js';
 import { createMongoStorage } from '../src/store/mongo/storage.js';
-import { count, options } from './lib/args.js';
+import { benchmark, count } from './lib/args.js';
 import { openBenchDatabase } from './lib/database.js';
 import { note } from './lib/progress.js';
 import { commandLine, fmt, printBlock, quantile, runHeader, table } from './lib/report.js';
@@ -84,8 +84,9 @@ function row(result: Phase): (string | number)[] {
   ];
 }
 
-async function main(): Promise<void> {
-  const args = options({ users: '2k', seconds: '30', expensive: '6' });
+type Args = Record<'users' | 'seconds' | 'expensive', string>;
+
+async function main(args: Args): Promise<void> {
   const users = count('users', args.users);
   const seconds = count('seconds', args.seconds);
   const clients = count('expensive', args.expensive);
@@ -131,7 +132,16 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+benchmark('contention', {
+  summary: 'Latency of GET /Users/{id} alone and while other clients send expensive filters.',
+  description:
+    'With the request bounds (REQUEST_TIMEOUT_MS, MAX_EXPENSIVE_QUERIES_PER_CREDENTIAL) at their defaults\n' +
+    'and lifted, in one run. Expensive clients honour Retry-After, as a well-behaved client would. A fresh\n' +
+    'server process per configuration, the same database.',
+  options: {
+    users: { default: '2k', description: 'users seeded' },
+    seconds: { default: '30', description: 'seconds of each phase' },
+    expensive: { default: '6', description: 'clients sending the 60-path filter (another credential)' },
+  },
+  main,
 });

@@ -9,7 +9,7 @@
 // Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { count, options } from './lib/args.js';
+import { benchmark, count } from './lib/args.js';
 import { monitorCommands, storageClient, type CommandSample } from './lib/command-monitor.js';
 import { explainShape, lookupShapes } from './lib/explain.js';
 import { openBenchDatabase } from './lib/database.js';
@@ -93,8 +93,9 @@ function summarise(scale: number, op: string, runs: { samples: CommandSample[]; 
   };
 }
 
-async function main(): Promise<void> {
-  const args = options({ users: '', scales: '1k,10k', repeat: '10' });
+type Args = Record<'users' | 'scales' | 'repeat', string>;
+
+async function main(args: Args): Promise<void> {
   const scales = (args.users ? [args.users] : args.scales.split(',')).map((text) => count('scales', text)).sort((a, b) => a - b);
   const repeat = count('repeat', args.repeat);
   const token = randomBytes(24).toString('hex');
@@ -153,4 +154,13 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+benchmark('db-work', {
+  summary: 'Database work per SCIM operation (commands, documents, time) at one or more collection sizes.',
+  description: 'Driver command monitoring on our storage connection; the smaller size is seeded first, then topped up to the next.',
+  options: {
+    users: { default: '', description: 'one size (shorthand for --scales with one value)' },
+    scales: { default: '1k,10k', value: '<sizes>', description: 'comma-separated sizes to compare, e.g. 10k,1M' },
+    repeat: { default: '10', description: 'measured repetitions of each operation' },
+  },
+  main,
+});

@@ -1,10 +1,22 @@
 // Throughput of concurrent single-document updates by _id into one collection.
-// Usage: node bench/engine-concurrent-writes.mjs <mongodb-uri> [concurrency levels, default 1,8,32] [updates per level, default 400]
+// Usage (after npm run build): node bench/engine-concurrent-writes.mjs <mongodb-uri> [concurrency levels, default 1,8,32] [updates per level, default 400]
 // Prints one markdown table row per concurrency level: updates per second, and the mean latency of one update.
 import { MongoClient } from 'mongodb';
 
-const [uri, levelsArg = '1,8,32', opsArg = '400'] = process.argv.slice(2);
-if (!uri) throw new Error('usage: node bench/engine-concurrent-writes.mjs <mongodb-uri> [levels] [updates]');
+const { commandLineOrExit } = await import(new URL('../dist/src/cli/run.js', import.meta.url).href);
+const args = commandLineOrExit({
+  name: 'bench/engine-concurrent-writes',
+  invocation: 'node bench/engine-concurrent-writes.mjs',
+  direct: 'node bench/engine-concurrent-writes.mjs',
+  command: {
+    synopsis: '<mongodb-uri> [concurrency levels, default 1,8,32] [updates per level, default 400]',
+    summary: 'Throughput of concurrent single-document updates by _id into one collection.',
+    description: 'Needs `npm run build` first (for the command line only).',
+    options: {},
+    positionals: { name: 'the engine URI', min: 1, max: 3 },
+  },
+});
+const [uri, levelsArg = '1,8,32', opsArg = '400'] = args.positionals;
 const levels = levelsArg.split(',').map(Number);
 const ops = Number(opsArg);
 const DOCS = 1000;

@@ -1,10 +1,22 @@
 // Cost of single-document operations by _id against a collection of N documents.
-// Usage: node bench/engine-write-cost.mjs <mongodb-uri> [sizes, default 1000,10000] [operations per cell, default 50]
+// Usage (after npm run build): node bench/engine-write-cost.mjs <mongodb-uri> [sizes, default 1000,10000] [operations per cell, default 50]
 // Prints one markdown table row per operation: mean milliseconds per operation at each size.
 import { MongoClient } from 'mongodb';
 
-const [uri, sizesArg = '1000,10000', opsArg = '50'] = process.argv.slice(2);
-if (!uri) throw new Error('usage: node bench/engine-write-cost.mjs <mongodb-uri> [sizes] [ops]');
+const { commandLineOrExit } = await import(new URL('../dist/src/cli/run.js', import.meta.url).href);
+const args = commandLineOrExit({
+  name: 'bench/engine-write-cost',
+  invocation: 'node bench/engine-write-cost.mjs',
+  direct: 'node bench/engine-write-cost.mjs',
+  command: {
+    synopsis: '<mongodb-uri> [sizes, default 1000,10000] [operations per cell, default 50]',
+    summary: 'Cost of single-document operations by _id against a collection of N documents (mean ms per operation).',
+    description: 'Needs `npm run build` first (for the command line only).',
+    options: {},
+    positionals: { name: 'the engine URI', min: 1, max: 3 },
+  },
+});
+const [uri, sizesArg = '1000,10000', opsArg = '50'] = args.positionals;
 const sizes = sizesArg.split(',').map(Number);
 const ops = Number(opsArg);
 const INSERT_BATCH = 1000;

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import autocannon from 'autocannon';
 import type { Db } from 'mongodb';
-import { count, options } from './lib/args.js';
+import { benchmark, count } from './lib/args.js';
 import { openBenchDatabase } from './lib/database.js';
 import { describeMix, mixRunner, type Fixture, type Target } from './lib/mixes.js';
 import { note } from './lib/progress.js';
@@ -94,8 +94,9 @@ async function run(server: ServerProcess, token: string, mix: string, name: Serv
   };
 }
 
-async function main(): Promise<void> {
-  const args = options({ users: '10k', groups: '10', mixes: 'okta,entra,pull', requests: '500', warmup: '20', connections: '10' });
+type Args = Record<'users' | 'groups' | 'mixes' | 'requests' | 'warmup' | 'connections', string>;
+
+async function main(args: Args): Promise<void> {
   const users = count('users', args.users);
   const mixes = args.mixes.split(',');
   const amount = count('requests', args.requests);
@@ -159,4 +160,15 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+benchmark('load', {
+  summary: 'Throughput under autocannon: the Okta, Entra and pulling-client mixes, against ours and two raw-driver baselines.',
+  options: {
+    users: { default: '10k', description: 'users seeded' },
+    groups: { default: '10', description: 'groups seeded' },
+    mixes: { default: 'okta,entra,pull', value: '<mixes>', description: 'which mixes to run (okta, entra, pull)' },
+    requests: { default: '500', description: 'measured requests per run' },
+    warmup: { default: '20', description: 'unmeasured requests before each run' },
+    connections: { default: '10', description: 'concurrent connections' },
+  },
+  main,
+});

@@ -25,13 +25,27 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 
 const here = path.resolve(fileURLToPath(new URL('..', import.meta.url)));
-const { values } = parseArgs({
-  options: { sizes: { type: 'string', default: '10000,100000' }, requests: { type: 'string', default: '20' }, warmup: { type: 'string', default: '3' }, root: { type: 'string', default: here } },
+const { commandLineOrExit } = await import(pathToFileURL(path.join(here, 'dist/src/cli/run.js')).href);
+const args = commandLineOrExit({
+  name: 'bench/lookup-cost',
+  invocation: 'node bench/lookup-cost.mjs',
+  direct: 'node bench/lookup-cost.mjs',
+  command: {
+    synopsis: '[options]',
+    summary: 'Cost of the IdP lookups (userName, externalId, id, displayName eq) as the tenant grows, over loopback HTTP.',
+    description: 'Needs `npm run build` first. Starts its own embedded engine on a temporary directory.',
+    options: {
+      sizes: { type: 'string', value: '<sizes>', default: '10000,100000', description: 'users per database (groups: a tenth); the first is the ratio baseline' },
+      requests: { type: 'string', value: '<n>', default: '20', description: 'measured requests per lookup kind and size' },
+      warmup: { type: 'string', value: '<n>', default: '3', description: 'unmeasured requests before them' },
+      root: { type: 'string', value: '<dir>', default: here, description: 'the checkout whose compiled app (DIR/dist) is measured' },
+    },
+  },
 });
+const values = { sizes: args.required('sizes'), requests: args.required('requests'), warmup: args.required('warmup'), root: args.required('root') };
 const sizes = values.sizes.split(',').map(Number);
 const requests = Number(values.requests);
 const warmup = Number(values.warmup);

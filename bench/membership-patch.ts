@@ -1,7 +1,7 @@
 // Benchmark: cost of one group-membership PATCH (add one member, remove one member) as the group
 // grows from 10 to 10k to 100k members, driven over real loopback HTTP against the real app.
 //
-//   npm run build && node dist/bench/membership-patch.js [--sizes 10,10000,100000] [--requests 200]
+//   npm run bench:membership-patch -- [--sizes 10,10000,100000] [--requests 200]
 //       [--warmup 20] [--round 10] [--gets 20] [--profile 5] [--max-minutes M] [--out results.json]
 //
 //   --sizes        group sizes (members seeded per group); the smallest is the ratio baseline
@@ -44,7 +44,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { isDeepStrictEqual } from 'node:util';
 import { MongoClient, type CommandStartedEvent, type CommandSucceededEvent, type CommandFailedEvent } from 'mongodb';
 import mongoose from 'mongoose';
 import { createApp } from '../src/app.js';
@@ -59,6 +59,8 @@ import type { Storage } from '../src/store/contract.js';
 import { toStoredFields, type ResourceDocument } from '../src/store/mongo/documents.js';
 import { claimKey } from '../src/store/mongo/name-claims.js';
 import { createMongoStorage } from '../src/store/mongo/storage.js';
+import { UsageError } from '../src/cli/run.js';
+import { benchmark } from './lib/args.js';
 import { scimClient, type ScimClient } from './lib/scim-client.js';
 
 const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -84,27 +86,15 @@ interface Options {
 
 function positiveInt(name: string, text: string, allowZero = false): number {
   const value = Number(text.replace(/_/g, ''));
-  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) throw new Error(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got "${text}"`);
+  if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) throw new UsageError(`--${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, not "${text}"`);
   return value;
 }
 
-function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      sizes: { type: 'string', default: '10,10000,100000' },
-      requests: { type: 'string', default: '200' },
-      warmup: { type: 'string', default: '20' },
-      round: { type: 'string', default: '10' },
-      gets: { type: 'string', default: '20' },
-      profile: { type: 'string', default: '5' },
-      'max-minutes': { type: 'string' },
-      out: { type: 'string' },
-    },
-    strict: true,
-  });
+type Args = Record<'sizes' | 'requests' | 'warmup' | 'round' | 'gets' | 'profile' | 'max-minutes' | 'out', string>;
+
+function parseOptions(values: Args): Options {
   const sizes = [...new Set(values.sizes.split(',').map((part) => positiveInt('sizes', part.trim())))].sort((a, b) => a - b);
-  if (sizes.length === 0) throw new Error('--sizes needs at least one size');
+  if (sizes.length === 0) throw new UsageError('--sizes needs at least one size');
   return {
     sizes,
     requests: positiveInt('requests', values.requests),
@@ -112,8 +102,8 @@ function parseOptions(argv: string[]): Options {
     round: positiveInt('round', values.round),
     gets: positiveInt('gets', values.gets, true),
     profile: positiveInt('profile', values.profile, true),
-    maxMinutes: values['max-minutes'] === undefined ? undefined : positiveInt('max-minutes', values['max-minutes']),
-    out: values.out,
+    maxMinutes: values['max-minutes'] === '' ? undefined : positiveInt('max-minutes', values['max-minutes']),
+    out: values.out === '' ? undefined : values.out,
   };
 }
 
@@ -392,8 +382,8 @@ interface SizeResult {
   ratioGetMedian: number;
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+async function main(args: Args): Promise<void> {
+  const options = parseOptions(args);
   const startedAt = new Date();
   const token = randomBytes(24).toString('hex');
   const config = loadConfig({ SCIM_BEARER_TOKEN: token, RATE_LIMIT_PER_SECOND: '0' });
@@ -677,10 +667,18 @@ function roundSummary(summary: Summary): Summary {
   };
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    note(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    process.exit(1);
+benchmark('membership-patch', {
+  summary: 'Cost of one membership PATCH (add, then remove one member) as a group grows from 10 to 100,000 members.',
+  description: 'Sizes are interleaved in rounds so machine noise hits all alike; see the comment at the top of\nbench/membership-patch.ts for the method.',
+  options: {
+    sizes: { default: '10,10000,100000', value: '<sizes>', description: 'group sizes; the smallest is the ratio baseline' },
+    requests: { default: '200', description: 'measured add PATCHes per size (and as many removes)' },
+    warmup: { default: '20', description: 'unmeasured PATCHes per size before measuring' },
+    round: { default: '10', description: 'add/remove pairs per size per round' },
+    gets: { default: '20', description: 'measured GET /Groups/{id}?excludedAttributes=members per size' },
+    profile: { default: '5', description: 'add/remove pairs per size with driver command monitoring (0: none)' },
+    'max-minutes': { default: '', value: '<minutes>', description: 'start no new round after this long (default: no limit)' },
+    out: { default: '', value: '<file>', description: 'also write the results as JSON to this file' },
   },
-);
+  main,
+});

@@ -11,7 +11,7 @@
 // 100k members re-reads the group for every page there, so it is left to smaller runs).
 // Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
 import { randomBytes } from 'node:crypto';
-import { count, options } from './lib/args.js';
+import { benchmark, count } from './lib/args.js';
 import { openBenchDatabase } from './lib/database.js';
 import { note, progress } from './lib/progress.js';
 import { commandLine, fmt, printBlock, runHeader, table } from './lib/report.js';
@@ -64,8 +64,9 @@ async function measure(name: string, start: () => Promise<ServerProcess>, token:
   }
 }
 
-async function main(): Promise<void> {
-  const args = options({ users: '10k', members: '10k', page: '200', 'group-gets': '3', scenarios: 'export,group,members' });
+type Args = Record<'users' | 'members' | 'page' | 'group-gets' | 'scenarios', string>;
+
+async function main(args: Args): Promise<void> {
   const users = count('users', args.users);
   const members = Math.min(users, count('members', args.members));
   const page = count('page', args.page);
@@ -134,4 +135,14 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+benchmark('memory', {
+  summary: 'Peak RSS of the server process while exporting every user, reading a large group, and walking its members.',
+  options: {
+    users: { default: '10k', description: 'users seeded' },
+    members: { default: '10k', description: 'members of the large group (at most --users)' },
+    page: { default: '200', description: 'page size of the export and the member walk' },
+    'group-gets': { default: '3', description: 'GET /Groups/{id} rounds (two concurrent requests each)' },
+    scenarios: { default: 'export,group,members', value: '<scenarios>', description: 'which scenarios to run (export, group, members)' },
+  },
+  main,
+});

@@ -20,7 +20,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
-import { count, options } from './lib/args.js';
+import { benchmark, count } from './lib/args.js';
 import { openBenchDatabase } from './lib/database.js';
 import { note } from './lib/progress.js';
 import { commandLine, printBlock, runHeader, table } from './lib/report.js';
@@ -75,8 +75,9 @@ function count1(tally: Tally, op: string, status: number): void {
   tally.ops.set(op, statuses);
 }
 
-async function main(): Promise<void> {
-  const args = options({ users: '200', hot: '3', duration: '30', connections: '4', names: '20', burst: '10' });
+type Args = Record<'users' | 'hot' | 'duration' | 'connections' | 'names' | 'burst', string>;
+
+async function main(args: Args): Promise<void> {
   const users = count('users', args.users);
   const hot = count('hot', args.hot);
   const seconds = count('duration', args.duration);
@@ -203,4 +204,15 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+benchmark('scale-out', {
+  summary: 'Two server processes on one database: lost updates, membership losses, userName races, webhook deliveries.',
+  options: {
+    users: { default: '200', description: 'users seeded' },
+    hot: { default: '3', description: 'users written through both processes at once' },
+    duration: { default: '30', description: 'seconds of mixed load' },
+    connections: { default: '4', description: 'connections per process' },
+    names: { default: '20', description: 'userNames POSTed to both processes at once' },
+    burst: { default: '10', description: 'members added per burst' },
+  },
+  main,
+});

@@ -14,6 +14,8 @@ export interface Config {
   /** Unset → the server starts its embedded engine. */
   readonly mongodbUri: string | undefined;
   readonly dataDir: string;
+  /** DATA_DIR was not set: dataDir is ./.data in the working directory (the CLIs say so). */
+  readonly dataDirIsDefault: boolean;
   /** Static bootstrap token for the default tenant; unset → a generated one kept as a hash. */
   readonly bearerToken: string | undefined;
   /** Base for Location and meta.location, e.g. https://scim.example.com/scim/v2; unset → from the request. */
@@ -153,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     mongodbUri: e.MONGODB_URI,
     dataDir: path.resolve(e.DATA_DIR),
+    dataDirIsDefault: definedOnly(env)['DATA_DIR'] === undefined,
     bearerToken: e.SCIM_BEARER_TOKEN,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     defaultTenant: e.DEFAULT_TENANT,

@@ -5,11 +5,13 @@ import { createAuthenticator, ensureBootstrapToken } from './auth/authenticator.
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { loadPolicy, PolicyError } from './lifecycle/policy/load.js';
 import { routeEvents, startBackgroundWork, type BackgroundWork } from './lifecycle/background.js';
+import { EMBEDDED_DATABASE } from './engine/data-dir.js';
 import { startEmbeddedEngine, type EmbeddedEngine } from './engine/embedded.js';
 import { removeEngineFile, writeEngineFile } from './engine/engine-file.js';
 import { gracefulClose, type GracefulClose } from './http/graceful-close.js';
 import { createLogger, logTo } from './http/logging.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
+import { commandLineOrExit } from './cli/run.js';
 import type { Storage } from './store/contract.js';
 import { createMongoStorage } from './store/mongo/storage.js';
 import { ExtensionError, registerExtensionDirectory } from './scim/extension-files.js';
@@ -20,7 +22,7 @@ async function openEngine(config: Config): Promise<{ uri: string; engine?: Embed
   if (config.mongodbUri) return { uri: config.mongodbUri };
   log(`MONGODB_URI is not set: starting the embedded engine (data in ${config.dataDir})`);
   const engine = await startEmbeddedEngine({ dataDir: config.dataDir, log });
-  const uri = `${engine.uri}scim`;
+  const uri = `${engine.uri}${EMBEDDED_DATABASE}`;
   // Tools such as `policy re-evaluate` connect here instead of opening a second engine on the same files.
   await writeEngineFile(config.dataDir, { uri, pid: process.pid });
   const stop = async () => {
@@ -68,6 +70,19 @@ function stopOnSignals(http: GracefulClose, shutdown: AbortController, backgroun
 }
 
 async function main(): Promise<void> {
+  commandLineOrExit({
+    name: 'server',
+    invocation: 'npm start --',
+    direct: 'node dist/src/server.js',
+    command: {
+      synopsis: '',
+      summary: 'Starts the SCIM 2.0 server: /scim/v2 (Users, Groups, Bulk, discovery), /admin, /healthz and /readyz.',
+      description:
+        'Configured by environment variables only (MONGODB_URI or DATA_DIR, PORT, HOST, POLICY_FILE, …):\n' +
+        'see "Configuration" in README.md. Stops cleanly on SIGTERM or Ctrl-C.',
+      options: {},
+    },
+  });
   const config = loadConfig();
   // Before the policy, whose rules may name extension attributes, and before the app is built.
   const extensions = registerExtensionDirectory(config.schemaExtensionsDir);

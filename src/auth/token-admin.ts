@@ -121,7 +121,7 @@ export interface NewToken {
 }
 
 /** A stream binding is for polling, which needs scim:read. */
-function checkStreamBinding(stream: string | undefined, scopes: readonly Scope[]): void {
+export function checkStreamBinding(stream: string | undefined, scopes: readonly Scope[]): void {
   if (stream === undefined) return;
   if (!STREAM_NAME.test(stream)) throw new TokenAdminError('invalid', `the stream name ${STREAM_NAME_RULE}`);
   if (!grants(scopes, 'scim:read')) throw new TokenAdminError('invalid', 'a token bound to an event stream needs the scim:read scope, which polling requires');

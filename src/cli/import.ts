@@ -1,202 +1,234 @@
-// `npm run import -- users.ndjson [--batch 200] [--concurrency 2] [--tenant T]`: creates the users
-// of an NDJSON file (one SCIM User body per line) through the user service, so ingress validation,
-// userName claims, lifecycle rules, audit entries and events apply exactly as for POST /Users. Users
-// are created in batches (one insert per collection per batch). A line that fails (bad JSON, invalid
-// body, userName taken) is reported with its number and skipped; the others are imported.
-// Re-running a file reports the already-imported users as uniqueness conflicts.
+// `npm run import -- <file> [--upsert] [--dry-run] [--rejects <file>] ...`: creates (or, with
+// --upsert, creates or updates) the users and groups of a file through the user and group services,
+// so validation, uniqueness, lifecycle rules, audit entries and events apply exactly as for POST and
+// PUT. New users go in batches (one insert per collection per batch, D35); groups follow, once the
+// users they name exist. A record that fails is reported with its line number and skipped.
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import cliProgress from 'cli-progress';
+import { checkTenant, TokenAdminError } from '../auth/token-admin.js';
 import { loadConfig, type Config } from '../config.js';
-import { ScimError } from '../errors/scim-error.js';
 import { routeEvents } from '../lifecycle/background.js';
+import { loadPolicy } from '../lifecycle/policy/load.js';
+import type { Policy } from '../lifecycle/policy/types.js';
 import { ExtensionError, registerExtensionDirectory } from '../scim/extension-files.js';
-import { USER_RESOURCE } from '../scim/schema-registry.js';
-import { screenResourceBody, unknownAttributesError } from '../scim/unknown-attributes.js';
-import { loadPolicy, PolicyError } from '../lifecycle/policy/load.js';
-import { createLifecycle } from '../services/lifecycle.js';
-import { createUserService, type UserService } from '../services/users.js';
 import type { RequestContext } from '../services/context.js';
+import { createGroupService } from '../services/groups.js';
+import { createLifecycle } from '../services/lifecycle.js';
+import { createUserService } from '../services/users.js';
 import type { Storage } from '../store/contract.js';
-import { CliError, connect, openDatabase, reason } from './database.js';
-import { runCli } from './run.js';
+import { DATABASE_HELP, reason, withStorage } from './database.js';
+import { runImport, type ImportMode, type ImportSummary } from './import/importer.js';
+import { openRejectsFile, type Rejection, type RejectsFile } from './import/rejects.js';
+import { FORMATS, type ImportFormat } from './import/source.js';
+import { dryRunTarget, serviceTarget } from './import/targets.js';
+import { unknownAttributeScreen } from './import/unknown-attributes.js';
+import { watchInterrupts, type Interrupts } from './interrupts.js';
+import { CliError, EXIT, fileError, runProgram, UsageError, type Arguments } from './run.js';
 
-const USAGE = `usage: npm run import -- <users.ndjson> [--batch <1-1000>] [--concurrency <1-64>] [--tenant <tenant>]
-       (or: node dist/src/cli/import.js ...)
+const ACTOR = 'cli:import';
+const LISTED_REJECTIONS = 20;
 
-  <users.ndjson>   one SCIM User resource (JSON) per line; blank lines are skipped
-  --batch          users created together, one insert per collection (default 200)
-  --concurrency    batches in flight at a time (default 2)
-  --tenant         the tenant to import into (default DEFAULT_TENANT)
-
-Connects to MONGODB_URI, or to the embedded engine in DATA_DIR (the running server's, if any).
-Exit status: 0 all imported, 2 some lines failed (listed), 1 the import could not run.`;
-
-const MAX_LISTED_FAILURES = 20;
+const say = (line: string) => process.stderr.write(`[import] ${line}\n`);
 
 interface Options {
   file: string;
+  format: ImportFormat;
+  mode: ImportMode;
+  dryRun: boolean;
+  rejects: string | undefined;
   batch: number;
   concurrency: number;
   tenant: string | undefined;
+  init: boolean;
 }
 
-const NUMERIC_OPTIONS = { '--batch': { key: 'batch', max: 1_000 }, '--concurrency': { key: 'concurrency', max: 64 } } as const;
-
-function parseArgs(argv: readonly string[]): Options | 'help' {
-  if (argv.includes('--help') || argv.includes('-h')) return 'help';
-  const options: Partial<Options> = { batch: 200, concurrency: 2 };
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i] as string;
-    if (arg === '--batch' || arg === '--concurrency' || arg === '--tenant') {
-      const value = argv[(i += 1)];
-      if (value === undefined) throw new CliError(`${arg} needs a value\n${USAGE}`);
-      if (arg === '--tenant') {
-        options.tenant = value;
-        continue;
-      }
-      const { key, max } = NUMERIC_OPTIONS[arg];
-      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new CliError(`${arg} must be a whole number from 1 to ${max}`);
-      options[key] = Number(value);
-    } else if (arg.startsWith('-')) throw new CliError(`unknown option "${arg}"\n${USAGE}`);
-    else if (options.file === undefined) options.file = arg;
-    else throw new CliError(`only one file can be imported at a time\n${USAGE}`);
+function options(args: Arguments): Options {
+  const file = args.positionals[0] as string;
+  const formatName = args.required('format');
+  const format = FORMATS[formatName];
+  if (!format) throw new UsageError(`--format must be one of ${Object.keys(FORMATS).join(', ')}, not "${formatName}"`);
+  const rejects = args.string('rejects');
+  if (rejects !== undefined && path.resolve(rejects) === path.resolve(file)) throw new UsageError('--rejects must not be the file being imported');
+  if (args.flag('dry-run') && args.flag('init')) throw new UsageError('--dry-run writes nothing, so it cannot --init a database');
+  const tenant = args.string('tenant');
+  if (tenant !== undefined) {
+    try {
+      checkTenant(tenant);
+    } catch (error) {
+      throw new UsageError(`--tenant: ${(error as TokenAdminError).message}`);
+    }
   }
-  if (options.file === undefined) throw new CliError(`missing the NDJSON file\n${USAGE}`);
-  return options as Options;
-}
-
-async function countLines(file: string): Promise<number> {
-  let lines = 0;
-  for await (const line of createInterface({ input: createReadStream(file), crlfDelay: Infinity })) if (line.trim() !== '') lines += 1;
-  return lines;
-}
-
-interface Failure {
-  line: number;
-  message: string;
-}
-
-interface Line {
-  number: number;
-  text: string;
-}
-
-const describe = (error: ScimError) => `${error.status}${error.toBody().scimType ? ` ${error.toBody().scimType}` : ''}: ${error.message}`;
-
-/** Attributes no schema defines, as POST /Users treats them (UNKNOWN_ATTRIBUTES): left out and tallied here, or the line fails. */
-function unknownAttributeScreen(mode: Config['unknownAttributes'], ignored: Map<string, number>): (body: unknown) => unknown {
-  return (body) => {
-    const screened = screenResourceBody(USER_RESOURCE, body);
-    if (screened.unknown.length > 0 && mode === 'reject') throw unknownAttributesError('invalidSyntax', USER_RESOURCE.name, screened.unknown);
-    for (const path of screened.unknown) ignored.set(path, (ignored.get(path) ?? 0) + 1);
-    return screened.value;
+  return {
+    file,
+    format,
+    mode: args.flag('upsert') ? 'upsert' : 'create',
+    dryRun: args.flag('dry-run'),
+    rejects,
+    batch: args.integer('batch', 1, 1_000),
+    concurrency: args.integer('concurrency', 1, 64),
+    tenant,
+    init: args.flag('init'),
   };
 }
 
-/** Creates one batch of lines; returns how many were imported and the failed lines. */
-async function importBatch(users: UserService, ctx: RequestContext, lines: readonly Line[], screen: (body: unknown) => unknown): Promise<{ imported: number; failures: Failure[] }> {
-  const failures: Failure[] = [];
-  const parsed: { line: number; body: unknown }[] = [];
-  for (const { number, text } of lines) {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      failures.push({ line: number, message: describe(new ScimError('invalidSyntax', 'the line is not valid JSON')) });
-      continue;
-    }
-    try {
-      parsed.push({ line: number, body: screen(body) });
-    } catch (error) {
-      if (!(error instanceof ScimError)) throw error;
-      failures.push({ line: number, message: describe(error) });
-    }
-  }
-  // Anything but a SCIM error (the database went away…) rejects, and stops the import.
-  const outcomes = await users.createMany(ctx, parsed.map((item) => item.body));
-  let imported = 0;
-  outcomes.forEach((outcome, index) => {
-    if (outcome instanceof ScimError) failures.push({ line: (parsed[index] as { line: number }).line, message: describe(outcome) });
-    else imported += 1;
+async function checkReadable(file: string): Promise<void> {
+  const info = await stat(file).catch((error: unknown) => {
+    throw fileError('read', file, error);
   });
-  return { imported, failures };
+  if (!info.isFile()) throw new CliError(`cannot read ${file}: not a regular file`);
 }
 
-async function importFile(options: Options, users: UserService, ctx: RequestContext, screen: (body: unknown) => unknown): Promise<{ imported: number; failures: Failure[]; seconds: number }> {
-  const total = await countLines(options.file);
-  const bar = new cliProgress.SingleBar(
-    { format: '[import] [{bar}] {percentage}% {value}/{total} users · {rate} users/s · ETA {eta_formatted}', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5_000, barsize: 30 },
+const formatCount = (n: number) => n.toLocaleString('en-US');
+
+function summaryLine(options: Options, summary: ImportSummary, seconds: number, requestId: string): string {
+  const { User: users, Group: groups } = summary.counts;
+  const dry = options.dryRun;
+  const part = (counts: typeof users, one: string, many: string) => {
+    const created = counts.created;
+    return `${formatCount(created)} ${created === 1 ? one : many} ${dry ? 'to create' : 'created'}, ${formatCount(counts.updated)} ${dry ? 'to update' : 'updated'}, ${formatCount(counts.unchanged)} unchanged`;
+  };
+  const applied = users.created + users.updated + users.unchanged;
+  const head = dry ? `dry run of ${options.file}, nothing written` : `imported ${options.file}`;
+  const stopped = summary.interruptedAt === undefined ? '' : `; interrupted: records from line ${summary.interruptedAt} on were not read`;
+  return (
+    `${head}: ${part(users, 'user', 'users')}; ${part(groups, 'group', 'groups')}; ${formatCount(summary.rejected)} rejected` +
+    `${stopped}; ${seconds.toFixed(1)} s (${formatCount(Math.round(applied / Math.max(seconds, 0.001)))} users/s)${dry ? '' : `; request id ${requestId}`}`
+  );
+}
+
+const progressBar = () =>
+  new cliProgress.SingleBar(
+    { format: '[import] [{bar}] {percentage}% {value}/{total} records · ETA {eta_formatted}', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 5_000, barsize: 30 },
     cliProgress.Presets.legacy,
   );
-  const started = performance.now();
-  const failures: Failure[] = [];
-  let done = 0;
-  let imported = 0;
-  bar.start(total, 0, { rate: 0 });
-  const inFlight = new Set<Promise<void>>();
-  const start = (lines: Line[]) => {
-    const task: Promise<void> = importBatch(users, ctx, lines, screen)
-      .then((result) => {
-        imported += result.imported;
-        failures.push(...result.failures);
-      })
-      .finally(() => {
-        inFlight.delete(task);
-        done += lines.length;
-        bar.update(done, { rate: Math.round(done / ((performance.now() - started) / 1000)) });
-      });
-    inFlight.add(task);
-  };
-  let batch: Line[] = [];
-  let number = 0;
-  for await (const text of createInterface({ input: createReadStream(options.file), crlfDelay: Infinity })) {
-    number += 1;
-    if (text.trim() === '') continue;
-    batch.push({ number, text });
-    if (batch.length < options.batch) continue;
-    start(batch);
-    batch = [];
-    if (inFlight.size >= options.concurrency) await Promise.race(inFlight);
-  }
-  if (batch.length > 0) start(batch);
-  await Promise.all(inFlight);
-  bar.stop();
-  return { imported, failures: failures.sort((a, b) => a.line - b.line), seconds: (performance.now() - started) / 1000 };
+
+const describeRejection = ({ line, error }: Rejection) => `line ${line}: ${error.status}${error.toBody().scimType ? ` ${error.toBody().scimType}` : ''}: ${error.message}`;
+
+interface Run {
+  options: Options;
+  config: Config;
+  policy: Policy;
+  ctx: RequestContext;
+  /** Records in the file, for the progress bar. */
+  total: number;
+  interrupts: Interrupts;
+  rejectsFile: RejectsFile | undefined;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  const options = parseArgs(argv);
-  if (options === 'help') {
-    console.log(USAGE);
-    return 0;
+/** The import on an open database: services (or the dry-run stand-in), progress, report. */
+async function importInto(storage: Storage, run: Run): Promise<number> {
+  const { options, config, ctx, interrupts, rejectsFile } = run;
+  const lifecycle = createLifecycle({ storage, policy: run.policy, webhooksFor: routeEvents(config), log: (entry) => say(JSON.stringify(entry)) });
+  const users = createUserService(storage, lifecycle);
+  const groups = createGroupService(storage, lifecycle, async (context, id, operation) => void (await users.reevaluate(context, id, operation)));
+  const target = options.dryRun ? dryRunTarget(storage, ctx) : serviceTarget(storage, users, groups, ctx);
+  const listed: Rejection[] = [];
+  const bar = progressBar();
+  const started = performance.now();
+  bar.start(run.total, 0);
+  const unknown = unknownAttributeScreen(config.unknownAttributes);
+  let summary: ImportSummary;
+  try {
+    summary = await runImport(
+      { file: options.file, format: options.format, mode: options.mode, batch: options.batch, concurrency: options.concurrency, screen: unknown.screen },
+      target,
+      {
+        async rejected(rejections) {
+          listed.push(...rejections.slice(0, LISTED_REJECTIONS - listed.length));
+          await rejectsFile?.write(rejections);
+        },
+        progress: (done) => bar.update(done),
+      },
+      interrupts,
+    );
+  } catch (error) {
+    // E.g. Ctrl-C in a terminal also reached the engine this command started.
+    if (interrupts.signal) {
+      say(`interrupted (${reason(error)}); what was imported is kept: rerun with --upsert to finish`);
+      return EXIT.interrupted;
+    }
+    throw new CliError(`import stopped: ${reason(error)}; what was imported is kept: rerun with --upsert to finish`);
+  } finally {
+    bar.stop();
   }
-  const say = (line: string) => process.stderr.write(`[import] ${line}\n`);
+  for (const { resource, path: attribute, records } of unknown.ignored()) {
+    say(`ignored the unknown ${resource} attribute '${attribute}' on ${formatCount(records)} line${records === 1 ? '' : 's'} (UNKNOWN_ATTRIBUTES=ignore)`);
+  }
+  for (const rejection of listed) say(describeRejection(rejection));
+  if (summary.rejected > listed.length) say(`… and ${formatCount(summary.rejected - listed.length)} more rejected records${options.rejects ? '' : ' (--rejects <file> lists them all)'}`);
+  if (options.rejects && summary.rejected > 0) say(`rejected records: ${options.rejects}`);
+  console.log(summaryLine(options, summary, (performance.now() - started) / 1000, ctx.requestId));
+  if (summary.interruptedAt !== undefined) return EXIT.interrupted;
+  return summary.rejected > 0 ? EXIT.rejected : EXIT.ok;
+}
+
+async function importFile(options: Options): Promise<number> {
+  await checkReadable(options.file);
   const config = loadConfig();
   registerExtensionDirectory(config.schemaExtensionsDir);
   const policy = loadPolicy(config.policyFile);
-  const database = await openDatabase(config, say);
-  let storage: Storage | undefined;
+  const total = await options.format.count(options.file).catch((error: unknown) => {
+    throw fileError('read', options.file, error);
+  });
+  const ctx: RequestContext = { tenant: options.tenant ?? config.defaultTenant, actor: ACTOR, requestId: `import:${randomUUID()}` };
+  const interrupts = watchInterrupts(
+    (signal) => say(`${signal}: finishing the records in flight, then stopping (again to quit at once)`),
+    (signal) => say(`${signal} again: quitting at once; rerun with --upsert to finish the import`),
+  );
   try {
-    storage = await connect(database.uri);
-    const lifecycle = createLifecycle({ storage, policy, webhooksFor: routeEvents(config), log: (entry) => say(JSON.stringify(entry)) });
-    const users = createUserService(storage, lifecycle);
-    // One request id for the run: its audit entries and events are found together.
-    const ctx: RequestContext = { tenant: options.tenant ?? config.defaultTenant, actor: 'cli:import', requestId: `import:${randomUUID()}` };
-    const ignored = new Map<string, number>();
-    const { imported, failures, seconds } = await importFile(options, users, ctx, unknownAttributeScreen(config.unknownAttributes, ignored)).catch((error: unknown) => {
-      throw new CliError(`import stopped: ${reason(error)}`);
+    return await withStorage(config, say, options.dryRun ? { create: false } : { create: options.init, createOption: '--init' }, async (storage) => {
+      // Opened before anything is imported (an unwritable path stops nothing midway), not before the
+      // database is found (a refusal leaves no empty file behind).
+      const rejectsFile = options.rejects === undefined ? undefined : await openRejectsFile(options.rejects);
+      try {
+        return await importInto(storage, { options, config, policy, ctx, total, interrupts, rejectsFile });
+      } finally {
+        await rejectsFile?.close();
+      }
     });
-    for (const [path, lines] of ignored) say(`ignored the unknown attribute '${path}' on ${lines} line${lines === 1 ? '' : 's'} (UNKNOWN_ATTRIBUTES=ignore)`);
-    for (const failure of failures.slice(0, MAX_LISTED_FAILURES)) say(`line ${failure.line}: ${failure.message}`);
-    if (failures.length > MAX_LISTED_FAILURES) say(`… and ${failures.length - MAX_LISTED_FAILURES} more failed lines`);
-    console.log(`imported ${imported.toLocaleString('en-US')} users in ${seconds.toFixed(1)} s (${Math.round(imported / seconds).toLocaleString('en-US')} users/s); ${failures.length} failed; request id ${ctx.requestId}`);
-    return failures.length > 0 ? 2 : 0;
   } finally {
-    await storage?.close().catch(() => undefined);
-    await database.stop?.();
+    interrupts.dispose();
   }
 }
 
-runCli('import', main, [PolicyError, ExtensionError]);
+const formatList = Object.entries(FORMATS)
+  .map(([name, format]) => `${name}: ${format.description}`)
+  .join('; ');
+
+runProgram({
+  name: 'import',
+  invocation: 'npm run import --',
+  direct: 'node dist/src/cli/import.js',
+  exits: ['ok', 'error', 'usage', 'rejected', 'interrupted'],
+  known: [ExtensionError],
+  command: {
+    synopsis: '<file> [options]',
+    summary: 'Creates the users and groups of a file through the same services as POST (and, with --upsert, PUT).',
+    description:
+      'A User line is a SCIM User; a Group line names the Group schema, and its members as\n' +
+      '{"value": "<id>"}, {"userName": "..."} or {"externalId": "..."} (users of the file or stored).\n' +
+      'Users are applied first, in batches; then the groups, one at a time. Rerunning a file with\n' +
+      '--upsert changes nothing that is already as the file says (no new versions, no audit entries).\n' +
+      'Records that fail are listed (line number and SCIM error) and skipped; the others are applied.',
+    positionals: { name: 'the file to import', min: 1, max: 1 },
+    options: {
+      format: { type: 'string', value: '<format>', default: 'ndjson', description: `the file's format (${formatList})` },
+      upsert: {
+        type: 'boolean',
+        description:
+          'update what exists: a user matched by externalId, else by userName (a group: by externalId,\n' +
+          'else displayName) is replaced as PUT would; a password is set only on users it creates',
+      },
+      'dry-run': { type: 'boolean', description: 'validate and look up only: report what would be created, updated or\nrejected; nothing is written' },
+      rejects: { type: 'string', value: '<file>', description: 'write every rejected record (line, type, key, status, scimType, reason)\nto this file: CSV if it ends in .csv, else NDJSON' },
+      batch: { type: 'string', value: '<1-1000>', default: '200', description: 'users created together, one insert per collection' },
+      concurrency: { type: 'string', value: '<1-64>', default: '2', description: 'batches in flight at a time' },
+      tenant: { type: 'string', value: '<tenant>', description: 'the tenant to import into (default DEFAULT_TENANT)' },
+      init: { type: 'boolean', description: 'when DATA_DIR holds no database yet, start a new one there' },
+    },
+    footer: DATABASE_HELP,
+    run: (args) => importFile(options(args)),
+  },
+});

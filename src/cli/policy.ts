@@ -6,56 +6,24 @@ import { loadConfig, type Config } from '../config.js';
 import { ScimError } from '../errors/scim-error.js';
 import { routeEvents } from '../lifecycle/background.js';
 import { ExtensionError, registerExtensionDirectory } from '../scim/extension-files.js';
-import { loadPolicy, PolicyError } from '../lifecycle/policy/load.js';
+import { loadPolicy } from '../lifecycle/policy/load.js';
 import type { Policy } from '../lifecycle/policy/types.js';
 import { createLifecycle } from '../services/lifecycle.js';
 import { createUserService, type UserService } from '../services/users.js';
 import type { JobRecord, Storage } from '../store/contract.js';
-import { CliError, connect, openDatabase, reason } from './database.js';
-import { runCli } from './run.js';
+import { DATABASE_HELP, reason, withStorage } from './database.js';
+import { watchInterrupts } from './interrupts.js';
+import { CliError, EXIT, runProgram } from './run.js';
 
 const JOB_ID = 'policy-reevaluate';
 const ACTOR = 'cli:policy-reevaluate';
 const DEFAULT_BATCH = 200;
 const MAX_BATCH = 10_000;
 const REDRAW_MS = 100;
-const EXIT_INTERRUPTED = 130;
-
-const USAGE = `usage: npm run policy -- re-evaluate [--batch <n>] [--restart]
-       (or: node dist/src/cli/policy.js re-evaluate ...)
-
-  re-evaluate    re-applies the access policy (POLICY_FILE) to every user of every tenant
-  --batch <n>    users per checkpoint, 1-${MAX_BATCH} (default ${DEFAULT_BATCH})
-  --restart      start over: even when this policy was already applied, or a run was interrupted
-
-Connects to MONGODB_URI, or to the embedded engine in DATA_DIR (the running server's, if any).`;
 
 interface Options {
   batch: number;
   restart: boolean;
-}
-
-function parseArgs(argv: readonly string[]): Options | 'help' {
-  if (argv.includes('--help') || argv.includes('-h')) return 'help';
-  const [command, ...rest] = argv;
-  if (command !== 're-evaluate') throw new CliError(command === undefined ? `missing command\n${USAGE}` : `unknown command "${command}"\n${USAGE}`);
-  const options: Options = { batch: DEFAULT_BATCH, restart: false };
-  for (let i = 0; i < rest.length; i += 1) {
-    const arg = rest[i] as string;
-    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (name === '--restart' && inline === undefined) {
-      options.restart = true;
-    } else if (name === '--batch') {
-      const value = inline ?? rest[(i += 1)];
-      if (value === undefined || !/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_BATCH) {
-        throw new CliError(`--batch must be a whole number from 1 to ${MAX_BATCH}`);
-      }
-      options.batch = Number(value);
-    } else {
-      throw new CliError(`unknown option "${arg}"\n${USAGE}`);
-    }
-  }
-  return options;
 }
 
 // ---- Output ----
@@ -130,35 +98,6 @@ class Progress {
 
 // ---- The job ----
 
-interface Interrupts {
-  readonly signal: NodeJS.Signals | undefined;
-  dispose(): void;
-}
-
-/** The first Ctrl-C (or SIGTERM) finishes the current user and saves; a second one quits at once. */
-function watchInterrupts(say: (line: string) => void): Interrupts {
-  let received: NodeJS.Signals | undefined;
-  const handler = (signal: NodeJS.Signals) => {
-    if (received) {
-      say(`${signal} again: quitting without saving; the next run resumes from the last checkpoint`);
-      process.exit(EXIT_INTERRUPTED);
-    }
-    received = signal;
-    say(`${signal}: finishing the current user and saving the checkpoint (again to quit at once)`);
-  };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
-  return {
-    get signal() {
-      return received;
-    },
-    dispose() {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    },
-  };
-}
-
 /** Where to start: a resumed run, a fresh one, or undefined when this policy was already applied. */
 async function startingPoint(storage: Storage, previous: JobRecord | null, policy: Policy, options: Options, say: (line: string) => void): Promise<JobRecord | undefined> {
   if (previous && previous.fingerprint === policy.fingerprint && !options.restart) {
@@ -200,7 +139,10 @@ async function reevaluateAll(config: Config, policy: Policy, storage: Storage, o
   const users = createUserService(storage, lifecycle);
   // One request id for the run: its audit entries and events are found together.
   const requestId = `${JOB_ID}:${randomUUID()}`;
-  const interrupts = watchInterrupts((line) => progress.message(`[policy] ${line}`));
+  const interrupts = watchInterrupts(
+    (signal) => progress.message(`[policy] ${signal}: finishing the current user and saving the checkpoint (again to quit at once)`),
+    (signal) => progress.message(`[policy] ${signal} again: quitting without saving; the next run resumes from the last checkpoint`),
+  );
   let current: { tenant: string; id: string } | undefined;
   try {
     while (!interrupts.signal) {
@@ -227,10 +169,10 @@ async function reevaluateAll(config: Config, policy: Policy, storage: Storage, o
       // E.g. Ctrl-C also reached our own engine in the terminal's process group.
       const from = saved ? userCount(job.processed) : 'the last checkpoint';
       say(`interrupted (${reason(error)}); run the command again to resume after ${from}`);
-      return EXIT_INTERRUPTED;
+      return EXIT.interrupted;
     }
     const where = current ? ` at user ${current.id} (tenant ${current.tenant})` : '';
-    throw new CliError(`re-evaluation failed${where}: ${reason(error)}\n[policy] ${userCount(job.processed)} done; run the command again to resume`);
+    throw new CliError(`re-evaluation failed${where} after ${userCount(job.processed)}: ${reason(error)}; run the command again to resume`);
   } finally {
     interrupts.dispose();
   }
@@ -238,7 +180,7 @@ async function reevaluateAll(config: Config, policy: Policy, storage: Storage, o
   progress.end();
   if (interrupts.signal) {
     say(`interrupted after ${userCount(job.processed)} (${formatCount(job.changed)} changed); run the command again to resume`);
-    return EXIT_INTERRUPTED;
+    return EXIT.interrupted;
   }
   job.finishedAt = new Date();
   await storage.jobs.save(job);
@@ -246,26 +188,34 @@ async function reevaluateAll(config: Config, policy: Policy, storage: Storage, o
   return 0;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  const options = parseArgs(argv);
-  if (options === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
-  const say = (line: string) => process.stderr.write(`[policy] ${line}\n`);
-  const config = loadConfig();
-  registerExtensionDirectory(config.schemaExtensionsDir);
-  const policy = loadPolicy(config.policyFile);
-  say(`access policy ${config.policyFile}: ${Object.keys(policy.roles).length} roles, ${policy.rules.length} rules (fingerprint ${policy.fingerprint.slice(0, 12)})`);
-  const database = await openDatabase(config, say);
-  let storage: Storage | undefined;
-  try {
-    storage = await connect(database.uri);
-    return await reevaluateAll(config, policy, storage, options);
-  } finally {
-    await storage?.close().catch(() => undefined);
-    await database.stop?.();
-  }
-}
-
-runCli('policy', main, [PolicyError, ExtensionError]);
+runProgram({
+  name: 'policy',
+  invocation: 'npm run policy --',
+  direct: 'node dist/src/cli/policy.js',
+  summary: 'Applies the access policy (POLICY_FILE) to the users already stored.',
+  footer: DATABASE_HELP,
+  exits: ['ok', 'error', 'usage', 'interrupted'],
+  known: [ExtensionError],
+  commands: {
+    're-evaluate': {
+      synopsis: '[options]',
+      summary: 're-applies the access policy to every user of every tenant after a policy change',
+      description:
+        'Idempotent (a user whose grants already follow the policy is not written) and resumable: a\n' +
+        'checkpoint is saved after every batch and at the first Ctrl-C, and the next run continues from it.',
+      options: {
+        batch: { type: 'string', value: '<n>', default: String(DEFAULT_BATCH), description: `users per checkpoint, 1-${MAX_BATCH}` },
+        restart: { type: 'boolean', description: 'start over, even when this policy was already applied or a run was interrupted' },
+      },
+      async run(args) {
+        const options: Options = { batch: args.integer('batch', 1, MAX_BATCH), restart: args.flag('restart') };
+        const say = (line: string) => process.stderr.write(`[policy] ${line}\n`);
+        const config = loadConfig();
+        registerExtensionDirectory(config.schemaExtensionsDir);
+        const policy = loadPolicy(config.policyFile);
+        say(`access policy ${config.policyFile}: ${Object.keys(policy.roles).length} roles, ${policy.rules.length} rules (fingerprint ${policy.fingerprint.slice(0, 12)})`);
+        return withStorage(config, say, { create: false }, (storage) => reevaluateAll(config, policy, storage, options));
+      },
+    },
+  },
+});

@@ -4,81 +4,41 @@
 // run this has the database, so it is the root of trust: it grants any scope in any tenant.
 import { randomUUID } from 'node:crypto';
 import { parseScopeList, type Scope } from '../auth/scopes.js';
-import { createToken, listTokens, parseDuration, revokeToken, rotateToken, TokenAdminError, type IssuedToken, type TokenActor, type TokenInfo } from '../auth/token-admin.js';
-import { loadConfig } from '../config.js';
-import type { Storage } from '../store/contract.js';
-import { CliError, connect, openDatabase } from './database.js';
-import { runCli } from './run.js';
+import { checkName, checkStreamBinding, checkTenant, createToken, listTokens, parseDuration, revokeToken, rotateToken, TokenAdminError, type IssuedToken, type TokenActor, type TokenInfo } from '../auth/token-admin.js';
+import { loadConfig, type Config } from '../config.js';
+import type { CredentialStore, Storage } from '../store/contract.js';
+import { DATABASE_HELP, withStorage, type DatabaseChoice } from './database.js';
+import { CliError, EXIT, runProgram, UsageError, type Arguments, type OptionSpec } from './run.js';
 
-const USAGE = `usage: npm run tokens -- <command> [options]
-       (or: node dist/src/cli/tokens.js <command> ...)
+const say = (line: string) => process.stderr.write(`[tokens] ${line}\n`);
 
-  create --name <name> --scopes <scopes> [--tenant <t>] [--expires-in <90d>] [--stream <name>]
-                 a new token, printed once (scopes, comma-separated: scim:read, scim:write,
-                 audit:read, tokens:manage; admin stands for audit:read,tokens:manage);
-                 --stream binds it to that event stream of the tenant (npm run streams), which
-                 it may then poll (needs scim:read)
-  list [--tenant <t>] [--json]
-                 tokens by tenant and name, with scopes, dates, status and last use (to the
-                 hour); never a token or hash
-  revoke --name <name> [--tenant <t>]
-                 the name's tokens stop working at once
-  rotate --name <name> [--tenant <t>] [--grace <10m>] [--expires-in <90d>]
-                 a new token with the same scopes, printed once; the old one stops working at once,
-                 or after --grace so the new one can be configured first
+const TENANT: OptionSpec = { type: 'string', value: '<tenant>', description: 'the tenant (default DEFAULT_TENANT)' };
+const NAME: OptionSpec = { type: 'string', value: '<name>', description: "the token's name: 1-64 letters, digits or . _ : @ -" };
+const EXPIRES_IN: OptionSpec = { type: 'string', value: '<duration>', description: 'lifetime, e.g. 90d, 12h, 30m, 45s (default: never expires; rotate keeps the old lifetime)' };
 
---tenant defaults to DEFAULT_TENANT. Durations: <n>s, <n>m, <n>h or <n>d.
-Connects to MONGODB_URI, or to the embedded engine in DATA_DIR (the running server's, if any).`;
+/** Argument checks that need no database: a bad value is a usage error and nothing starts. */
+function checked<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof TokenAdminError) throw new UsageError(error.message);
+    throw error;
+  }
+}
 
-const OPTIONS: Record<string, { value: boolean; commands: string[] }> = {
-  '--name': { value: true, commands: ['create', 'revoke', 'rotate'] },
-  '--tenant': { value: true, commands: ['create', 'list', 'revoke', 'rotate'] },
-  '--scopes': { value: true, commands: ['create'] },
-  '--expires-in': { value: true, commands: ['create', 'rotate'] },
-  '--grace': { value: true, commands: ['rotate'] },
-  '--stream': { value: true, commands: ['create'] },
-  '--json': { value: false, commands: ['list'] },
+const tenantOf = (args: Arguments, config: Config) => checked(() => checkTenant(args.string('tenant') ?? config.defaultTenant));
+const nameOf = (args: Arguments) => checked(() => checkName(args.required('name')));
+const durationOf = (args: Arguments, option: string) => {
+  const text = args.string(option);
+  return text === undefined ? undefined : checked(() => parseDuration(text, `--${option}`));
 };
 
-interface Command {
-  name: string;
-  options: Map<string, string>;
-}
-
-function parseArgs(argv: readonly string[]): Command | 'help' {
-  if (argv.includes('--help') || argv.includes('-h')) return 'help';
-  const [name, ...rest] = argv;
-  if (name === undefined) throw new CliError(`missing command\n${USAGE}`);
-  if (!['create', 'list', 'revoke', 'rotate'].includes(name)) throw new CliError(`unknown command "${name}"\n${USAGE}`);
-  const options = new Map<string, string>();
-  for (let i = 0; i < rest.length; i += 1) {
-    const arg = rest[i] as string;
-    const [key, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const spec = OPTIONS[key];
-    if (!spec || !spec.commands.includes(name)) throw new CliError(`unknown option "${arg}" for ${name}\n${USAGE}`);
-    const value = spec.value ? (inline ?? rest[(i += 1)]) : 'yes';
-    if (value === undefined || value === '') throw new CliError(`${key} needs a value`);
-    options.set(key, value);
-  }
-  return { name, options };
-}
-
-function required(command: Command, key: string): string {
-  const value = command.options.get(key);
-  if (value === undefined) throw new CliError(`${command.name} needs ${key}\n${USAGE}`);
-  return value;
-}
-
-function optionalDuration(command: Command, key: string): number | undefined {
-  const value = command.options.get(key);
-  return value === undefined ? undefined : parseDuration(value, key);
-}
-
-function scopeOption(text: string): Scope[] {
+function scopesOf(args: Arguments): Scope[] {
   try {
-    return parseScopeList(text);
+    return parseScopeList(args.required('scopes'));
   } catch (error) {
-    throw new CliError(`--scopes: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`--scopes: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -86,7 +46,7 @@ const describeToken = (info: TokenInfo) =>
   `"${info.name}" in tenant "${info.tenant}" (scopes ${info.scopes.join(', ')}${info.stream ? `; polls event stream "${info.stream}"` : ''}; ${info.expiresAt ? `expires ${info.expiresAt}` : 'never expires'})`;
 
 function printIssued(action: string, issued: IssuedToken): void {
-  process.stderr.write(`[tokens] ${action} ${describeToken(issued.info)}. The token is shown only this once; store it now:\n`);
+  say(`${action} ${describeToken(issued.info)}. The token is shown only this once; store it now:`);
   process.stdout.write(`${issued.token}\n`);
 }
 
@@ -100,57 +60,104 @@ function table(tokens: TokenInfo[]): string {
 /** The CLI has database access and stands for the operator: its audit entries name it so. */
 const CLI_ACTOR = 'cli:tokens';
 
-async function execute(command: Command, storage: Storage, defaultTenant: string): Promise<void> {
-  const store = storage.credentials;
-  const tenant = command.options.get('--tenant') ?? defaultTenant;
-  const by: TokenActor = { actor: CLI_ACTOR, requestId: `tokens:${randomUUID()}` };
-  switch (command.name) {
-    case 'create': {
-      const scopes = scopeOption(required(command, '--scopes'));
-      const stream = command.options.get('--stream');
-      if (stream !== undefined && !(await storage.streams.get(tenant, stream))) throw new CliError(`--stream: no event stream named "${stream}" in tenant "${tenant}" (npm run streams -- list)`);
-      printIssued('created', await createToken(store, { grantor: 'root', tenant, name: required(command, '--name'), scopes, lifetimeMs: optionalDuration(command, '--expires-in'), stream }, by));
-      return;
-    }
-    case 'list': {
-      const tokens = await listTokens(store, command.options.has('--tenant') ? tenant : undefined);
-      process.stdout.write(command.options.has('--json') ? `${JSON.stringify(tokens, null, 2)}\n` : tokens.length === 0 ? 'no tokens\n' : `${table(tokens)}\n`);
-      return;
-    }
-    case 'revoke': {
-      const name = required(command, '--name');
-      const count = await revokeToken(store, tenant, name, by);
-      process.stdout.write(count === 0 ? `"${name}" in tenant "${tenant}" was already revoked\n` : `revoked "${name}" in tenant "${tenant}" (${count} token${count === 1 ? '' : 's'})\n`);
-      return;
-    }
-    default: {
-      const graceMs = optionalDuration(command, '--grace');
-      const issued = await rotateToken(store, tenant, required(command, '--name'), { grantor: 'root', graceMs, lifetimeMs: optionalDuration(command, '--expires-in') }, by);
-      printIssued(graceMs ? `rotated (the old token keeps working for ${command.options.get('--grace')})` : 'rotated (the old token no longer works)', issued);
-    }
-  }
+const actor = (): TokenActor => ({ actor: CLI_ACTOR, requestId: `tokens:${randomUUID()}` });
+
+/** Runs `work` on the storage once the arguments are known to be good. */
+async function onStorage(config: Config, choice: DatabaseChoice, work: (storage: Storage) => Promise<void>): Promise<number> {
+  await withStorage(config, say, choice, work);
+  return EXIT.ok;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  const command = parseArgs(argv);
-  if (command === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
-  const config = loadConfig();
-  const say = (line: string) => process.stderr.write(`[tokens] ${line}\n`);
-  const database = await openDatabase(config, say);
-  try {
-    const storage = await connect(database.uri);
-    try {
-      await execute(command, storage, config.defaultTenant);
-    } finally {
-      await storage.close().catch(() => undefined);
-    }
-  } finally {
-    await database.stop?.();
-  }
-  return 0;
-}
+const onCredentials = (config: Config, choice: DatabaseChoice, work: (store: CredentialStore) => Promise<void>) => onStorage(config, choice, (storage) => work(storage.credentials));
 
-runCli('tokens', main, [TokenAdminError]);
+const EXISTING_DATA: DatabaseChoice = { create: false };
+
+runProgram({
+  name: 'tokens',
+  invocation: 'npm run tokens --',
+  direct: 'node dist/src/cli/tokens.js',
+  summary: 'Creates, lists, rotates and revokes API tokens. A token is printed once, on stdout alone; only its SHA-256 is stored.',
+  footer: DATABASE_HELP,
+  known: [TokenAdminError],
+  commands: {
+    create: {
+      synopsis: '--name <name> --scopes <scopes> [options]',
+      summary: 'a new token with these scopes, printed once',
+      description:
+        'Scopes (comma-separated): scim:read, scim:write, audit:read, tokens:manage; admin stands for\n' +
+        'audit:read,tokens:manage. With --stream the token may poll that event stream of its tenant\n' +
+        '(npm run streams); it needs scim:read.',
+      options: {
+        name: NAME,
+        scopes: { type: 'string', value: '<scopes>', description: 'comma-separated scopes, e.g. scim:read,scim:write' },
+        tenant: TENANT,
+        'expires-in': EXPIRES_IN,
+        stream: { type: 'string', value: '<stream>', description: 'bind the token to this event stream of the tenant, which it may\nthen poll (the stream must exist)' },
+        init: { type: 'boolean', description: 'when DATA_DIR holds no database yet, start a new one there\n(a token before the first server start)' },
+      },
+      async run(args) {
+        const config = loadConfig();
+        const stream = args.string('stream');
+        const spec = { grantor: 'root' as const, tenant: tenantOf(args, config), name: nameOf(args), scopes: scopesOf(args), lifetimeMs: durationOf(args, 'expires-in'), stream };
+        checked(() => checkStreamBinding(stream, spec.scopes));
+        return onStorage(config, { create: args.flag('init'), createOption: '--init' }, async (storage) => {
+          if (stream !== undefined && !(await storage.streams.get(spec.tenant, stream))) {
+            throw new CliError(`--stream: no event stream named "${stream}" in tenant "${spec.tenant}" (npm run streams -- list)`);
+          }
+          printIssued('created', await createToken(storage.credentials, spec, actor()));
+        });
+      },
+    },
+    list: {
+      synopsis: '[options]',
+      summary: 'tokens by tenant and name, with scopes, dates, status and last use (to the hour); never a token or hash',
+      options: {
+        tenant: { type: 'string', value: '<tenant>', description: 'only this tenant (default: every tenant)' },
+        json: { type: 'boolean', description: 'print JSON instead of a table' },
+      },
+      async run(args) {
+        const config = loadConfig();
+        const tenant = args.has('tenant') ? tenantOf(args, config) : undefined;
+        return onCredentials(config, EXISTING_DATA, async (store) => {
+          const tokens = await listTokens(store, tenant);
+          process.stdout.write(args.flag('json') ? `${JSON.stringify(tokens, null, 2)}\n` : tokens.length === 0 ? 'no tokens\n' : `${table(tokens)}\n`);
+        });
+      },
+    },
+    revoke: {
+      synopsis: '--name <name> [options]',
+      summary: "the name's tokens stop working at once",
+      options: { name: NAME, tenant: TENANT },
+      async run(args) {
+        const config = loadConfig();
+        const tenant = tenantOf(args, config);
+        const name = nameOf(args);
+        return onCredentials(config, EXISTING_DATA, async (store) => {
+          const count = await revokeToken(store, tenant, name, actor());
+          process.stdout.write(count === 0 ? `"${name}" in tenant "${tenant}" was already revoked\n` : `revoked "${name}" in tenant "${tenant}" (${count} token${count === 1 ? '' : 's'})\n`);
+        });
+      },
+    },
+    rotate: {
+      synopsis: '--name <name> [options]',
+      summary: 'a new token with the same scopes, printed once; the old one stops at once or after --grace',
+      options: {
+        name: NAME,
+        tenant: TENANT,
+        grace: { type: 'string', value: '<duration>', description: 'the old token keeps working this long (e.g. 10m), so the new one\ncan be configured first (default: it stops at once)' },
+        'expires-in': EXPIRES_IN,
+      },
+      async run(args) {
+        const config = loadConfig();
+        const tenant = tenantOf(args, config);
+        const name = nameOf(args);
+        const graceMs = durationOf(args, 'grace');
+        const lifetimeMs = durationOf(args, 'expires-in');
+        return onCredentials(config, EXISTING_DATA, async (store) => {
+          const issued = await rotateToken(store, tenant, name, { grantor: 'root', graceMs, lifetimeMs }, actor());
+          printIssued(graceMs ? `rotated (the old token keeps working for ${args.string('grace')})` : 'rotated (the old token no longer works)', issued);
+        });
+      },
+    },
+  },
+});

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
 import { ensureEngineBinary } from './binary.js';
+import { sqliteDirectory } from './data-dir.js';
 import { checkSocketDirectory, ensurePrivateDirectory, makeContentsPrivate } from './private-files.js';
 
 const READY_TIMEOUT_MS = 30_000;
@@ -43,7 +44,7 @@ export async function startEmbeddedEngine(opts: {
   const binary = await ensureEngineBinary({ log: opts.log });
   const dataDir = path.resolve(opts.dataDir);
   await ensurePrivateDirectory(dataDir, 'DATA_DIR', opts.log);
-  const sqliteDir = path.join(dataDir, 'ferretdb');
+  const sqliteDir = sqliteDirectory(dataDir);
   await ensurePrivateDirectory(sqliteDir, 'the engine directory', opts.log);
   const tightened = await makeContentsPrivate(sqliteDir);
   if (tightened > 0) opts.log?.(`made ${tightened} engine files in ${sqliteDir} private (they were open to other users)`);

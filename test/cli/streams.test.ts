@@ -54,31 +54,44 @@ describe('npm run streams (CLI)', function () {
     assert.match((await streams('list')).stdout, /^no event streams$/m);
   });
 
-  it('exits 1 with a clear message on bad arguments, names and types', async () => {
-    const cases: [string[], RegExp][] = [
-      [[], /missing command/],
-      [['publish'], /unknown command "publish"/],
-      [['create'], /create needs --name/],
-      [['create', '--name', 'Bad Name'], /The stream name must be 1-64 lower-case letters/],
-      [['create', '--name', 'x', '--events', 'user.exploded'], /--events: "user\.exploded" is not an event type/],
-      [['create', '--name', 'x', '--json'], /unknown option "--json" for create/],
-      [['list', '--colour'], /Unknown option '--colour'/],
-      [['show', '--name', 'nope'], /No event stream named "nope"/],
-      [['delete', '--name', 'nope'], /No event stream named "nope"/],
+  it('wrong arguments, names and types: one line naming the command, exit 2, nothing opened', async () => {
+    const cases: [string[], string][] = [
+      [[], 'streams: missing command (create, list, show, set-events, delete)'],
+      [['publish'], 'streams: unknown command "publish" (create, list, show, set-events, delete)'],
+      [['create'], 'streams create: --name is required'],
+      [['create', '--name', 'Bad Name'], 'streams create: --name: the stream name must be 1-64 lower-case letters, digits, "-" or "_", not "Bad Name"'],
+      [['create', '--name', 'x', '--events', 'user.exploded'], 'streams create: --events: "user.exploded" is not an event type'],
+      [['create', '--name', 'x', '--json'], 'streams create: unknown option "--json"'],
+      [['list', '--colour'], 'streams list: unknown option "--colour"'],
+      [['set-events', '--name', 'x'], 'streams set-events: --events is required'],
     ];
     for (const [args, message] of cases) {
+      const run = await runCli('streams', args, { MONGODB_URI: 'mongodb://127.0.0.1:1/unused' });
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
+      assert.equal(run.stderr.split('\n').length, 2, `one line: ${run.stderr}`);
+      assert.ok(run.stderr.startsWith(message), `${args.join(' ')}: ${run.stderr}`);
+    }
+  });
+
+  it('refusals of the stream service and of tokens --stream: one line, exit 1', async () => {
+    for (const [args, message] of [
+      [['show', '--name', 'nope'], /^streams show: No event stream named "nope"/],
+      [['delete', '--name', 'nope'], /^streams delete: No event stream named "nope"/],
+    ] as [string[], RegExp][]) {
       const run = await streams(...args);
       assert.equal(run.code, 1, `${args.join(' ')}: ${run.stdout}${run.stderr}`);
-      assert.match(run.stderr, message, args.join(' '));
+      assert.match(run.stderr.split('\n').filter((line) => !line.startsWith('[streams]')).join('\n'), message);
       assert.doesNotMatch(run.stderr, /^\s+at /m, 'no stack trace');
     }
     assert.equal((await streams('create', '--name', 'twice')).code, 0);
-    assert.match((await streams('create', '--name', 'twice')).stderr, /already exists/);
+    const again = await streams('create', '--name', 'twice');
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^streams create: .*already exists/m);
     const unbound = await runCli('tokens', ['create', '--name', 'orphan', '--scopes', 'scim:read', '--stream', 'nope'], env());
     assert.equal(unbound.code, 1);
     assert.match(unbound.stderr, /--stream: no event stream named "nope" in tenant "default"/);
     const noRead = await runCli('tokens', ['create', '--name', 'auditor', '--scopes', 'audit:read', '--stream', 'twice'], env());
-    assert.equal(noRead.code, 1);
+    assert.equal(noRead.code, 2, 'a usage error: nothing was opened');
     assert.match(noRead.stderr, /needs the scim:read scope/);
   });
 });

@@ -118,30 +118,44 @@ describe('npm run tokens (CLI)', function () {
     assert.equal(await status(third, 'get', '/scim/v2/Users'), 200);
   });
 
-  it('exits 1 with a clear message on bad arguments, a duplicate name or an unknown name', async () => {
-    const cases: [string[], RegExp][] = [
-      [[], /missing command/],
-      [['frobnicate'], /unknown command "frobnicate"/],
-      [['create', '--scopes', 'scim:read'], /create needs --name/],
-      [['create', '--name', 'x'], /create needs --scopes/],
-      [['create', '--name', 'x', '--scopes', 'scim:read,root'], /unknown scope "root" \(choose from scim:read, scim:write, audit:read, tokens:manage, admin\)/],
-      [['create', '--name', 'bad name', '--scopes', 'scim:read'], /the name must be/],
-      [['create', '--name', 'x', '--scopes', 'scim:read', '--tenant', 'bad tenant'], /the tenant must be/],
-      [['create', '--name', 'x', '--scopes', 'scim:read', '--expires-in', 'forever'], /--expires-in must be a duration/],
-      [['create', '--name', 'okta', '--scopes', 'scim:read'], /a token named "okta" already exists in tenant "default"/],
-      [['list', '--grace', '1h'], /unknown option "--grace" for list/],
-      [['rotate', '--name', 'nobody'], /no token named "nobody" in tenant "default"/],
-      [['rotate', '--name', 'okta', '--grace', '0d'], /--grace must be a duration/],
+  it('bad arguments: exit 2 with one line naming the mistake and where the help is, before any database is opened', async () => {
+    const cases: [string[], string][] = [
+      [[], 'tokens: missing command (create, list, revoke, rotate); see "npm run tokens -- --help"'],
+      [['frobnicate'], 'tokens: unknown command "frobnicate" (create, list, revoke, rotate); see "npm run tokens -- --help"'],
+      [['create', '--scopes', 'scim:read'], 'tokens create: --name is required; see "npm run tokens -- create --help"'],
+      [['create', '--name', 'x'], 'tokens create: --scopes is required; see "npm run tokens -- create --help"'],
+      [['create', '--name', '--scopes', 'scim:read'], 'tokens create: --name needs a value (<name>); see "npm run tokens -- create --help"'],
+      [['create', '--name', 'x', '--scopes', 'scim:read,root'], 'tokens create: --scopes: unknown scope "root" (choose from scim:read, scim:write, audit:read, tokens:manage, admin); see "npm run tokens -- create --help"'],
+      [['create', '--name', 'bad name', '--scopes', 'scim:read'], 'tokens create: the name must be 1-64 letters, digits or . _ : @ -; see "npm run tokens -- create --help"'],
+      [['create', '--name', 'x', '--scopes', 'scim:read', '--tenant', 'bad tenant'], 'tokens create: the tenant must be 1-64 letters, digits, "-" or "_"; see "npm run tokens -- create --help"'],
+      [['create', '--name', 'x', '--scopes', 'scim:read', '--expires-in', 'forever'], 'tokens create: --expires-in must be a duration such as 90d, 12h, 30m or 45s (at most 3650d); see "npm run tokens -- create --help"'],
+      [['create', '--name', 'x', '--name', 'y', '--scopes', 'scim:read'], 'tokens create: --name is given twice; see "npm run tokens -- create --help"'],
+      [['list', '--grace', '1h'], 'tokens list: unknown option "--grace"; see "npm run tokens -- list --help"'],
+      [['list', '--json=yes'], 'tokens list: --json takes no value; see "npm run tokens -- list --help"'],
+      [['list', 'extra'], 'tokens list: unexpected argument "extra"; see "npm run tokens -- list --help"'],
+      [['rotate', '--name', 'okta', '--grace', '0d'], 'tokens rotate: --grace must be a duration such as 90d, 12h, 30m or 45s (at most 3650d); see "npm run tokens -- rotate --help"'],
     ];
-    for (const [args, message] of cases) {
-      const run = await runCli('tokens', args, env());
-      assert.equal(run.code, 1, `${args.join(' ')}: ${run.stderr}`);
-      assert.match(run.stderr, message);
+    for (const [args, line] of cases) {
+      // No database at all: a usage error is found before one would be opened.
+      const run = await runCli('tokens', args, { MONGODB_URI: 'mongodb://127.0.0.1:1/none' });
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.equal(run.stderr, `${line}\n`);
       assert.equal(run.stdout, '', 'no token printed on failure');
     }
-    const config = await runCli('tokens', ['list'], { MONGODB_URI: 'http://nowhere' });
-    assert.equal(config.code, 1);
-    assert.match(config.stderr, /MONGODB_URI: must be a mongodb:\/\//);
+  });
+
+  it('a refused operation or a bad configuration: exit 1 with one line, nothing on stdout', async () => {
+    const cases: [string[], Record<string, string>, string][] = [
+      [['create', '--name', 'okta', '--scopes', 'scim:read'], env(), 'tokens create: a token named "okta" already exists in tenant "default" (use rotate to replace it)'],
+      [['rotate', '--name', 'nobody'], env(), 'tokens rotate: no token named "nobody" in tenant "default"'],
+      [['list'], { MONGODB_URI: 'http://nowhere' }, 'tokens list: invalid configuration: MONGODB_URI: must be a mongodb:// or mongodb+srv:// connection string with a host'],
+    ];
+    for (const [args, environment, line] of cases) {
+      const run = await runCli('tokens', args, environment);
+      assert.equal(run.code, 1, `${args.join(' ')}: ${run.stderr}`);
+      assert.ok(run.stderr.endsWith(`${line}\n`), run.stderr);
+      assert.equal(run.stdout, '');
+    }
   });
 });
 
@@ -163,7 +177,7 @@ describe('npm run tokens (CLI) next to a running server on the embedded engine',
     try {
       const created = await runCli('tokens', ['create', '--name', 'pulling-app', '--scopes', 'scim:read'], { DATA_DIR: dataDir });
       assert.equal(created.code, 0, created.stderr);
-      assert.match(created.stderr, /using the engine of the server running/);
+      assert.ok(created.stderr.startsWith(`[tokens] using the engine of the server running on ${dataDir} (pid ${server.child.pid})\n`), created.stderr);
       const token = created.stdout.trim();
       const get = () => fetch(`${server.baseUrl}/scim/v2/Users`, { headers: { Authorization: `Bearer ${token}` } });
       assert.equal((await get()).status, 200);

@@ -13,8 +13,37 @@ export interface CliRun {
   stderr: string;
 }
 
-/** dist/test/support → dist/src/cli/<name>.js: what `npm run <name>` runs. */
-const cliPath = (name: string) => path.resolve(path.dirname(fileURLToPath(import.meta.url)), `../../src/cli/${name}.js`);
+const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Every command-line program, by the name `npm run` knows it, and the file it runs. */
+export const PROGRAMS = {
+  import: 'src/cli/import.js',
+  policy: 'src/cli/policy.js',
+  tokens: 'src/cli/tokens.js',
+  streams: 'src/cli/streams.js',
+  server: 'src/server.js',
+  'bench:generate': 'bench/generate.js',
+  'bench:import': 'bench/import.js',
+  'bench:load': 'bench/load.js',
+  'bench:db-work': 'bench/db-work.js',
+  'bench:memory': 'bench/memory.js',
+  'bench:scale-out': 'bench/scale-out.js',
+  'bench:membership-patch': 'bench/membership-patch.js',
+  'bench:member-filter': 'bench/member-filter.js',
+  'bench:contention': 'bench/contention.js',
+  'bench:baseline-server': 'bench/baseline-server.js',
+  'bench/lookup-cost': '../bench/lookup-cost.mjs',
+  'bench/engine-write-cost': '../bench/engine-write-cost.mjs',
+  'bench/engine-concurrent-writes': '../bench/engine-concurrent-writes.mjs',
+} as const;
+
+export type ProgramName = keyof typeof PROGRAMS;
+
+export interface RunOptions {
+  cwd?: string;
+  /** Sees stderr as it grows (to interrupt a run at the right moment). */
+  onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void;
+}
 
 export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const base = { ...process.env };
@@ -24,29 +53,24 @@ export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
-/** Runs a CLI as a real process; `onStderr` sees stderr as it grows (to interrupt a run at the right moment). */
-export async function runCli(
-  name: 'import' | 'policy' | 'streams' | 'tokens',
-  args: string[],
-  env: Record<string, string>,
-  onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,
-): Promise<CliRun> {
-  return runProcess([cliPath(name), ...args], env, undefined, onStderr);
+/** Runs a program (dist/…, as `npm run <name>` does) as a real process. */
+export function runCli(name: ProgramName, args: string[], env: Record<string, string>, options: RunOptions = {}): Promise<CliRun> {
+  return runProcess([path.join(DIST, PROGRAMS[name]), ...args], env, options);
 }
 
 /** Runs a CLI from another copy of the application (`root` holds dist/src), in that directory, as a container would. */
-export function runCliIn(root: string, name: 'import' | 'policy' | 'tokens', args: string[], env: Record<string, string>): Promise<CliRun> {
-  return runProcess([path.join('dist', 'src', 'cli', `${name}.js`), ...args], env, root);
+export function runCliIn(root: string, name: 'import' | 'policy' | 'streams' | 'tokens', args: string[], env: Record<string, string>): Promise<CliRun> {
+  return runProcess([path.join('dist', PROGRAMS[name]), ...args], env, { cwd: root });
 }
 
-async function runProcess(argv: string[], env: Record<string, string>, cwd: string | undefined, onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void): Promise<CliRun> {
-  const child = spawn(process.execPath, argv, { env: cliEnv(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+async function runProcess(argv: string[], env: Record<string, string>, options: RunOptions): Promise<CliRun> {
+  const child = spawn(process.execPath, argv, { env: cliEnv(env), cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
-    onStderr?.(stderr, child);
+    options.onStderr?.(stderr, child);
   });
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, stdout, stderr };

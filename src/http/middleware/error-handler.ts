@@ -1,25 +1,12 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ScimError } from '../../errors/scim-error.js';
+import { isOutage } from '../../store/outage.js';
 import { sendScim } from '../scim-response.js';
-
-const UNAVAILABLE_ERRORS = new Set([
-  'MongoServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoPoolClearedError',
-  'PoolClearedOnNetworkError',
-  'MongoNotConnectedError',
-  'MongoTopologyClosedError',
-]);
 
 /** The engine being down is the one expected 5xx; everything else unexpected is a bug. */
 export function toScimError(error: unknown): ScimError {
   if (error instanceof ScimError) return error;
-  const name = error instanceof Error ? error.name : '';
-  // insertMany wraps a refused or broken connection in a MongoBulkWriteError without write errors or a code.
-  const { writeErrors, code } = (typeof error === 'object' && error !== null ? error : {}) as { writeErrors?: unknown[]; code?: unknown };
-  const wrapped = name === 'MongoBulkWriteError' && (writeErrors?.length ?? 0) === 0 && code === undefined;
-  if (UNAVAILABLE_ERRORS.has(name) || wrapped) {
+  if (isOutage(error)) {
     return new ScimError('unavailable', 'The identity store is temporarily unavailable', { 'Retry-After': '5' });
   }
   return new ScimError('internal', 'An internal error occurred');

@@ -5,7 +5,8 @@ import type { NewResource, ResourceKind, ResourceRecord } from '../contract.js';
 import { newDocument, type ResourceDocument } from './documents.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
 import { claimKey, type NameClaims } from './name-claims.js';
-import { maybeStored, notStored, outageOutcome } from './engine-outage.js';
+import { outageOutcome } from '../outage.js';
+import { maybeStored, notStored } from './engine-outage.js';
 
 export interface BatchCreateOptions {
   kind: ResourceKind;
