@@ -18,15 +18,16 @@ import { resolveMemberConditions, type GroupsOfMembers } from './member-filters.
 import { hasEntries, loadPending, pendingPush, storePending, withoutEntries } from './pending-entries.js';
 import { boundedRead } from './bounded-reads.js';
 import { indexedQueries } from './indexed-query.js';
+import { outageOutcome } from '../outage.js';
 
 /**
  * Whether a failed write may still have been applied: only when the request may have reached the
- * engine and no answer came back (a network error). A server that could not be selected never got
- * it; a server error is a refusal.
+ * engine and no answer came back (a network error). A command that never left for the engine was
+ * not applied; a server error is a refusal.
  */
 function writeOutcome(error: unknown): 'no' | 'unknown' {
-  const name = error instanceof Error ? error.name : '';
-  return name === 'MongoServerSelectionError' || name === 'MongoServerError' ? 'no' : 'unknown';
+  if (outageOutcome(error) === 'not sent') return 'no';
+  return error instanceof Error && error.name === 'MongoServerError' ? 'no' : 'unknown';
 }
 
 /** Up to this many `_id` candidates, a list reads every match instead of counting them first. */
