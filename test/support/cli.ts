@@ -4,7 +4,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Settings the CLIs read from the environment: the runner's own are dropped, so each test says what it sets. */
-const CONFIG_VARIABLES = ['PORT', 'HOST', 'MONGODB_URI', 'DATA_DIR', 'SCIM_BEARER_TOKEN', 'PUBLIC_BASE_URL', 'DEFAULT_TENANT', 'ADMIN_TOKEN', 'POLICY_FILE', 'WEBHOOKS'];
+const CONFIG_VARIABLES = [
+  'PORT',
+  'HOST',
+  'MONGODB_URI',
+  'DATA_DIR',
+  'SCIM_BEARER_TOKEN',
+  'PUBLIC_BASE_URL',
+  'DEFAULT_TENANT',
+  'ADMIN_TOKEN',
+  'POLICY_FILE',
+  'WEBHOOKS',
+  'REQUEST_TIMEOUT_MS',
+  'SHUTDOWN_GRACE_MS',
+  'SCHEMA_EXTENSIONS_DIR',
+  'UNKNOWN_ATTRIBUTES',
+];
 const CONFIG_PREFIXES = ['JWT_', 'MAX_', 'RATE_LIMIT_', 'WEBHOOK_', 'EVENT_STREAM_'];
 
 export interface CliRun {
