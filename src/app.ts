@@ -21,8 +21,11 @@ import { resourceRoutes } from './http/routes/resource-routes.js';
 import { rootSearchRoutes } from './http/routes/root-search.js';
 import { bulkRoutes } from './http/routes/bulk.js';
 import { adminRoutes } from './http/routes/admin.js';
+import { streamPollRoutes } from './http/routes/stream-poll.js';
 import { unsupportedRoutes } from './http/routes/unsupported.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
+import { createEventStreamService } from './services/event-streams.js';
+import { DEFAULT_ISSUER } from './lifecycle/webhooks/payload.js';
 import type { Storage } from './store/contract.js';
 import type { Policy } from './lifecycle/policy/types.js';
 import type { LifecycleEvent } from './lifecycle/types.js';
@@ -41,11 +44,18 @@ export interface AppDeps {
   hooks?: Partial<LifecycleHooks>;
   /** Structured log entries (pino JSON lines on stderr by default); tests pass a collector. */
   log?: Log;
+  /** Aborted when the process begins to stop: event-stream polls held waiting answer at once. */
+  shutdown?: AbortSignal;
 }
 
 /** Builds the HTTP application without listening, so tests run it in-process. */
-export function createApp({ config, storage, authenticator, policy, webhooksFor = () => [], onEvents, hooks, log = logTo(createLogger()) }: AppDeps): Express {
-  const { users, groups } = createServices({ storage, policy, webhooksFor, hooks, log, ...(onEvents ? { onEvents } : {}) });
+export function createApp({ config, storage, authenticator, policy, webhooksFor = () => [], onEvents, hooks, log = logTo(createLogger()), shutdown = new AbortController().signal }: AppDeps): Express {
+  const streams = createEventStreamService({ storage, issuer: config.publicBaseUrl ?? DEFAULT_ISSUER, longPollMs: config.eventStreamLongPollMs, log });
+  const eventsStored = () => {
+    streams.notify();
+    onEvents?.();
+  };
+  const { users, groups } = createServices({ storage, policy, webhooksFor, hooks, log, onEvents: eventsStored });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -74,7 +84,8 @@ export function createApp({ config, storage, authenticator, policy, webhooksFor 
   scim.use(bulkRoutes(config, endpoints));
   for (const endpoint of endpoints) scim.use(resourceRoutes(config, endpoint));
   app.use(SCIM_BASE_PATH, scim);
-  app.use('/admin', adminRoutes(storage, policy, authenticator));
+  app.use('/admin', adminRoutes(storage, policy, authenticator, streams));
+  app.use('/streams', streamPollRoutes({ config, authenticator, streams, shutdown }));
 
   app.use(() => {
     throw new ScimError('notFound', 'No such endpoint');

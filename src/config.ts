@@ -32,6 +32,10 @@ export interface Config {
   readonly webhookMaxBackoffMs: number;
   /** How often an idle delivery worker looks for due deliveries. */
   readonly webhookPollMs: number;
+  /** Events are removed from an event stream this long after they entered it, acknowledged or not. */
+  readonly eventStreamRetentionDays: number;
+  /** The longest an RFC 8936 poll without returnImmediately waits for events; 0 answers at once. */
+  readonly eventStreamLongPollMs: number;
   readonly limits: Limits;
   readonly rateLimit: RateLimitConfig;
   /** Where the custom schema extension files are (docs/extensions.md). */
@@ -87,6 +91,8 @@ const envSchema = z.object({
   WEBHOOK_TIMEOUT_MS: milliseconds(10_000),
   WEBHOOK_MAX_BACKOFF_MS: milliseconds(3_600_000),
   WEBHOOK_POLL_MS: milliseconds(1_000),
+  EVENT_STREAM_RETENTION_DAYS: count(30).pipe(z.number().max(3650, 'must be at most 3650 days')),
+  EVENT_STREAM_LONG_POLL_SECONDS: count(30, 0).pipe(z.number().max(300, 'must be at most 300 seconds')),
   MAX_RESULTS: count(DEFAULT_LIMITS.maxResults),
   MAX_BODY_BYTES: count(DEFAULT_LIMITS.maxBodyBytes, 1024),
   MAX_FILTER_LENGTH: count(DEFAULT_LIMITS.maxFilterLength, 16),
@@ -140,6 +146,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     webhookMaxBackoffMs: e.WEBHOOK_MAX_BACKOFF_MS,
     webhookPollMs: e.WEBHOOK_POLL_MS,
+    eventStreamRetentionDays: e.EVENT_STREAM_RETENTION_DAYS,
+    eventStreamLongPollMs: e.EVENT_STREAM_LONG_POLL_SECONDS * 1000,
     limits: Object.freeze({
       maxResults: e.MAX_RESULTS,
       maxBodyBytes: e.MAX_BODY_BYTES,

@@ -40,12 +40,14 @@ async function announceBootstrapToken(config: Config, storage: Storage): Promise
   }
 }
 
-function stopOnSignals(server: Server, background: BackgroundWork, storage: Storage, engine: EmbeddedEngine | undefined): void {
+function stopOnSignals(server: Server, shutdown: AbortController, background: BackgroundWork, storage: Storage, engine: EmbeddedEngine | undefined): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`${signal} received: finishing in-flight requests`);
+    // Event-stream polls waiting for events answer now rather than hold the shutdown for their long-poll time.
+    shutdown.abort();
     server.close();
     server.closeIdleConnections();
     await once(server, 'close');
@@ -71,11 +73,12 @@ async function main(): Promise<void> {
   await announceBootstrapToken(config, storage);
   const authenticator = createAuthenticator(config, storage.credentials);
   const jsonLog = logTo(createLogger());
-  const server = createApp({ config, storage, authenticator, policy, webhooksFor: routeEvents(config), log: jsonLog }).listen(config.port, config.host);
+  const shutdown = new AbortController();
+  const server = createApp({ config, storage, authenticator, policy, webhooksFor: routeEvents(config), log: jsonLog, shutdown: shutdown.signal }).listen(config.port, config.host);
   await once(server, 'listening');
   log(`SCIM 2.0 service listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}${SCIM_BASE_PATH}`);
   const background = startBackgroundWork(config, storage, policy, jsonLog);
-  stopOnSignals(server, background, storage, engine);
+  stopOnSignals(server, shutdown, background, storage, engine);
 }
 
 main().catch((error: unknown) => {

@@ -6,4 +6,6 @@ export interface Principal {
   /** For audit entries and events: a credential name, "SCIM_BEARER_TOKEN" or "jwt:<client>". */
   credential: string;
   scopes: readonly Scope[];
+  /** The event stream of its tenant the credential polls (RFC 8936), if it is bound to one. */
+  stream?: string | undefined;
 }

@@ -1,6 +1,7 @@
 import type { CredentialRecord, CredentialStore } from '../store/contract.js';
 import { isUsable } from './authenticator.js';
-import { beyondGrant, type Scope } from './scopes.js';
+import { STREAM_NAME, STREAM_NAME_RULE } from '../lifecycle/event-streams.js';
+import { beyondGrant, grants, type Scope } from './scopes.js';
 import { describeToken, tokenAudit, type TokenActor } from './token-audit.js';
 import { generateToken, tokenHash } from './tokens.js';
 
@@ -71,6 +72,8 @@ export interface TokenInfo {
   /** Within an hour (LAST_USED_RESOLUTION_MS); null when never used. */
   lastUsedAt: string | null;
   status: 'active' | 'expired' | 'revoked';
+  /** The event stream it polls; null when none. */
+  stream: string | null;
 }
 
 export function tokenInfo(record: CredentialRecord, now: Date): TokenInfo {
@@ -84,6 +87,7 @@ export function tokenInfo(record: CredentialRecord, now: Date): TokenInfo {
     revokedAt: record.revokedAt?.toISOString() ?? null,
     lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
     status,
+    stream: record.stream ?? null,
   };
 }
 
@@ -109,6 +113,18 @@ export interface NewToken {
   scopes: Scope[];
   /** Milliseconds from now; undefined never expires. */
   lifetimeMs?: number | undefined;
+  /**
+   * Binds the credential to this event stream of its tenant, which it may then poll; the caller
+   * checks that the stream exists (EventStreamService.require).
+   */
+  stream?: string | undefined;
+}
+
+/** A stream binding is for polling, which needs scim:read. */
+function checkStreamBinding(stream: string | undefined, scopes: readonly Scope[]): void {
+  if (stream === undefined) return;
+  if (!STREAM_NAME.test(stream)) throw new TokenAdminError('invalid', `the stream name ${STREAM_NAME_RULE}`);
+  if (!grants(scopes, 'scim:read')) throw new TokenAdminError('invalid', 'a token bound to an event stream needs the scim:read scope, which polling requires');
 }
 
 function issue(spec: Omit<NewToken, 'grantor'>, now: Date): { token: string; record: CredentialRecord } {
@@ -120,12 +136,14 @@ function issue(spec: Omit<NewToken, 'grantor'>, now: Date): { token: string; rec
     scopes: spec.scopes,
     createdAt: now,
     ...(spec.lifetimeMs !== undefined ? { expiresAt: new Date(now.getTime() + spec.lifetimeMs) } : {}),
+    ...(spec.stream !== undefined ? { stream: spec.stream } : {}),
   };
   return { token, record };
 }
 
 export async function createToken(store: CredentialStore, spec: NewToken, by: TokenActor, now = new Date()): Promise<IssuedToken> {
   if (spec.scopes.length === 0) throw new TokenAdminError('invalid', 'a token needs at least one scope');
+  checkStreamBinding(spec.stream, spec.scopes);
   const { token, record } = issue(spec, now);
   checkGrantTenant(spec.grantor, record.tenant);
   checkGrantScopes(spec.grantor, record.scopes);
@@ -150,10 +168,10 @@ export async function revokeToken(store: CredentialStore, tenant: string, name: 
 }
 
 /**
- * A new token under the same name and scopes. The old one stops working at once, or after
- * `graceMs` so the new token can be put into the IdP first. The new token keeps the old one's
- * lifetime unless `lifetimeMs` says otherwise. Rotating mints a token, so the grantor must hold
- * the name's scopes: rotation never widens what a credential can obtain.
+ * A new token under the same name, scopes and stream binding. The old one stops working at once,
+ * or after `graceMs` so the new token can be put into the IdP first. The new token keeps the old
+ * one's lifetime unless `lifetimeMs` says otherwise. Rotating mints a token, so the grantor must
+ * hold the name's scopes: rotation never widens what a credential can obtain.
  */
 export async function rotateToken(
   store: CredentialStore,
@@ -168,7 +186,7 @@ export async function rotateToken(
   if (!current) throw new TokenAdminError('notFound', `no token named "${name}" in tenant "${tenant}"`);
   checkGrantScopes(options.grantor, current.scopes);
   const lifetimeMs = options.lifetimeMs ?? (current.expiresAt ? current.expiresAt.getTime() - current.createdAt.getTime() : undefined);
-  const { token, record } = issue({ tenant, name, scopes: current.scopes, lifetimeMs }, now);
+  const { token, record } = issue({ tenant, name, scopes: current.scopes, lifetimeMs, stream: current.stream }, now);
   const oldValidUntil = new Date(now.getTime() + (options.graceMs ?? 0));
   const entry = tokenAudit(by, 'rotate', tenant, name, now, describeToken(current), { ...describeToken(record), previousTokensValidUntil: oldValidUntil.toISOString() });
   const rotated = await store.rotate(record, oldValidUntil, entry);

@@ -6,16 +6,18 @@ import { randomUUID } from 'node:crypto';
 import { parseScopeList, type Scope } from '../auth/scopes.js';
 import { createToken, listTokens, parseDuration, revokeToken, rotateToken, TokenAdminError, type IssuedToken, type TokenActor, type TokenInfo } from '../auth/token-admin.js';
 import { loadConfig } from '../config.js';
-import type { CredentialStore } from '../store/contract.js';
+import type { Storage } from '../store/contract.js';
 import { CliError, connect, openDatabase } from './database.js';
 import { runCli } from './run.js';
 
 const USAGE = `usage: npm run tokens -- <command> [options]
        (or: node dist/src/cli/tokens.js <command> ...)
 
-  create --name <name> --scopes <scopes> [--tenant <t>] [--expires-in <90d>]
+  create --name <name> --scopes <scopes> [--tenant <t>] [--expires-in <90d>] [--stream <name>]
                  a new token, printed once (scopes, comma-separated: scim:read, scim:write,
-                 audit:read, tokens:manage; admin stands for audit:read,tokens:manage)
+                 audit:read, tokens:manage; admin stands for audit:read,tokens:manage);
+                 --stream binds it to that event stream of the tenant (npm run streams), which
+                 it may then poll (needs scim:read)
   list [--tenant <t>] [--json]
                  tokens by tenant and name, with scopes, dates, status and last use (to the
                  hour); never a token or hash
@@ -34,6 +36,7 @@ const OPTIONS: Record<string, { value: boolean; commands: string[] }> = {
   '--scopes': { value: true, commands: ['create'] },
   '--expires-in': { value: true, commands: ['create', 'rotate'] },
   '--grace': { value: true, commands: ['rotate'] },
+  '--stream': { value: true, commands: ['create'] },
   '--json': { value: false, commands: ['list'] },
 };
 
@@ -80,7 +83,7 @@ function scopeOption(text: string): Scope[] {
 }
 
 const describeToken = (info: TokenInfo) =>
-  `"${info.name}" in tenant "${info.tenant}" (scopes ${info.scopes.join(', ')}; ${info.expiresAt ? `expires ${info.expiresAt}` : 'never expires'})`;
+  `"${info.name}" in tenant "${info.tenant}" (scopes ${info.scopes.join(', ')}${info.stream ? `; polls event stream "${info.stream}"` : ''}; ${info.expiresAt ? `expires ${info.expiresAt}` : 'never expires'})`;
 
 function printIssued(action: string, issued: IssuedToken): void {
   process.stderr.write(`[tokens] ${action} ${describeToken(issued.info)}. The token is shown only this once; store it now:\n`);
@@ -88,8 +91,8 @@ function printIssued(action: string, issued: IssuedToken): void {
 }
 
 function table(tokens: TokenInfo[]): string {
-  const header = ['TENANT', 'NAME', 'SCOPES', 'STATUS', 'CREATED', 'EXPIRES', 'REVOKED', 'LAST USED'];
-  const rows = tokens.map((t) => [t.tenant, t.name, t.scopes.join(','), t.status, t.createdAt, t.expiresAt ?? '-', t.revokedAt ?? '-', t.lastUsedAt ?? '-']);
+  const header = ['TENANT', 'NAME', 'SCOPES', 'STREAM', 'STATUS', 'CREATED', 'EXPIRES', 'REVOKED', 'LAST USED'];
+  const rows = tokens.map((t) => [t.tenant, t.name, t.scopes.join(','), t.stream ?? '-', t.status, t.createdAt, t.expiresAt ?? '-', t.revokedAt ?? '-', t.lastUsedAt ?? '-']);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
   return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column] as number)).join('  ').trimEnd()).join('\n');
 }
@@ -97,13 +100,16 @@ function table(tokens: TokenInfo[]): string {
 /** The CLI has database access and stands for the operator: its audit entries name it so. */
 const CLI_ACTOR = 'cli:tokens';
 
-async function execute(command: Command, store: CredentialStore, defaultTenant: string): Promise<void> {
+async function execute(command: Command, storage: Storage, defaultTenant: string): Promise<void> {
+  const store = storage.credentials;
   const tenant = command.options.get('--tenant') ?? defaultTenant;
   const by: TokenActor = { actor: CLI_ACTOR, requestId: `tokens:${randomUUID()}` };
   switch (command.name) {
     case 'create': {
       const scopes = scopeOption(required(command, '--scopes'));
-      printIssued('created', await createToken(store, { grantor: 'root', tenant, name: required(command, '--name'), scopes, lifetimeMs: optionalDuration(command, '--expires-in') }, by));
+      const stream = command.options.get('--stream');
+      if (stream !== undefined && !(await storage.streams.get(tenant, stream))) throw new CliError(`--stream: no event stream named "${stream}" in tenant "${tenant}" (npm run streams -- list)`);
+      printIssued('created', await createToken(store, { grantor: 'root', tenant, name: required(command, '--name'), scopes, lifetimeMs: optionalDuration(command, '--expires-in'), stream }, by));
       return;
     }
     case 'list': {
@@ -137,7 +143,7 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     const storage = await connect(database.uri);
     try {
-      await execute(command, storage.credentials, config.defaultTenant);
+      await execute(command, storage, config.defaultTenant);
     } finally {
       await storage.close().catch(() => undefined);
     }

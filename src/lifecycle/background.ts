@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import { createServices } from '../services/wiring.js';
+import { purgeExpiredStreamEvents } from '../services/event-streams.js';
 import type { Storage } from '../store/contract.js';
 import type { Policy } from './policy/types.js';
 import type { LifecycleEvent } from './types.js';
@@ -17,6 +18,13 @@ import { createWebhookWorker } from './webhooks/worker.js';
 const SWEEP_FIRST_MS = 10_000;
 const SWEEP_MAX_MS = 300_000;
 const SWEEP_GRACE_MS = 30_000;
+/**
+ * Event-stream retention (EVENT_STREAM_RETENTION_DAYS) is enforced by deleting what is older, since
+ * FerretDB has no TTL indexes: a minute after start, then hourly. Every process may run it; a
+ * delete of what another process deleted already removes nothing.
+ */
+const RETENTION_FIRST_MS = 60_000;
+const RETENTION_EVERY_MS = 3_600_000;
 
 export interface BackgroundWork {
   /** Stops sweeping and delivering, waits for deliveries in flight and gives up this process's leases. */
@@ -29,8 +37,9 @@ export function routeEvents(config: Config): (event: LifecycleEvent) => string[]
 
 /**
  * What runs beside the HTTP server: the sweep that relays entries a crash left in documents (and
- * finishes the changes they record, deletes included), and the webhook delivery worker. Several processes may run both: relaying is idempotent and
- * deliveries are claimed under leases.
+ * finishes the changes they record, deletes included), the webhook delivery worker and event-stream
+ * retention. Several processes may run all three: relaying is idempotent, deliveries are claimed
+ * under leases, and retention only deletes.
  */
 export function startBackgroundWork(config: Config, storage: Storage, policy: Policy, log: (entry: Record<string, unknown>) => void): BackgroundWork {
   const { sweep: relaySweep } = createServices({ storage, policy, webhooksFor: routeEvents(config), log });
@@ -48,6 +57,17 @@ export function startBackgroundWork(config: Config, storage: Storage, policy: Po
     sweep.unref();
   };
   schedule(SWEEP_FIRST_MS);
+  const purge = async () => {
+    const purged = await purgeExpiredStreamEvents(storage, config.eventStreamRetentionDays).catch((error: unknown) => {
+      log({ level: 'warn', msg: 'event stream retention failed', error: String(error) });
+      return 0;
+    });
+    if (purged > 0) log({ level: 'info', msg: 'event stream retention', removed: purged, retentionDays: config.eventStreamRetentionDays });
+  };
+  let retention: NodeJS.Timeout | undefined = setTimeout(() => {
+    void purge();
+    retention = setInterval(() => void purge(), RETENTION_EVERY_MS).unref();
+  }, RETENTION_FIRST_MS).unref();
   const worker = createWebhookWorker({
     events: storage.events,
     webhooks: config.webhooks,
@@ -65,6 +85,8 @@ export function startBackgroundWork(config: Config, storage: Storage, policy: Po
     async stop() {
       stopped = true;
       clearTimeout(sweep);
+      // Node's timers are one type: this stops the first run or the hourly interval, whichever is set.
+      clearTimeout(retention);
       await worker.stop();
     },
   };

@@ -1,6 +1,6 @@
 import type { Scope } from '../auth/scopes.js';
 import type { ScimError } from '../errors/scim-error.js';
-import type { AuditEntry, LifecycleEvent, LifecycleState } from '../lifecycle/types.js';
+import type { AuditEntry, EventType, LifecycleEvent, LifecycleState } from '../lifecycle/types.js';
 import type { FilterNode } from '../scim/filter/ast.js';
 import type { ResourceAttributes } from '../scim/ingress.js';
 
@@ -222,6 +222,8 @@ export interface CredentialRecord {
   revokedAt?: Date | undefined;
   /** Approximate: recorded at most once per LAST_USED_RESOLUTION_MS (see src/auth/authenticator.ts). */
   lastUsedAt?: Date | undefined;
+  /** The event stream of its tenant this credential polls (RFC 8936); undefined: none. */
+  stream?: string | undefined;
 }
 
 /**
@@ -312,7 +314,10 @@ export interface Delivery {
  * is still pending. Claims are leases, so several processes can run workers.
  */
 export interface EventStore {
-  /** Idempotent on event id; one delivery per event and webhook. */
+  /**
+   * Idempotent on event id; one delivery per event and webhook, and each event is queued in the
+   * event streams of its tenant that take its type (StreamStore), as the same append.
+   */
   append(events: readonly LifecycleEvent[], webhooks: readonly string[]): Promise<void>;
   claim(owner: string, now: Date, leaseMs: number, limit: number): Promise<Delivery[]>;
   markDelivered(id: string, owner: string, now: Date): Promise<void>;
@@ -321,6 +326,74 @@ export interface EventStore {
   release(owner: string): Promise<void>;
   /** Events stored for a subject, oldest first (tests and the admin API). */
   forSubject(tenant: string, resourceId: string): Promise<LifecycleEvent[]>;
+}
+
+/** A receiver's event stream (RFC 8936 poll): the events of its tenant it is sent. */
+export interface StreamRecord {
+  /** Unique per creation: a stream deleted and created again under its name starts empty. */
+  id: string;
+  tenant: string;
+  /** Unique per tenant. */
+  name: string;
+  /** The event types it takes; undefined: every type. */
+  events?: EventType[] | undefined;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** An event in a stream, waiting for the receiver to acknowledge it. */
+export interface QueuedEvent {
+  event: LifecycleEvent;
+  /** When it entered the stream (its SET's `iat`, so every redelivery is the same token). */
+  enqueuedAt: Date;
+}
+
+/** A receiver's report that it could not use an event (RFC 8936 `setErrs`). */
+export interface StreamError {
+  eventId: string;
+  /** An RFC 8935 "Security Event Token Error Codes" value, as the receiver sent it. */
+  err: string;
+  description?: string | undefined;
+  reportedAt: Date;
+}
+
+export interface StreamBacklog {
+  stream: StreamRecord;
+  /** Events not acknowledged yet: every poll returns them again until they are. */
+  pending: number;
+  /** When the oldest of them entered the stream; null when there is none. */
+  oldestPendingAt: Date | null;
+  /** Events the receiver reported as errors: kept (not sent again) until retention removes them. */
+  failed: number;
+}
+
+/**
+ * Event streams and what waits in them. Events enter a stream through EventStore.append; they
+ * leave it when acknowledged or when `purge` removes them (retention). A stream's queue is read
+ * oldest first without leases: a poll returns every unacknowledged event, so several processes
+ * and concurrent polls need no coordination (a receiver deduplicates by `jti`).
+ */
+export interface StreamStore {
+  /** False when the tenant already has a stream of that name. */
+  create(stream: StreamRecord): Promise<boolean>;
+  get(tenant: string, name: string): Promise<StreamRecord | null>;
+  /** By tenant and name; every tenant's when `tenant` is undefined. */
+  list(tenant?: string): Promise<StreamRecord[]>;
+  /** Changes the event types it takes from now on; null when unknown. */
+  setEvents(tenant: string, name: string, events: EventType[] | undefined, at: Date): Promise<StreamRecord | null>;
+  /** Deletes the stream and everything queued in it; false when unknown. */
+  remove(tenant: string, name: string): Promise<boolean>;
+  /** The oldest unacknowledged events, oldest first, at most `limit`. */
+  pending(stream: StreamRecord, limit: number): Promise<QueuedEvent[]>;
+  /** Removes these events from the stream; ids that are not queued (any more) are ignored. */
+  acknowledge(stream: StreamRecord, eventIds: readonly string[]): Promise<void>;
+  /** Records each error on its event, which is not sent again; ids that are not queued are ignored. */
+  reportErrors(stream: StreamRecord, errors: readonly StreamError[]): Promise<void>;
+  /** The latest reported errors, newest first. */
+  errors(stream: StreamRecord, limit: number): Promise<StreamError[]>;
+  backlog(stream: StreamRecord): Promise<StreamBacklog>;
+  /** Removes up to `limit` events that entered any stream before `enqueuedBefore`; returns how many. */
+  purge(enqueuedBefore: Date, limit: number): Promise<number>;
 }
 
 /** A resumable maintenance job's checkpoint (e.g. policy re-evaluation). */
@@ -349,6 +422,7 @@ export interface Storage {
   credentials: CredentialStore;
   audit: AuditStore;
   events: EventStore;
+  streams: StreamStore;
   jobs: JobStore;
   /** Throws when the engine is unreachable. */
   ping(): Promise<void>;

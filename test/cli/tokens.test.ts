@@ -70,12 +70,12 @@ describe('npm run tokens (CLI)', function () {
     const run = await runCli('tokens', ['list'], env());
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.trim().split('\n');
-    assert.match(lines[0] ?? '', /^TENANT\s+NAME\s+SCOPES\s+STATUS\s+CREATED\s+EXPIRES\s+REVOKED\s+LAST USED$/);
+    assert.match(lines[0] ?? '', /^TENANT\s+NAME\s+SCOPES\s+STREAM\s+STATUS\s+CREATED\s+EXPIRES\s+REVOKED\s+LAST USED$/);
     // okta was used by the first test, acme-okta never.
     assert.ok(lines.some((line) => /^default\s+okta\s.*\s\d{4}-\S+$/.test(line)), run.stdout);
     assert.ok(lines.some((line) => /^acme\s+acme-okta\s.*\s-$/.test(line)), run.stdout);
-    assert.ok(lines.some((line) => /^acme\s+acme-okta\s+scim:write\s+active\s/.test(line)), run.stdout);
-    assert.ok(lines.some((line) => /^default\s+okta\s+scim:read,scim:write\s+active\s+\S+\s+\d{4}-/.test(line)), run.stdout);
+    assert.ok(lines.some((line) => /^acme\s+acme-okta\s+scim:write\s+-\s+active\s/.test(line)), run.stdout);
+    assert.ok(lines.some((line) => /^default\s+okta\s+scim:read,scim:write\s+-\s+active\s+\S+\s+\d{4}-/.test(line)), run.stdout);
     for (const record of await storage.credentials.list()) assert.ok(!run.stdout.includes(record.hash));
     assert.ok(!run.stdout.includes(other) && !/scim_[A-Za-z0-9_-]{43}/.test(run.stdout));
     const json = await runCli('tokens', ['list', '--tenant', 'acme', '--json'], env());
@@ -90,7 +90,7 @@ describe('npm run tokens (CLI)', function () {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /revoked "doomed" in tenant "default" \(1 token\)/);
     assert.equal(await status(doomed, 'get', '/scim/v2/Users'), 401);
-    assert.match((await runCli('tokens', ['list'], env())).stdout, /default\s+doomed\s+scim:read\s+revoked/);
+    assert.match((await runCli('tokens', ['list'], env())).stdout, /default\s+doomed\s+scim:read\s+-\s+revoked/);
     const unknown = await runCli('tokens', ['revoke', '--name', 'doomed', '--tenant', 'acme'], env());
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no token named "doomed" in tenant "acme"/);

@@ -8,13 +8,13 @@ import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadPolicy } from '../../src/lifecycle/policy/load.js';
 import type { LifecycleEvent } from '../../src/lifecycle/types.js';
-import { verifySignature } from '../../src/lifecycle/webhooks/signature.js';
 import { webhooksFor, type WebhookConfig } from '../../src/lifecycle/webhooks/webhook-config.js';
 import { createWebhookWorker, type WebhookWorker, type WebhookWorkerOptions } from '../../src/lifecycle/webhooks/worker.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { ENTERPRISE, startTestApp, type TestApp } from '../support/app.js';
 import { testDatabaseUri } from '../support/engine.js';
+import { verifiedByStandardWebhooks } from '../support/standard-webhooks.js';
 import {
   context,
   employee,
@@ -41,7 +41,7 @@ import {
  * and worker take over the same database.
  */
 
-const SECRET = 'lifecycle-e2e-webhook-secret-0123456789abcdef';
+const SECRET = 'whsec_bGlmZWN5Y2xlLWUyZS13ZWJob29rLWtleS0wMTIzNDU=';
 
 interface Arrival {
   id: string;
@@ -89,7 +89,7 @@ async function startReceiver(servers: Server[]): Promise<Receiver> {
         at: Date.now(),
         event: JSON.parse(body) as Arrival['event'],
       };
-      arrival.verified = verifySignature(SECRET, arrival);
+      arrival.verified = verifiedByStandardWebhooks(SECRET, request.headers, body);
       receiver.arrivals.push(arrival);
       if (delayMs) await sleep(delayMs);
       response.writeHead(status).end();
@@ -115,9 +115,9 @@ async function storedEvents(storage: Storage, subjects: readonly string[]): Prom
  * previous event of its subject had been delivered. Returns how many arrivals were duplicates.
  */
 function assertDelivered(receiver: Receiver, expected: Map<string, LifecycleEvent[]>): { events: number; duplicates: number } {
-  assert.ok(receiver.arrivals.every((arrival) => arrival.verified), 'every request carries a valid HMAC signature');
+  assert.ok(receiver.arrivals.every((arrival) => arrival.verified), 'every request carries a valid Standard Webhooks signature');
   for (const arrival of receiver.arrivals) {
-    assert.equal(arrival.id, arrival.event.id, 'Webhook-Id is the event id');
+    assert.equal(arrival.id, arrival.event.id, 'webhook-id is the event id');
     assert.equal(arrival.idempotencyKey, arrival.id, 'Idempotency-Key is the event id');
     assert.equal(arrival.contentType, 'application/json');
   }

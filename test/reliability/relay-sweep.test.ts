@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { MongoClient } from 'mongodb';
 import { startTestApp, sweep, user, type TestApp } from '../support/app.js';
 import { testDatabaseUri } from '../support/engine.js';
+import { leaveBehind as leavePending, type PendingForm } from '../support/pending-entries.js';
 
 /**
  * A crash between a write and its relay leaves the audit entry and events in the document; the
@@ -20,22 +21,12 @@ describe('relay sweep: entries a crash left in a document', function () {
     await t.close();
   });
 
-  const longAgo = new Date(Date.now() - 3_600_000);
-
-  async function leaveBehind(id: string, stored: 'text' | 'objects'): Promise<{ auditId: string; eventId: string }> {
-    const auditId = `${id}:crashed-audit`;
-    const eventId = `${id}:crashed-event`;
-    const audit = { id: auditId, at: longAgo, tenant: 'default', actor: 'test', requestId: 'crash', operation: 'patch', resourceType: 'User', resourceId: id, before: null, after: { title: 'x' }, grantsAdded: [], grantsRevoked: [], events: ['user.deactivated'] };
-    const event = { id: eventId, type: 'user.deactivated', tenant: 'default', resourceType: 'User', resourceId: id, sequence: 99, occurredAt: longAgo, actor: 'test', requestId: 'crash', data: { reason: 'crash' } };
-    const pending = stored === 'text' ? { events: [JSON.stringify(event)], audit: [JSON.stringify(audit)] } : { events: [event], audit: [audit] };
-    await client.db(t.dbName).collection<{ _id: string }>('users').updateOne({ _id: id }, { $set: { pending, hasPending: true, lastModified: longAgo } });
-    return { auditId, eventId };
-  }
+  const leaveBehind = (id: string, stored: PendingForm) => leavePending(client, t.dbName!, id, stored);
 
   for (const stored of ['text', 'objects'] as const) {
     it(`relays entries stored as ${stored} to the audit trail and event log, with their dates, and clears them`, async () => {
       const id = String((await t.scim.post('/Users').send(user(`sweep-${stored}@example.com`))).body.id);
-      const { auditId, eventId } = await leaveBehind(id, stored);
+      const { auditId, eventId, at: longAgo } = await leaveBehind(id, stored);
       assert.ok((await sweep(t, new Date())) >= 1);
       const audit = (await t.storage.audit.query({ tenant: 'default', resourceId: id, limit: 10 })).find((entry) => entry.id === auditId);
       assert.ok(audit, 'the audit entry is stored');
@@ -51,7 +42,7 @@ describe('relay sweep: entries a crash left in a document', function () {
 
   it('leaves documents written after the cut-off to the request that wrote them', async () => {
     const id = String((await t.scim.post('/Users').send(user('sweep-recent@example.com'))).body.id);
-    await leaveBehind(id, 'text');
+    const { at: longAgo } = await leaveBehind(id, 'text');
     assert.equal(await sweep(t, new Date(longAgo.getTime() - 1)), 0);
     assert.equal((await t.storage.audit.query({ tenant: 'default', resourceId: id, limit: 10 })).length, 1, 'only the create is stored');
   });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import supertest from 'supertest';
 import { parseScopeList, type Scope } from '../../src/auth/scopes.js';
@@ -59,6 +60,8 @@ interface Targets {
   groupId: string;
   /** A token with scopes ["tokens:manage"], which every tokens:manage holder may rotate. */
   tokenName: string;
+  /** An event stream of the tenant. */
+  streamName: string;
 }
 
 interface Endpoint {
@@ -100,6 +103,11 @@ const ADMIN_ENDPOINTS: Endpoint[] = [
   scim('GET /admin/tokens', 'tokens:manage', 200, (c) => c.get('/tokens')),
   scim('POST /admin/tokens', 'tokens:manage', 201, (c, at) => c.post('/tokens', { name: `minted-${at.n}`, scopes: ['tokens:manage'] })),
   scim('POST /admin/tokens/{name}/rotate', 'tokens:manage', 200, (c, at) => c.post(`/tokens/${at.tokenName}/rotate`, {})),
+  scim('GET /admin/streams', 'tokens:manage', 200, (c) => c.get('/streams')),
+  scim('POST /admin/streams', 'tokens:manage', 201, (c, at) => c.post('/streams', { name: `new-stream-${at.n}` })),
+  scim('GET /admin/streams/{name}', 'tokens:manage', 200, (c, at) => c.get(`/streams/${at.streamName}`)),
+  scim('PATCH /admin/streams/{name}', 'tokens:manage', 200, (c, at) => c.patch(`/streams/${at.streamName}`, { events: ['user.deleted'] })),
+  scim('DELETE /admin/streams/{name}', 'tokens:manage', 204, (c, at) => c.delete(`/streams/${at.streamName}`)),
   scim('DELETE /admin/tokens/{name}', 'tokens:manage', 204, (c, at) => c.delete(`/tokens/${at.tokenName}`)),
 ];
 
@@ -130,6 +138,7 @@ describe('authorisation matrix: every credential kind × every endpoint', () => 
       groups: await count('groups'),
       credentials: (await t.storage.credentials.list()).map(credentialView),
       audit: (await t.storage.audit.query({ tenant: TENANT, limit: 1000 })).length,
+      streams: (await t.storage.streams.list()).map((stream) => `${stream.tenant}|${stream.name}|${stream.events?.join(',') ?? 'all'}`),
     };
   }
 
@@ -170,7 +179,7 @@ describe('authorisation matrix: every credential kind × every endpoint', () => 
 
   CALLERS.forEach((caller, n) => {
     describe(caller.label, () => {
-      const at: Targets = { n, userId: '', groupId: '', tokenName: `rotatable-${n}` };
+      const at: Targets = { n, userId: '', groupId: '', tokenName: `rotatable-${n}`, streamName: `stream-${n}` };
 
       before(async () => {
         const created = await t.scim.post('/Users').send(user(`matrix-${n}@example.com`));
@@ -180,6 +189,7 @@ describe('authorisation matrix: every credential kind × every endpoint', () => 
         assert.equal(made.status, 201, JSON.stringify(made.body));
         at.groupId = String(made.body.id);
         await issueToken(t.storage.credentials, TENANT, at.tokenName, ['tokens:manage']);
+        await t.storage.streams.create({ id: randomUUID(), tenant: TENANT, name: at.streamName, createdAt: new Date(), updatedAt: new Date() });
       });
 
       for (const [base, endpoints] of [['/scim/v2', ENDPOINTS], ['/admin', ADMIN_ENDPOINTS]] as const) {

@@ -34,7 +34,7 @@ describe('audit trail of token changes', () => {
   const secretsIn = async () => (await t.storage.credentials.list()).map((record) => record.hash);
 
   it('POST, rotate and DELETE /admin/tokens each store one entry naming the admin credential, tenant, name and scopes; never a token or hash', async () => {
-    const created = await admin.post('/tokens', { name: 'audited', scopes: ['scim:read', 'scim:write'], expiresIn: '30d' }).set('X-Request-Id', 'create-request');
+    const created = await admin.post('/tokens', { name: 'audited', scopes: ['audit:read', 'tokens:manage'], expiresIn: '30d' }).set('X-Request-Id', 'create-request');
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const rotated = await admin.post('/tokens/audited/rotate', { gracePeriod: '1h' });
     assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
@@ -52,10 +52,10 @@ describe('audit trail of token changes', () => {
     const [create, rotate, revoke] = entries as [AuditEntry, AuditEntry, AuditEntry];
     assert.equal(create.requestId, 'create-request');
     assert.equal(create.before, null);
-    assert.deepEqual(create.after?.['scopes'], ['scim:read', 'scim:write']);
+    assert.deepEqual(create.after?.['scopes'], ['audit:read', 'tokens:manage']);
     assert.equal(create.after?.['name'], 'audited');
     assert.equal(Date.parse(String(rotate.after?.['previousTokensValidUntil'])) - rotate.at.getTime(), 3_600_000);
-    assert.deepEqual(rotate.after?.['scopes'], ['scim:read', 'scim:write']);
+    assert.deepEqual(rotate.after?.['scopes'], ['audit:read', 'tokens:manage']);
     assert.equal(revoke.after?.['revokedAt'], revoke.at.toISOString());
 
     const text = JSON.stringify(entries);
@@ -67,8 +67,8 @@ describe('audit trail of token changes', () => {
   });
 
   it('a refused change stores no entry: a name taken (409), an unknown name (404), a revocation of revoked tokens (nothing changed)', async () => {
-    assert.equal((await admin.post('/tokens', { name: 'taken', scopes: ['scim:read'] })).status, 201);
-    assertScimError(await admin.post('/tokens', { name: 'taken', scopes: ['scim:write'] }), 409);
+    assert.equal((await admin.post('/tokens', { name: 'taken', scopes: ['audit:read'] })).status, 201);
+    assertScimError(await admin.post('/tokens', { name: 'taken', scopes: ['tokens:manage'] }), 409);
     assertScimError(await admin.post('/tokens/unknown/rotate', {}), 404);
     assertScimError(await admin.delete('/tokens/unknown'), 404);
     assert.equal((await admin.delete('/tokens/taken')).status, 204);
@@ -79,10 +79,10 @@ describe('audit trail of token changes', () => {
 
   it('with the relay failing, the entry waits in the credential created; the sweep stores it once', async () => {
     const fault = failNext(t.storage.audit, 'append');
-    const created = await admin.post('/tokens', { name: 'relayed-later', scopes: ['scim:read'] });
+    const created = await admin.post('/tokens', { name: 'relayed-later', scopes: ['audit:read'] });
     assert.ok(fault.fired);
     assert.equal(created.status, 201, 'the token is stored, so it is handed out');
-    assert.equal((await clientFor(t.app, String(created.body.token)).get('/Users')).status, 200);
+    assert.equal((await clientFor(t.app, String(created.body.token), '/admin').get('/audit')).status, 200);
     assert.deepEqual(await entriesOf('relayed-later'), []);
     const stored = await client.db(t.dbName).collection<{ name: string; pending?: string[] }>('credentials').findOne({ name: 'relayed-later' });
     assert.deepEqual(stored?.pending?.map((text) => (JSON.parse(text) as AuditEntry).operation), ['create']);
@@ -94,17 +94,17 @@ describe('audit trail of token changes', () => {
   });
 
   it('a revocation interrupted after its first token (a crash) is completed by the sweep before its entry is stored: no token of the name stays valid', async () => {
-    const first = String((await admin.post('/tokens', { name: 'half-revoked', scopes: ['scim:read'] })).body.token);
+    const first = String((await admin.post('/tokens', { name: 'half-revoked', scopes: ['audit:read'] })).body.token);
     const second = String((await admin.post('/tokens/half-revoked/rotate', { gracePeriod: '1h' })).body.token);
     // What revoke's first write leaves when the process dies before the second: one token revoked, carrying the entry.
     const at = new Date();
     const entry: AuditEntry = { id: 'crashed-revoke', at, tenant: 'default', actor: 'ADMIN_TOKEN', requestId: 'crash', operation: 'revoke', resourceType: 'Token', resourceId: 'half-revoked', before: { name: 'half-revoked' }, after: { name: 'half-revoked', revokedAt: at.toISOString() }, grantsAdded: [], grantsRevoked: [], events: [] };
     const [newer] = (await t.storage.credentials.list('default')).filter((record) => record.name === 'half-revoked' && !record.revokedAt).slice(-1);
     await client.db(t.dbName).collection<{ _id: string }>('credentials').updateOne({ _id: newer!.hash }, { $set: { revokedAt: at, hasPending: true }, $push: { pending: JSON.stringify(entry) } });
-    assert.equal((await clientFor(t.app, first).get('/Users')).status, 200, 'the other token is still valid: the revocation is half done');
+    assert.equal((await clientFor(t.app, first, '/admin').get('/audit')).status, 200, 'the other token is still valid: the revocation is half done');
 
     await sweep(t);
-    for (const token of [first, second]) assert.equal((await clientFor(t.app, token).get('/Users')).status, 401);
+    for (const token of [first, second]) assert.equal((await clientFor(t.app, token, '/admin').get('/audit')).status, 401);
     assert.deepEqual((await entriesOf('half-revoked')).map((stored) => stored.id).filter((id) => id === 'crashed-revoke'), ['crashed-revoke']);
   });
 

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startEmbeddedEngine } from '../../src/engine/embedded.js';
+import { runCli } from '../support/cli.js';
 import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
 import { startServer } from './server-process.js';
 
@@ -58,6 +59,25 @@ describe('SIGTERM: stop accepting, finish in-flight requests, exit', function ()
     } finally {
       assert.equal(await again.stop(), 0);
     }
+  });
+
+  it('answers an event-stream poll waiting for events at once, instead of holding the exit for its long-poll time', async () => {
+    const env = { DATA_DIR: dataDir, SCIM_BEARER_TOKEN: TOKEN, EVENT_STREAM_LONG_POLL_SECONDS: '300', ...(process.env.MONGODB_URI ? { MONGODB_URI: testDatabaseUri(uniqueDbName('graceful_poll')) } : {}) };
+    const server = await startServer(env);
+    const exited = once(server.child, 'exit') as Promise<[number | null]>;
+    const streams = await runCli('streams', ['create', '--name', 'held'], env);
+    assert.equal(streams.code, 0, streams.stderr);
+    const issued = await runCli('tokens', ['create', '--name', 'held-app', '--scopes', 'scim:read', '--stream', 'held'], env);
+    assert.equal(issued.code, 0, issued.stderr);
+    const waiting = fetch(`${server.baseUrl}/streams/held/poll`, { method: 'POST', headers: { Authorization: `Bearer ${issued.stdout.trim()}`, 'Content-Type': 'application/json' }, body: '{}' });
+    await delay(500);
+    server.child.kill('SIGTERM');
+
+    const response = await waiting;
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { sets: {}, moreAvailable: false });
+    const [code] = await exited;
+    assert.equal(code, 0, server.stderr());
   });
 
   it('exits 0 with a one-line warning, not a crash, when SIGTERM arrives while the database is unreachable', async function () {

@@ -39,6 +39,7 @@ export interface TestAppOptions {
   hooks?: AppDeps['hooks'];
   /** Collects the app's log entries; discarded by default. */
   log?: AppDeps['log'];
+  shutdown?: AppDeps['shutdown'];
 }
 
 export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {}, options: TestAppOptions = {}): Promise<TestApp> {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Settings the CLIs read from the environment: the runner's own are dropped, so each test says what it sets. */
 const CONFIG_VARIABLES = ['PORT', 'HOST', 'MONGODB_URI', 'DATA_DIR', 'SCIM_BEARER_TOKEN', 'PUBLIC_BASE_URL', 'DEFAULT_TENANT', 'ADMIN_TOKEN', 'POLICY_FILE', 'WEBHOOKS'];
-const CONFIG_PREFIXES = ['JWT_', 'MAX_', 'RATE_LIMIT_', 'WEBHOOK_'];
+const CONFIG_PREFIXES = ['JWT_', 'MAX_', 'RATE_LIMIT_', 'WEBHOOK_', 'EVENT_STREAM_'];
 
 export interface CliRun {
   code: number | null;
@@ -26,7 +26,7 @@ export function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Runs a CLI as a real process; `onStderr` sees stderr as it grows (to interrupt a run at the right moment). */
 export async function runCli(
-  name: 'import' | 'policy' | 'tokens',
+  name: 'import' | 'policy' | 'streams' | 'tokens',
   args: string[],
   env: Record<string, string>,
   onStderr?: (stderr: string, child: ReturnType<typeof spawn>) => void,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -8,14 +8,15 @@ import { jwtVerify } from 'jose';
 import { MongoClient, type Db } from 'mongodb';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import type { EventType, LifecycleEvent } from '../../src/lifecycle/types.js';
-import { verifySignature } from '../../src/lifecycle/webhooks/signature.js';
+import { signingKey } from '../../src/lifecycle/webhooks/signature.js';
 import { webhooksFor, type WebhookConfig } from '../../src/lifecycle/webhooks/webhook-config.js';
 import { createWebhookWorker, type WebhookWorker, type WebhookWorkerOptions } from '../../src/lifecycle/webhooks/worker.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
+import { verifiedByStandardWebhooks } from '../support/standard-webhooks.js';
 
-const SECRET = 'test-webhook-secret-0123456789abcdef';
+const SECRET = 'whsec_dGVzdC13ZWJob29rLWtleS0wMTIzNDU2Nzg5YWJjZGVm';
 
 interface Arrival {
   id: string;
@@ -64,7 +65,7 @@ async function startReceiver(servers: Server[]): Promise<Receiver> {
         verified: false,
         at: Date.now(),
       };
-      arrival.verified = verifySignature(SECRET, arrival);
+      arrival.verified = verifiedByStandardWebhooks(SECRET, request.headers, body);
       const { status, delayMs } = receiver.behave(receiver.arrivals.length);
       receiver.arrivals.push(arrival);
       if (delayMs) await sleep(delayMs);
@@ -203,7 +204,7 @@ describe('webhook delivery', function () {
     return { users, events };
   }
 
-  it('a receiver failing with 500s and timeouts gets every event, in order per user, with a stable Webhook-Id', async () => {
+  it('a receiver failing with 500s and timeouts gets every event, in order per user, with a stable webhook-id', async () => {
     const receiver = await startReceiver(servers);
     // Five 500s, then three answers slower than the worker's timeout, then success.
     receiver.behave = (index) => (index < 5 ? { status: 500 } : index < 8 ? { status: 200, delayMs: 400 } : { status: 200 });
@@ -213,11 +214,11 @@ describe('webhook delivery', function () {
     worker(hooks, 'worker-a').start();
     await until(async () => (await pendingCount()) === 0, 'every delivery');
 
-    assert.ok(receiver.arrivals.every((arrival) => arrival.verified), 'every request carries a valid HMAC signature');
+    assert.ok(receiver.arrivals.every((arrival) => arrival.verified), 'every request carries a valid Standard Webhooks signature');
     assert.deepEqual(new Set(receiver.arrivals.map((arrival) => arrival.id)), new Set(events.map((event) => event.id)), 'every event arrived');
     assertInOrderPerUser(receiver.arrivals, users, 4);
     for (const arrival of receiver.arrivals) {
-      assert.equal(arrival.id, jsonOf(arrival).id, 'Webhook-Id is the event id');
+      assert.equal(arrival.id, jsonOf(arrival).id, 'webhook-id is the event id');
       assert.equal(arrival.idempotencyKey, arrival.id);
       assert.equal(arrival.contentType, 'application/json');
     }
@@ -225,7 +226,7 @@ describe('webhook delivery', function () {
     assert.ok(retried.length > 0, 'some events were retried');
     for (const event of retried) {
       const bodies = new Set(receiver.arrivals.filter((arrival) => arrival.id === event.id).map((arrival) => arrival.body));
-      assert.equal(bodies.size, 1, 'a retry sends the same body under the same Webhook-Id');
+      assert.equal(bodies.size, 1, 'a retry sends the same body under the same webhook-id');
     }
     assert.ok(log.some((line) => line.includes('HTTP 500')), log.join('\n'));
     assert.ok(log.some((line) => line.includes('no response within 150 ms')), log.join('\n'));
@@ -342,11 +343,11 @@ describe('webhook delivery', function () {
     const before = Math.floor(Date.now() / 1000);
     await worker(hooks, 'worker-set', { issuer: 'https://scim.example.com/scim/v2' }).drain();
     assert.equal(receiver.arrivals.length, 3);
-    const key = new TextEncoder().encode(SECRET);
+    const key = signingKey(SECRET);
     const claims = [];
     for (const arrival of receiver.arrivals) {
       assert.equal(arrival.contentType, 'application/secevent+jwt');
-      assert.ok(arrival.verified, 'the HMAC headers are sent for SETs too');
+      assert.ok(arrival.verified, 'the Standard Webhooks headers are sent for SETs too');
       const { payload, protectedHeader } = await jwtVerify(arrival.body, key, {
         issuer: 'https://scim.example.com/scim/v2',
         audience: receiver.url,
@@ -368,34 +369,18 @@ describe('webhook delivery', function () {
     // Same sequence: ordered by id, so user.deactivated precedes user.permissions_revoked.
     assert.deepEqual(second?.['events'], { 'urn:ietf:params:scim:event:prov:deactivate': { version: 'W/"2"' } });
     assert.deepEqual(third?.['events'], { 'urn:scim-identity-server:event:user.permissions_revoked': revoked.data });
-    await assert.rejects(jwtVerify(receiver.arrivals[0]!.body, new TextEncoder().encode('another-secret-0123456789abcdefghij')));
-  });
-});
-
-describe('webhook signatures', () => {
-  const signed = { id: 'evt-1', timestamp: '1900000000', body: '{"a":1}' };
-  const request = { ...signed, signature: `v1=${createHmac('sha256', SECRET).update(`${signed.id}.${signed.timestamp}.${signed.body}`).digest('hex')}` };
-  const now = new Date(1_900_000_000_000);
-
-  it('accepts the signed request and rejects a changed body, id, secret or an old timestamp', () => {
-    assert.equal(verifySignature(SECRET, request, { now }), true);
-    assert.equal(verifySignature(SECRET, { ...request, body: '{"a":2}' }, { now }), false);
-    assert.equal(verifySignature(SECRET, { ...request, id: 'evt-2' }, { now }), false);
-    assert.equal(verifySignature(`${SECRET}x`, request, { now }), false);
-    assert.equal(verifySignature(SECRET, request, { now: new Date(now.getTime() + 301_000) }), false);
-    assert.equal(verifySignature(SECRET, { ...request, signature: 'v1=00' }, { now }), false);
+    await assert.rejects(jwtVerify(receiver.arrivals[0]!.body, new TextEncoder().encode('another-key-0123456789abcdefghijkl')));
   });
 });
 
 describe('WEBHOOKS configuration', () => {
   const valid = { name: 'crm', url: 'https://hooks.example.com/scim', secret: SECRET };
+  const SECRET_RULE = (index: number, field: string) => new RegExp(`WEBHOOKS\\.${index}\\.${field.replace('.', '\\.')}: must be "whsec_" followed by the base64 of 32 to 64 random bytes`);
 
   it('parses webhooks with defaults, and the timing variables', () => {
-    const config = loadConfig({ WEBHOOKS: JSON.stringify([valid, { ...valid, name: 'siem', events: ['user.deleted'], format: 'set' }]), WEBHOOK_POLL_MS: '250' });
-    assert.deepEqual(config.webhooks, [
-      { ...valid, format: 'json' },
-      { ...valid, name: 'siem', events: ['user.deleted'], format: 'set' },
-    ]);
+    const rotating = { ...valid, name: 'siem', events: ['user.deleted'], format: 'set', previousSecrets: [`whsec_${randomBytes(64).toString('base64')}`] };
+    const config = loadConfig({ WEBHOOKS: JSON.stringify([valid, rotating]), WEBHOOK_POLL_MS: '250' });
+    assert.deepEqual(config.webhooks, [{ ...valid, format: 'json' }, rotating]);
     assert.equal(config.webhookPollMs, 250);
     assert.equal(config.webhookTimeoutMs, 10_000);
     assert.equal(config.webhookMaxBackoffMs, 3_600_000);
@@ -405,7 +390,11 @@ describe('WEBHOOKS configuration', () => {
   const invalid: [string, string, RegExp][] = [
     ['not JSON', `[{"name":"crm","secret":"${SECRET}"`, /WEBHOOKS: must be a JSON array/],
     ['not an array', JSON.stringify(valid), /WEBHOOKS: /],
-    ['a short secret', JSON.stringify([{ ...valid, secret: 'short' }]), /WEBHOOKS\.0\.secret: must be at least 32 characters/],
+    ['a secret without the whsec_ prefix (the old hex form)', JSON.stringify([{ ...valid, secret: 'ab'.repeat(32) }]), SECRET_RULE(0, 'secret')],
+    ['a secret that is not base64', JSON.stringify([{ ...valid, secret: `whsec_${'*'.repeat(44)}` }]), SECRET_RULE(0, 'secret')],
+    ['a key of 24 bytes (HS256 needs 32)', JSON.stringify([{ ...valid, secret: `whsec_${randomBytes(24).toString('base64')}` }]), SECRET_RULE(0, 'secret')],
+    ['a key of 65 bytes', JSON.stringify([{ ...valid, secret: `whsec_${randomBytes(65).toString('base64')}` }]), SECRET_RULE(0, 'secret')],
+    ['a bad previous secret', JSON.stringify([{ ...valid, previousSecrets: [SECRET, 'whsec_'] }]), SECRET_RULE(0, 'previousSecrets.1')],
     ['a non-http URL', JSON.stringify([{ ...valid, url: 'ftp://example.com' }]), /WEBHOOKS\.0\.url: must be an http\(s\) URL/],
     ['an unknown event type', JSON.stringify([{ ...valid, events: ['user.exploded'] }]), /WEBHOOKS\.0\.events\.0: /],
     ['a duplicate name', JSON.stringify([valid, valid]), /WEBHOOKS\.1\.name: duplicate webhook name "crm"/],
@@ -416,7 +405,7 @@ describe('WEBHOOKS configuration', () => {
     it(`rejects ${what}, naming WEBHOOKS and never echoing the secret`, () => {
       assert.throws(
         () => loadConfig({ WEBHOOKS: value }),
-        (error: unknown) => error instanceof ConfigError && message.test(error.message) && !error.message.includes(SECRET),
+        (error: unknown) => error instanceof ConfigError && message.test(error.message) && !/whsec_[A-Za-z0-9+/*]|abab/.test(error.message),
       );
     });
   }

@@ -2,6 +2,7 @@ import { Router, type Request, type Response } from 'express';
 import { expandScopes, SCOPE_NAMES, type Scope } from '../../auth/scopes.js';
 import { createToken, listTokens, parseDuration, revokeToken, rotateToken, TokenAdminError, type Grantor } from '../../auth/token-admin.js';
 import { ScimError } from '../../errors/scim-error.js';
+import type { EventStreamService } from '../../services/event-streams.js';
 import type { CredentialStore } from '../../store/contract.js';
 import { cannotGrant, principalOf } from '../middleware/authenticate.js';
 import { contextOf } from '../middleware/request-context.js';
@@ -32,6 +33,16 @@ function scopes(body: Body): Scope[] {
   return expanded.scopes;
 }
 
+/** A binding names a stream that exists in the caller's tenant (a 400 about the body, not a 404 of the URL). */
+async function streamOf(streams: EventStreamService, tenant: string, name: string): Promise<void> {
+  try {
+    await streams.require(tenant, name);
+  } catch (error) {
+    if (error instanceof ScimError && error.code === 'notFound') throw new ScimError('invalidValue', `"stream": no event stream named "${name}" in this tenant`);
+    throw error;
+  }
+}
+
 /** The caller grants as itself: its own scopes, its own tenant. */
 function grantorOf(res: Response): Grantor {
   const { tenant, scopes: held } = principalOf(res);
@@ -58,11 +69,12 @@ async function run<T>(work: () => Promise<T>): Promise<T> {
 /**
  * Token management for the caller's own tenant (the same operations as `npm run tokens`, but a
  * credential grants only what it holds, see token-admin.ts): GET / lists (never a hash or token);
- * POST / {name, scopes, expiresIn?, tenant?} → 201 with the token, shown only in this response
- * (`tenant`, if given, must be the caller's own); POST /:name/rotate {gracePeriod?, expiresIn?};
+ * POST / {name, scopes, expiresIn?, tenant?, stream?} → 201 with the token, shown only in this
+ * response (`tenant`, if given, must be the caller's own; `stream` binds it to an event stream of
+ * the tenant, which it may then poll); POST /:name/rotate {gracePeriod?, expiresIn?};
  * DELETE /:name revokes (any token of the tenant: revoking takes power away, it never grants).
  */
-export function tokenRoutes(credentials: CredentialStore): Router {
+export function tokenRoutes(credentials: CredentialStore, streams: EventStreamService): Router {
   const router = Router();
   router.use((_req, res, next) => {
     res.set('Cache-Control', 'no-store');
@@ -75,6 +87,8 @@ export function tokenRoutes(credentials: CredentialStore): Router {
 
   router.post('/', async (req, res) => {
     const body = bodyOf(req);
+    const stream = text(body, 'stream', false);
+    if (stream !== undefined) await streamOf(streams, principalOf(res).tenant, stream);
     const issued = await run(() =>
       createToken(
         credentials,
@@ -84,6 +98,7 @@ export function tokenRoutes(credentials: CredentialStore): Router {
           name: text(body, 'name', true) as string,
           scopes: scopes(body),
           lifetimeMs: duration(body, 'expiresIn'),
+          stream,
         },
         contextOf(res),
       ),

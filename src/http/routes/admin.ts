@@ -2,11 +2,13 @@ import express, { Router } from 'express';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { ScimError } from '../../errors/scim-error.js';
 import type { Policy } from '../../lifecycle/policy/types.js';
+import type { EventStreamService } from '../../services/event-streams.js';
 import type { Storage } from '../../store/contract.js';
 import { authenticate, requireScope } from '../middleware/authenticate.js';
 import { bodyErrorToScim } from '../middleware/json-body.js';
 import { accessReviewRoutes } from './admin-access-review.js';
 import { auditRoutes } from './admin-audit.js';
+import { streamAdminRoutes } from './admin-streams.js';
 import { tokenRoutes } from './admin-tokens.js';
 
 /**
@@ -17,14 +19,16 @@ import { tokenRoutes } from './admin-tokens.js';
  * SCIM can change or delete an entry.
  * /admin/access-review (audit:read): see admin-access-review.ts.
  * /admin/tokens (tokens:manage): see admin-tokens.ts.
+ * /admin/streams (tokens:manage: a stream is read through the credentials bound to it): see admin-streams.ts.
  */
-export function adminRoutes(storage: Storage, policy: Policy, authenticator: Authenticator): Router {
+export function adminRoutes(storage: Storage, policy: Policy, authenticator: Authenticator, streams: EventStreamService): Router {
   const router = Router();
   router.use(authenticate(authenticator));
 
   router.use('/audit', requireScope('audit:read'), auditRoutes(storage));
   router.use('/access-review', requireScope('audit:read'), accessReviewRoutes(storage, policy));
-  router.use('/tokens', requireScope('tokens:manage'), express.json({ limit: 1024 }), bodyErrorToScim, tokenRoutes(storage.credentials));
+  router.use('/tokens', requireScope('tokens:manage'), express.json({ limit: 1024 }), bodyErrorToScim, tokenRoutes(storage.credentials, streams));
+  router.use('/streams', requireScope('tokens:manage'), express.json({ limit: 4096 }), bodyErrorToScim, streamAdminRoutes(streams));
 
   router.all('/{*rest}', () => {
     throw new ScimError('notFound', 'No such admin endpoint');

@@ -1,5 +1,6 @@
-import { SignJWT } from 'jose';
+import { SignJWT, type JWTPayload } from 'jose';
 import type { EventType, LifecycleEvent } from '../types.js';
+import { signingKey } from './signature.js';
 import type { WebhookConfig } from './webhook-config.js';
 
 export interface Payload {
@@ -65,22 +66,39 @@ function jsonPayload(event: LifecycleEvent): Payload {
   return { body: JSON.stringify(body), contentType: 'application/json' };
 }
 
-/** A Security Event Token (RFC 8417) profiled by RFC 9967, signed HS256 with the webhook secret. */
-async function setPayload(event: LifecycleEvent, webhook: WebhookConfig, context: PayloadContext): Promise<Payload> {
-  const body = await new SignJWT({
+/**
+ * The claims of the Security Event Token (RFC 8417) for an event, profiled by RFC 9967: what a
+ * "set" webhook signs and what an event stream (RFC 8936 poll) hands out.
+ */
+export function setClaims(event: LifecycleEvent, audience: string, context: PayloadContext): JWTPayload {
+  return {
+    iss: context.issuer,
+    iat: seconds(context.now),
+    jti: event.id,
+    aud: audience,
     // RFC 9967 §2.1: the subject goes in sub_id (RFC 9493, format "scim"), never in sub.
     sub_id: { format: 'scim', uri: `/${event.resourceType}s/${event.resourceId}` },
     txn: event.requestId,
     toe: seconds(event.occurredAt),
     events: SET_EVENTS[event.type](event),
-  })
-    .setProtectedHeader({ alg: 'HS256', typ: 'secevent+jwt' })
-    .setIssuer(context.issuer)
-    .setIssuedAt(seconds(context.now))
-    .setJti(event.id)
-    .setAudience(webhook.url)
-    .sign(new TextEncoder().encode(webhook.secret));
+  };
+}
+
+/** Signed HS256 with the webhook secret's key. */
+async function setPayload(event: LifecycleEvent, webhook: WebhookConfig, context: PayloadContext): Promise<Payload> {
+  const body = await new SignJWT(setClaims(event, webhook.url, context)).setProtectedHeader({ alg: 'HS256', typ: 'secevent+jwt' }).sign(signingKey(webhook.secret));
   return { body, contentType: 'application/secevent+jwt' };
+}
+
+/**
+ * An unsecured SET (RFC 7519 §6, `alg: none`, explicitly typed as RFC 8417 §2.3 recommends), for
+ * event streams: the receiver fetches it from us over an authenticated TLS connection, which RFC
+ * 8936 §4.1 and RFC 9967 §5 accept in place of a signature (docs/decisions.md). jose's
+ * UnsecuredJWT cannot carry `typ`, hence the compact serialisation here.
+ */
+export function unsecuredSet(claims: JWTPayload): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'none', typ: 'secevent+jwt' })}.${part(claims)}.`;
 }
 
 export function payloadFor(event: LifecycleEvent, webhook: WebhookConfig, context: PayloadContext): Promise<Payload> {

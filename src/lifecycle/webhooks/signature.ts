@@ -1,44 +1,40 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 /**
- * Request signing: `Webhook-Signature: v1=<hex HMAC-SHA256(secret, "<id>.<timestamp>.<body>")>`.
- * The id and timestamp are signed with the body so a receiver can reject replays (an old
- * timestamp) and duplicates (an id it has processed: the event id, constant across retries).
+ * Standard Webhooks (https://www.standardwebhooks.com, spec 1.0.0) symmetric signatures: the
+ * secret is `whsec_` + base64 of the key; each request carries `webhook-id` (the event id, the
+ * same on every retry), `webhook-timestamp` (Unix seconds of this attempt) and
+ * `webhook-signature`: `v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`, one per
+ * secret, space-separated, so a receiver keeps verifying while a secret is being rotated.
+ * Any Standard Webhooks verifier accepts these requests (test/webhooks/standard-webhooks.test.ts).
  */
-function hmac(secret: string, id: string, timestamp: string, body: string): string {
-  return createHmac('sha256', secret).update(`${id}.${timestamp}.${body}`).digest('hex');
+const PREFIX = 'whsec_';
+/** The spec asks for at least 24 bytes; HS256 (the "set" payload's JWS) for at least 32 (RFC 7518 §3.2). */
+const MIN_KEY_BYTES = 32;
+const MAX_KEY_BYTES = 64;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+export const SIGNING_SECRET_RULE = `must be "whsec_" followed by the base64 of ${MIN_KEY_BYTES} to ${MAX_KEY_BYTES} random bytes (e.g. echo "whsec_$(openssl rand -base64 32)")`;
+
+export function isSigningSecret(secret: string): boolean {
+  if (!secret.startsWith(PREFIX) || !BASE64.test(secret.slice(PREFIX.length))) return false;
+  const length = signingKey(secret).length;
+  return length >= MIN_KEY_BYTES && length <= MAX_KEY_BYTES;
 }
 
-export function signatureHeaders(secret: string, id: string, body: string, now: Date): Record<string, string> {
+/** The key a `whsec_` secret stands for. */
+export function signingKey(secret: string): Buffer {
+  return Buffer.from(secret.slice(PREFIX.length), 'base64');
+}
+
+export function signatureHeaders(secrets: readonly string[], id: string, body: string, now: Date): Record<string, string> {
   const timestamp = String(Math.floor(now.getTime() / 1000));
+  const signed = `${id}.${timestamp}.${body}`;
   return {
-    'Webhook-Id': id,
+    'webhook-id': id,
+    'webhook-timestamp': timestamp,
+    'webhook-signature': secrets.map((secret) => `v1,${createHmac('sha256', signingKey(secret)).update(signed).digest('base64')}`).join(' '),
+    // For receivers that deduplicate by the IETF Idempotency-Key header rather than webhook-id.
     'Idempotency-Key': id,
-    'Webhook-Timestamp': timestamp,
-    'Webhook-Signature': `v1=${hmac(secret, id, timestamp, body)}`,
   };
-}
-
-export interface SignedRequest {
-  id: string;
-  timestamp: string;
-  signature: string;
-  /** Exactly as received: re-serialised JSON would not match. */
-  body: string;
-}
-
-export interface VerifyOptions {
-  now?: Date;
-  /** How far the timestamp may be from `now`; default 5 minutes. */
-  toleranceSeconds?: number;
-}
-
-/** For receivers (and tests): a valid v1 signature over a recent timestamp. Constant-time comparison. */
-export function verifySignature(secret: string, request: SignedRequest, options: VerifyOptions = {}): boolean {
-  if (!/^\d+$/.test(request.timestamp) || !request.signature.startsWith('v1=')) return false;
-  const nowSeconds = (options.now ?? new Date()).getTime() / 1000;
-  if (Math.abs(nowSeconds - Number(request.timestamp)) > (options.toleranceSeconds ?? 300)) return false;
-  const expected = Buffer.from(hmac(secret, request.id, request.timestamp, request.body), 'hex');
-  const received = Buffer.from(request.signature.slice('v1='.length), 'hex');
-  return received.length === expected.length && timingSafeEqual(received, expected);
 }

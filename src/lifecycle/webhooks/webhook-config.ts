@@ -1,11 +1,18 @@
 import { z } from 'zod';
 import { EVENT_TYPES, type LifecycleEvent } from '../types.js';
+import { isSigningSecret, SIGNING_SECRET_RULE } from './signature.js';
+
+/** A Standard Webhooks symmetric secret (`whsec_` + base64); messages never quote it. */
+const signingSecret = z.string().refine(isSigningSecret, SIGNING_SECRET_RULE);
 
 // Names exclude "|": delivery and lease ids are built as `${eventId}|${webhook}|…`.
 const webhookSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9_-]{1,64}$/, 'must be 1-64 lower-case letters, digits, "-" or "_"'),
   url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }),
-  secret: z.string().min(32, 'must be at least 32 characters'),
+  /** Signs every request (and keys a "set" payload's HS256 JWS). */
+  secret: signingSecret,
+  /** Rotation: requests are signed with these too, until the receiver has the new secret. */
+  previousSecrets: z.array(signingSecret).max(4, 'must list at most 4 secrets').optional(),
   /** Omitted: every event type. */
   events: z.array(z.enum(EVENT_TYPES)).min(1, 'must list at least one event type (omit it for all)').optional(),
   /** "json": our envelope; "set": an RFC 9967 Security Event Token. */

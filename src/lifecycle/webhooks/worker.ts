@@ -68,7 +68,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
       const payload = await payloadFor(delivery.event, webhook, { issuer, now: at });
       const response = await post(webhook.url, {
         method: 'POST',
-        headers: { 'Content-Type': payload.contentType, ...signatureHeaders(webhook.secret, delivery.event.id, payload.body, at) },
+        headers: { 'Content-Type': payload.contentType, ...signatureHeaders([webhook.secret, ...(webhook.previousSecrets ?? [])], delivery.event.id, payload.body, at) },
         body: payload.body,
         // A redirect is a failure to retry, not an instruction to send the event elsewhere.
         redirect: 'manual',

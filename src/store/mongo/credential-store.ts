@@ -25,6 +25,7 @@ interface CredentialDocument {
   pending?: string[];
   /** True while `pending` holds anything: the relay's sweep finds such credentials by it. */
   hasPending?: boolean;
+  stream?: string;
 }
 
 function toRecord(doc: CredentialDocument): CredentialRecord {
@@ -37,6 +38,7 @@ function toRecord(doc: CredentialDocument): CredentialRecord {
     ...(doc.expiresAt ? { expiresAt: doc.expiresAt } : {}),
     ...(doc.revokedAt ? { revokedAt: doc.revokedAt } : {}),
     ...(doc.lastUsedAt ? { lastUsedAt: doc.lastUsedAt } : {}),
+    ...(doc.stream ? { stream: doc.stream } : {}),
   };
 }
 
@@ -50,6 +52,7 @@ function toDocument(record: CredentialRecord, audit: AuditEntry | undefined): Cr
     ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
     ...(record.revokedAt ? { revokedAt: record.revokedAt } : {}),
     ...carrying(audit),
+    ...(record.stream ? { stream: record.stream } : {}),
   };
 }
 

@@ -2,9 +2,10 @@ import type { Collection, Db } from 'mongodb';
 import type { EventType, LifecycleEvent } from '../../lifecycle/types.js';
 import type { Delivery, EventStore } from '../contract.js';
 import { insertNew, isDuplicateKey } from './insert-new.js';
+import type { StreamFanOut } from './stream-store.js';
 
 /** The event log: `_id` is the event id, so appending an event twice stores it once. */
-interface EventDocument {
+export interface EventDocument {
   _id: string;
   type: EventType;
   tenant: string;
@@ -72,7 +73,7 @@ function toEventDocument({ id, data, ...rest }: LifecycleEvent): EventDocument {
   return { _id: id, ...rest, data: JSON.stringify(data) };
 }
 
-function toEvent({ _id, data, ...rest }: EventDocument): LifecycleEvent {
+export function toEvent({ _id, data, ...rest }: EventDocument): LifecycleEvent {
   return { id: _id, ...rest, data: JSON.parse(data) as Record<string, unknown> };
 }
 
@@ -111,7 +112,8 @@ async function createIndexes(db: Db): Promise<void> {
   ]);
 }
 
-export function createEventStore(db: Db): EventStore {
+/** With `streams`, each append also queues the events in the streams that take them. */
+export function createEventStore(db: Db, streams?: StreamFanOut): EventStore {
   const events = db.collection<EventDocument>('events');
   const deliveries = db.collection<DeliveryDocument>('deliveries');
   const leases = db.collection<LeaseDocument>('delivery_leases');
@@ -157,10 +159,11 @@ export function createEventStore(db: Db): EventStore {
     async append(list, webhooks) {
       if (list.length === 0) return;
       await ready();
-      // Events before deliveries: a delivery never refers to an event that is not stored.
-      // After a crash the same batch may be appended again: what is stored already is skipped.
-      await insertNew(events, list.map(toEventDocument));
-      await insertNew(deliveries, list.flatMap((event) => webhooks.map((webhook) => newDelivery(event, webhook))));
+      // Events before deliveries and stream entries: neither ever refers to an event that is not
+      // stored. After a crash the same batch may be appended again: what is stored already is
+      // skipped. Which streams take the events is read beside the insert, not after it.
+      const [queueInStreams] = await Promise.all([streams?.plan(list), insertNew(events, list.map(toEventDocument))]);
+      await Promise.all([insertNew(deliveries, list.flatMap((event) => webhooks.map((webhook) => newDelivery(event, webhook)))), queueInStreams?.()]);
     },
 
     async claim(owner, now, leaseMs, limit) {

@@ -12,6 +12,7 @@ import { createResourceStore } from './resource-store.js';
 import { createMembershipStore } from './membership-store.js';
 import { createCredentialStore } from './credential-store.js';
 import { createEventStore } from './event-store.js';
+import { createStreamStore } from './stream-store.js';
 import { createJobStore } from './job-store.js';
 import { createNamedIndexes } from './index-names.js';
 import { groupsOfMembers } from './member-filters.js';
@@ -52,6 +53,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   await audit.ensureIndexes();
   const credentials = createCredentialStore(db.collection('credentials'), db.collection('credential_names'), audit);
   await credentials.ensureIndexes();
+  const streams = createStreamStore(db);
 
   return {
     users: createResourceStore({ kind: 'User', model: users, definition: USER_RESOURCE, nameAttribute: 'userName', claims, externalIds, locks }),
@@ -67,7 +69,8 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
     }),
     memberships: createMembershipStore(users, groups, locks),
     credentials,
-    events: createEventStore(db),
+    events: createEventStore(db, streams),
+    streams,
     audit,
     jobs: createJobStore(db),
     async ping() {
