@@ -71,7 +71,7 @@ function select(trail: readonly AuditEntry[], selection: Selection): string[] {
       candidate.at.getTime() < until,
   );
   const sorted = matching.sort((a, b) => a.at.getTime() - b.at.getTime() || (a.id < b.id ? -1 : 1));
-  return (selection.order === 'oldest' ? sorted : sorted.reverse()).map((candidate) => candidate.id);
+  return (selection.order === 'newest' ? sorted.reverse() : sorted).map((candidate) => candidate.id);
 }
 
 const at = (minutes: number) => new Date(BASE + minutes * MINUTE).toISOString();
@@ -135,7 +135,7 @@ describe('admin API: audit trail queries and exports', () => {
       { resource: 'resource-none' },
     ];
 
-    it('each filter alone selects exactly the matching entries, newest first', async () => {
+    it('each filter alone selects exactly the matching entries, oldest first', async () => {
       for (const selection of alone) {
         const response = await get(`/admin/audit?${query(selection, { limit: '1000' })}`);
         assert.equal(response.status, 200, JSON.stringify(response.body));
@@ -168,10 +168,11 @@ describe('admin API: audit trail queries and exports', () => {
       assert.ok(nonEmpty >= combinations.length / 2, 'most combinations select something');
     });
 
-    it('order=oldest lists chronologically; entries of one instant follow their ids', async () => {
-      const response = await get('/admin/audit?order=oldest&limit=1000');
+    it('chronological by default, entries of one instant in the order of their ids; order=newest reverses it', async () => {
+      const response = await get('/admin/audit?limit=1000');
       assert.deepEqual(ids(response.body), select(trails['default']!, { order: 'oldest' }));
-      const newest = await get('/admin/audit?limit=1000');
+      assert.deepEqual(ids((await get('/admin/audit?order=oldest&limit=1000')).body), ids(response.body));
+      const newest = await get('/admin/audit?order=newest&limit=1000');
       assert.deepEqual(ids(newest.body), [...ids(response.body)].reverse());
     });
 
@@ -194,7 +195,7 @@ describe('admin API: audit trail queries and exports', () => {
 
   describe('cursor paging', () => {
     it('every entry exactly once across page boundaries, in order, whatever the page size', async () => {
-      for (const selection of [{}, { actor: 'okta' }, { order: 'oldest' as const, since: at(2), until: at(17) }, { resourceType: 'Group', order: 'oldest' as const }]) {
+      for (const selection of [{}, { actor: 'okta', order: 'newest' as const }, { since: at(2), until: at(17) }, { resourceType: 'Group', order: 'newest' as const }]) {
         for (const limit of [1, 2, 3, 7, 64]) {
           assert.deepEqual(await walk(selection, limit), select(trails['default']!, selection), `${JSON.stringify(selection)} by ${limit}`);
         }
@@ -202,8 +203,8 @@ describe('admin API: audit trail queries and exports', () => {
     });
 
     it('entries appended between pages never shift a walk: newest first they precede it, oldest first they end it', async () => {
-      const before = select(trails['other']!, {});
-      const first = await get('/admin/audit?limit=4', tokens.other);
+      const before = select(trails['other']!, { order: 'newest' });
+      const first = await get('/admin/audit?order=newest&limit=4', tokens.other);
       assert.deepEqual(ids(first.body), before.slice(0, 4));
       // Appended while the auditor reads: newer than everything (the token's creation included), and one at the instant of the page boundary.
       const boundary = trails['other']!.find((candidate) => candidate.id === before[3])!;
@@ -215,7 +216,7 @@ describe('admin API: audit trail queries and exports', () => {
       await t.storage.audit.append(appended);
       const rest: string[] = [];
       for (let cursor = first.body.nextCursor as string | undefined; cursor; ) {
-        const page = await get(`/admin/audit?limit=4&cursor=${cursor}`, tokens.other);
+        const page = await get(`/admin/audit?order=newest&limit=4&cursor=${cursor}`, tokens.other);
         rest.push(...ids(page.body));
         cursor = page.body.nextCursor;
       }
@@ -245,7 +246,7 @@ describe('admin API: audit trail queries and exports', () => {
       const forged = (change: Record<string, unknown>) => Buffer.from(JSON.stringify({ ...payload, ...change })).toString('base64url');
       for (const [label, path, token] of [
         ['another filter', `/admin/audit?actor=entra&cursor=${cursor}`, tokens.default],
-        ['another order', `/admin/audit?actor=okta&order=oldest&cursor=${cursor}`, tokens.default],
+        ['another order', `/admin/audit?actor=okta&order=newest&cursor=${cursor}`, tokens.default],
         ['another tenant', `/admin/audit?actor=okta&cursor=${cursor}`, tokens.other],
         ['a character changed', `/admin/audit?actor=okta&cursor=${cursor.slice(0, 10)}${cursor[10] === 'A' ? 'B' : 'A'}${cursor.slice(11)}`, tokens.default],
         ['not base64url', `/admin/audit?actor=okta&cursor=${encodeURIComponent('{"q":1}')}`, tokens.default],
@@ -262,7 +263,7 @@ describe('admin API: audit trail queries and exports', () => {
   describe('tenant isolation', () => {
     it("another tenant's entries never appear, whatever the filters, order, page or format", async () => {
       const foreign = new Set([...trails['other']!, ...trails['bulk']!].map((candidate) => candidate.id));
-      const selections: Selection[] = [{}, { resource: 'resource-3' }, { actor: 'okta' }, { operation: 'patch' }, { resourceType: 'User' }, { since: at(0), until: at(100) }, { order: 'oldest' }];
+      const selections: Selection[] = [{}, { resource: 'resource-3' }, { actor: 'okta' }, { operation: 'patch' }, { resourceType: 'User' }, { since: at(0), until: at(100) }, { order: 'newest' }];
       for (const selection of selections) {
         const walked = await walk(selection, 25);
         assert.ok(!walked.some((id) => foreign.has(id)), JSON.stringify(selection));
@@ -279,7 +280,7 @@ describe('admin API: audit trail queries and exports', () => {
     it('format=ndjson streams every selected entry as one JSON object per line, past many export batches', async () => {
       for (const [selection, token, tenant] of [
         [{}, tokens.bulk, 'bulk'],
-        [{ order: 'oldest' as const }, tokens.bulk, 'bulk'],
+        [{ order: 'newest' as const }, tokens.bulk, 'bulk'],
         [{ actor: 'entra', since: at(40), until: at(300) }, tokens.bulk, 'bulk'],
         [{ resource: 'resource-4' }, tokens.default, 'default'],
       ] as const) {

@@ -109,10 +109,10 @@ describe('lifecycle: admin API', () => {
       await create(employee(uniqueName('other')));
     });
 
-    it('resource= lists that resource’s entries, newest first (oldest first with order=oldest), with actor and request id but never a token', async () => {
-      const newest = await adminGet(`/admin/audit?resource=${id}`);
+    it('resource= lists that resource’s entries, oldest first (newest first with order=newest), with actor and request id but never a token', async () => {
+      const newest = await adminGet(`/admin/audit?resource=${id}&order=newest`);
       assert.deepEqual((newest.body.entries as Body[]).map((entry) => entry['operation']), ['patch', 'patch', 'create']);
-      const response = await adminGet(`/admin/audit?resource=${id}&order=oldest`);
+      const response = await adminGet(`/admin/audit?resource=${id}`);
       assert.equal(response.status, 200, context(response));
       const entries = response.body.entries as Body[];
       assert.equal(response.body.count, 3);
@@ -131,7 +131,7 @@ describe('lifecycle: admin API', () => {
       assert.deepEqual((since.body.entries as Body[]).map((entry) => entry['operation']), ['patch', 'patch']);
       assert.ok((since.body.entries as Body[]).every((entry) => Date.parse(String(entry['at'])) >= Date.parse(between)));
 
-      const limited = await adminGet(`/admin/audit?resource=${id}&limit=1&order=oldest`);
+      const limited = await adminGet(`/admin/audit?resource=${id}&limit=1`);
       assert.equal(limited.body.count, 1);
       assert.equal(limited.body.entries[0].operation, 'create', 'the oldest first');
       assert.ok(limited.body.nextCursor, 'more follow');

@@ -31,8 +31,8 @@ async function* csv(entries: AsyncIterable<AuditEntry>): AsyncGenerator<string> 
 
 /**
  * GET /admin/audit (mounted behind audit:read): the credential's tenant's trail, filtered by
- * resource (id), actor, operation, resourceType and [since, until), newest first unless
- * order=oldest. JSON answers a page (limit, cursor → nextCursor); format=ndjson or csv (or Accept)
+ * resource (id), actor, operation, resourceType and [since, until), oldest first unless
+ * order=newest. JSON answers a page (limit, cursor → nextCursor); format=ndjson or csv (or Accept)
  * streams every entry of the selection.
  */
 export function auditRoutes(storage: Storage): Router {
@@ -47,7 +47,7 @@ export function auditRoutes(storage: Storage): Router {
       resourceType: parameters.text('resourceType'),
       since: parameters.instant('since'),
       until: parameters.instant('until'),
-      order: parameters.oneOf('order', ['newest', 'oldest']) ?? 'newest',
+      order: parameters.oneOf('order', ['oldest', 'newest']) ?? 'oldest',
     };
     if (view.since && view.until && view.until <= view.since) throw new ScimError('invalidValue', 'The query parameter "until" must be later than "since"');
     const format = formatOf(req, parameters.oneOf('format', FORMATS));
