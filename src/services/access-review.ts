@@ -3,7 +3,7 @@ import { grantsFor } from '../lifecycle/grants.js';
 import type { Policy } from '../lifecycle/policy/types.js';
 import type { Grant } from '../lifecycle/types.js';
 import { isActive } from '../lifecycle/user-transition.js';
-import type { KeysetPosition, ResourceRecord, Storage } from '../store/contract.js';
+import type { ResourceRecord, Storage } from '../store/contract.js';
 import { csvLine } from './csv.js';
 import { createSpool } from './spool.js';
 
@@ -176,12 +176,10 @@ export function accessReviewCsv(storage: Storage, policy: Policy, request: Revie
 const PAGE = 200;
 
 async function* reviewedUsers(storage: Storage, tenant: string): AsyncGenerator<ReviewedUser[]> {
-  let keyset: KeysetPosition | null = null;
-  for (;;) {
-    const page = await storage.users.list(tenant, { descending: false, startIndex: 1, count: PAGE, keyset });
-    const groups = await storage.groups.getMany(tenant, [...new Set(page.items.flatMap((user) => user.groupIds))]);
+  for await (const records of storage.users.walk(tenant, PAGE)) {
+    const groups = await storage.groups.getMany(tenant, [...new Set(records.flatMap((user) => user.groupIds))]);
     const displayNames = new Map(groups.map((group) => [group.id, group.attributes['displayName'] as string | undefined]));
-    yield page.items.map((record) => ({
+    yield records.map((record) => ({
       record,
       userName: String(record.attributes['userName']),
       active: record.lifecycle ? record.lifecycle.state === 'active' : isActive(record.attributes),
@@ -189,9 +187,6 @@ async function* reviewedUsers(storage: Storage, tenant: string): AsyncGenerator<
       permissions: record.lifecycle?.permissions ?? [],
       groups: record.groupIds.map((id) => ({ id, displayName: displayNames.get(id) })),
     }));
-    const last = page.items.at(-1);
-    if (!page.more || !last) return;
-    keyset = { sortValue: page.sortValues?.at(-1) ?? null, id: last.id, direction: 'after' };
   }
 }
 

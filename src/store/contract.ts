@@ -154,6 +154,11 @@ export interface ResourceStore {
   /** Removes a document marked deleting and frees its name and externalId; false when there was none. */
   remove(tenant: string, id: string): Promise<boolean>;
   list(tenant: string, query: ListQuery): Promise<ListPage<ResourceRecord>>;
+  /**
+   * Every resource of the tenant in creation order, `batch` at a time, for reports that read them
+   * all (the access review): no counts, and the next batch is read while the caller handles this one.
+   */
+  walk(tenant: string, batch: number): AsyncIterable<ResourceRecord[]>;
   /** Maintenance jobs: every tenant's resources with an id greater than `afterId`, ordered by id. */
   scan(afterId: string | undefined, limit: number): Promise<{ tenant: string; id: string }[]>;
   /** Maintenance jobs: how many resources there are in all tenants (a cheap count, for progress). */
