@@ -25,16 +25,23 @@ const writable = (res: Response) =>
 export async function sendStreamed(res: Response, status: number, contentType: string, pieces: AsyncIterable<string>, headers: Record<string, string> = {}): Promise<void> {
   // Headers go out with the first byte: an error answered before it must not carry them (e.g. a download's file name).
   const begin = () => res.status(status).type(contentType).set(headers);
+  // Once the client is gone no 'drain' or 'close' comes again: waiting for one would hang, and the
+  // pieces (a database walk, spooled files) would never be released.
+  let gone = false;
+  res.once('close', () => {
+    gone = true;
+  });
   let chunk = '';
   try {
     for await (const piece of pieces) {
+      if (gone) return;
       chunk += piece;
       if (chunk.length < STREAM_CHUNK) continue;
       if (!res.headersSent) begin();
       const flushed = res.write(chunk);
       chunk = '';
-      if (!flushed) await writable(res);
-      if (res.destroyed) return;
+      if (!flushed && !gone) await writable(res);
+      if (gone) return;
     }
   } catch (error) {
     if (!res.headersSent) throw error;

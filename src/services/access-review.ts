@@ -196,8 +196,9 @@ async function* writeReview(storage: Storage, policy: Policy, { tenant, staleDay
   const users = { users: 0, active: 0, inactive: 0 };
   try {
     yield format.open({ generatedAt: now.toISOString(), tenant, policyFingerprint: policy.fingerprint, staleDays });
-    let written = format.sectionOpen(REVIEW_SECTIONS[0] as ReviewSection);
+    yield format.sectionOpen(REVIEW_SECTIONS[0] as ReviewSection);
     for await (const page of reviewedUsers(storage, tenant)) {
+      let written = '';
       for (const user of page) {
         users.users += 1;
         users[user.active ? 'active' : 'inactive'] += 1;
@@ -211,7 +212,6 @@ async function* writeReview(storage: Storage, policy: Policy, { tenant, staleDay
         }
       }
       yield written;
-      written = '';
     }
     yield format.sectionClose();
     for (const { section, spool } of sections) {

@@ -191,6 +191,15 @@ describe('admin API: the streamed access review', () => {
     }
   });
 
+  it('a tenant without users: valid JSON with empty sections and zero counts; CSV a header only', async () => {
+    const empty = await reviewOf(t.storage, policyA, { tenant: 'nobody-here', staleDays: 0, now });
+    assert.deepEqual(empty, JSON.parse(JSON.stringify(await reviewBeforeStreaming(t.storage, policyA, 'nobody-here', 0, now))));
+    assert.deepEqual(empty['summary'], { users: 0, active: 0, inactive: 0, grants: 0, inactiveWithAccess: 0, drift: 0, stale: 0 });
+    let csv = '';
+    for await (const piece of accessReviewCsv(t.storage, policyA, { tenant: 'nobody-here', staleDays: 0, now })) csv += piece;
+    assert.deepEqual(parse(csv), [REVIEW_CSV_COLUMNS]);
+  });
+
   it('bad parameters are a 400 naming the parameter', async () => {
     for (const [parameters, name] of [
       ['staleDays=soon', 'staleDays'],
