@@ -1,6 +1,7 @@
 import type { Db, Filter, IndexSpecification, Sort } from 'mongodb';
 import type { AuditEntry } from '../../lifecycle/types.js';
 import type { AuditQuery, AuditStore } from '../contract.js';
+import { noCollectionYet } from './index-names.js';
 import { insertNew } from './insert-new.js';
 
 type AuditDocument = Omit<AuditEntry, 'id'> & { _id: string };
@@ -81,11 +82,4 @@ export function createAuditStore(db: Db): AuditStore & { ensureIndexes(): Promis
       return docs.map(({ _id, ...entry }) => ({ id: _id, ...entry }) as AuditEntry);
     },
   };
-}
-
-const NAMESPACE_NOT_FOUND = 26;
-
-function noCollectionYet(error: unknown): [] {
-  if ((error as { code?: unknown }).code === NAMESPACE_NOT_FOUND) return [];
-  throw error;
 }
