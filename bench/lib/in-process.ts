@@ -8,9 +8,9 @@ import { registerExtensionDirectory } from '../../src/scim/extension-files.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { scimClient, type ScimClient } from './scim-client.js';
 
-/** Our app in this process on `uri`, listening on a loopback port (real HTTP, no background work). */
-export async function startInProcess(uri: string, token: string): Promise<{ api: ScimClient; close(): Promise<void> }> {
-  const config = loadConfig({ SCIM_BEARER_TOKEN: token, RATE_LIMIT_PER_SECOND: '0' });
+/** Our app in this process on `uri`, listening on a loopback port (real HTTP, no background work); `env` adds configuration. */
+export async function startInProcess(uri: string, token: string, env: Record<string, string> = {}): Promise<{ api: ScimClient; origin: string; close(): Promise<void> }> {
+  const config = loadConfig({ SCIM_BEARER_TOKEN: token, RATE_LIMIT_PER_SECOND: '0', ...env });
   registerExtensionDirectory(config.schemaExtensionsDir);
   const storage = await createMongoStorage({ uri });
   const authenticator = createAuthenticator(config, storage.credentials);
@@ -21,6 +21,7 @@ export async function startInProcess(uri: string, token: string): Promise<{ api:
   const { port } = server.address() as AddressInfo;
   return {
     api: scimClient(`http://127.0.0.1:${port}`, token, 4),
+    origin: `http://127.0.0.1:${port}`,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -12,9 +12,10 @@ export interface ScimClient {
 
 const TIMEOUT_MS = 1_200_000;
 
-export function scimClient(origin: string, token: string, sockets = 16): ScimClient {
+/** `basePath` '/admin' talks to the admin API the same way. */
+export function scimClient(origin: string, token: string, sockets = 16, basePath = '/scim/v2'): ScimClient {
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
-  const base = `${origin}/scim/v2`;
+  const base = `${origin}${basePath}`;
   const request: ScimClient['request'] = (method, path, body) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const started = performance.now();

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { Config } from '../config.js';
 import type { CursorCodec } from '../scim/cursor.js';
 import type { RenderedPage } from './endpoints/endpoint.js';
+import { sendStreamed } from './streamed-response.js';
 
 export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
@@ -11,48 +12,23 @@ export function sendScim(res: Response, status: number, body: unknown): void {
   res.status(status).type(SCIM_CONTENT_TYPE).send(JSON.stringify(body));
 }
 
-/** Bytes gathered before each write of a streamed answer. */
-const STREAM_CHUNK = 64 * 1024;
-
-/** Resolves when the socket takes more, or is gone. */
-const writable = (res: Response) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-
 /**
  * Sends `head` with `attribute` added as an array whose values are written as `values` yields
- * them, so the answer's size never sits in memory. A failure before the first byte is thrown (and
- * answered as a SCIM error); after it, the only honest signal left is to cut the connection.
+ * them (sendStreamed), so the answer's size never sits in memory.
  */
-export async function sendScimStreamed(res: Response, status: number, head: Record<string, unknown>, attribute: string, values: AsyncIterable<unknown>): Promise<void> {
+export function sendScimStreamed(res: Response, status: number, head: Record<string, unknown>, attribute: string, values: AsyncIterable<unknown>): Promise<void> {
+  return sendStreamed(res, status, SCIM_CONTENT_TYPE, jsonWithArray(head, attribute, values));
+}
+
+async function* jsonWithArray(head: Record<string, unknown>, attribute: string, values: AsyncIterable<unknown>): AsyncGenerator<string> {
   const opening = JSON.stringify(head);
-  let chunk = `${opening.slice(0, -1)}${opening === '{}' ? '' : ','}${JSON.stringify(attribute)}:[`;
+  yield `${opening.slice(0, -1)}${opening === '{}' ? '' : ','}${JSON.stringify(attribute)}:[`;
   let separator = '';
-  try {
-    for await (const value of values) {
-      chunk += separator + JSON.stringify(value);
-      separator = ',';
-      if (chunk.length < STREAM_CHUNK) continue;
-      if (!res.headersSent) res.status(status).type(SCIM_CONTENT_TYPE);
-      const flushed = res.write(chunk);
-      chunk = '';
-      if (!flushed) await writable(res);
-      if (res.destroyed) return;
-    }
-  } catch (error) {
-    if (!res.headersSent) throw error;
-    res.destroy(error instanceof Error ? error : new Error(String(error)));
-    return;
+  for await (const value of values) {
+    yield separator + JSON.stringify(value);
+    separator = ',';
   }
-  if (!res.headersSent) res.status(status).type(SCIM_CONTENT_TYPE);
-  res.end(`${chunk}]}`);
+  yield ']}';
 }
 
 export function listResponse(totalResults: number, startIndex: number, resources: unknown[]): Record<string, unknown> {

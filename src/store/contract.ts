@@ -186,6 +186,11 @@ export interface ResourceStore {
   /** Removes a document marked deleting and frees its name and externalId; false when there was none. */
   remove(tenant: string, id: string): Promise<boolean>;
   list(tenant: string, query: ListQuery): Promise<ListPage<ResourceRecord>>;
+  /**
+   * Every resource of the tenant in creation order, `batch` at a time, for reports that read them
+   * all (the access review): no counts, and the next batch is read while the caller handles this one.
+   */
+  walk(tenant: string, batch: number): AsyncIterable<ResourceRecord[]>;
   /** Maintenance jobs: every tenant's resources with an id greater than `afterId`, ordered by id. */
   scan(afterId: string | undefined, limit: number): Promise<{ tenant: string; id: string }[]>;
   /** Maintenance jobs: how many resources there are in all tenants (a cheap count, for progress). */
@@ -290,10 +295,34 @@ export interface CredentialStore {
   relayAudit(): Promise<number>;
 }
 
+/** Newest first (what happened last) or oldest first (chronological). */
+export type AuditOrder = 'newest' | 'oldest';
+
+/** An entry's place in the trail's order: by `at`, then by `id` among entries of the same instant. */
+export interface AuditPosition {
+  at: Date;
+  id: string;
+}
+
+/**
+ * What to read from one tenant's trail. Every condition is optional and they combine with AND;
+ * `resourceType` and `operation` are any strings (new kinds of entry need no change here).
+ */
 export interface AuditQuery {
   tenant: string;
   resourceId?: string | undefined;
+  actor?: string | undefined;
+  operation?: string | undefined;
+  resourceType?: string | undefined;
+  /** Entries at or after this instant. */
   since?: Date | undefined;
+  /** Entries before this instant. */
+  until?: Date | undefined;
+  /** Default 'oldest'. */
+  order?: AuditOrder | undefined;
+  /** Keyset paging: only entries strictly beyond this one in `order`, so appends between pages never shift a walk. */
+  after?: AuditPosition | undefined;
+  /** At least 1. */
   limit: number;
 }
 
@@ -301,6 +330,11 @@ export interface AuditQuery {
 export interface AuditStore {
   /** Idempotent: an entry whose id is already stored is skipped. */
   append(entries: readonly AuditEntry[]): Promise<void>;
+  /**
+   * Up to `limit` entries in order. Served by an index for each condition alone and for none, so
+   * a page reads about `limit` entries however long the trail is (docs/decisions.md); combined
+   * conditions read one condition's index range and check the others on it.
+   */
   query(query: AuditQuery): Promise<AuditEntry[]>;
 }
 

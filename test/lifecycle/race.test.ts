@@ -12,9 +12,9 @@ import { parseResourceBody } from '../../src/scim/ingress.js';
 import { USER_RESOURCE } from '../../src/scim/schema-registry.js';
 import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
-import { accessReview } from '../../src/services/access-review.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
+import { reviewOf } from '../support/access-review.js';
 import { ENTERPRISE, startTestApp, type TestApp } from '../support/app.js';
 import { countConflicts, type ConflictCounter } from '../support/conflicts.js';
 import { testDatabaseUri } from '../support/engine.js';
@@ -261,7 +261,7 @@ describe('lifecycle: deactivation-vs-grant race', function () {
 
     // The whole database agrees: the access review finds no inactive user with access, and no
     // audit entry ever granted anything to a user it left inactive.
-    const review = await accessReview(t.storage, policy, TENANT, 90);
+    const review = await reviewOf(t.storage, policy, { tenant: TENANT, staleDays: 90 });
     assert.deepEqual(review.inactiveWithAccess, []);
     // The pool's users as the last round left them.
     const lastRound = outcomes.slice(-Math.min(BATCH, ITERATIONS));

@@ -21,7 +21,8 @@ export async function createNamedIndexes<T>(model: Model<T>): Promise<void> {
 
 const NAMESPACE_NOT_FOUND = 26;
 
-function noCollectionYet(error: unknown): [] {
+/** An index listing of a collection that does not exist yet: none. */
+export function noCollectionYet(error: unknown): [] {
   if ((error as { code?: unknown }).code === NAMESPACE_NOT_FOUND) return [];
   throw error;
 }

@@ -30,6 +30,9 @@ function writeOutcome(error: unknown): 'no' | 'unknown' {
   return error instanceof Error && error.name === 'MongoServerError' ? 'no' : 'unknown';
 }
 
+/** What a walk leaves out: sort keys and pending entries are most of a document's size, and a record carries neither. */
+const WALK_PROJECTION = { sk: 0, pending: 0, passwordHash: 0 } as const;
+
 /** Up to this many `_id` candidates, a list reads every match instead of counting them first. */
 const INLINE_TOTAL_CANDIDATES = 50;
 
@@ -333,5 +336,24 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
 
   const count = () => collection.estimatedDocumentCount();
 
-  return { kind, resolver, create, createMany, get, getMany, replace, touch, markDeleting, deleting, remove, list, takePending, clearPending, withPending, scan, count };
+  async function* walk(tenant: string, batch: number): AsyncGenerator<ResourceRecord[]> {
+    const read = (after: ResourceDocument | undefined): Promise<ResourceDocument[]> => {
+      const filter = after ? { tenant, ...keysetFilter('created', false, { sortValue: after.created, id: after._id, direction: 'after' }, true) } : { tenant };
+      return collection.find(filter, { projection: WALK_PROJECTION }).sort({ created: 1, _id: 1 }).limit(batch).toArray();
+    };
+    let next: Promise<ResourceDocument[]> | undefined = read(undefined);
+    try {
+      while (next) {
+        const docs: ResourceDocument[] = await next;
+        const last = docs.at(-1);
+        next = docs.length === batch && last ? read(last) : undefined;
+        yield docs.filter(isLive).map(record);
+      }
+    } finally {
+      // A caller that stops early leaves the read ahead to finish unheard.
+      next?.catch(() => undefined);
+    }
+  }
+
+  return { kind, resolver, create, createMany, get, getMany, replace, touch, markDeleting, deleting, remove, list, walk, takePending, clearPending, withPending, scan, count };
 }

@@ -1,0 +1,169 @@
+// The access review of --users users against exporting the same users through GET /Users cursor
+// pages of --page, each in a fresh server process (its peak RSS is VmHWM from /proc), --rounds
+// times in alternation. The review is streamed in one pass over the users, so it should take
+// about as long as the export and as little memory.
+//
+//   npm run bench:access-review -- [--users 100k] [--page 200] [--rounds 2] [--scenarios export,json,csv,stale,capped]
+//
+// Users are seeded straight into the database in the API's shape (bench/lib/seed.ts): each holds
+// the grants of the first user created through the API, so the users of other departments drift
+// from the policy, as after a policy edit. Besides the default review (staleDays 90: nobody is
+// stale), one with staleDays=0 lists every user as stale, so that section goes through a file; the
+// same once more with V8's old space capped, which the review survives only if it holds no section.
+// Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { count, options } from './lib/args.js';
+import { openBenchDatabase } from './lib/database.js';
+import { note, progress } from './lib/progress.js';
+import { commandLine, fmt, printBlock, runHeader, table } from './lib/report.js';
+import { scimClient, type ScimClient } from './lib/scim-client.js';
+import { createSeeder } from './lib/seed.js';
+import { startServerProcess, type ServerProcess } from './lib/server-process.js';
+
+const TARGET_RATIO = 1.2;
+const TARGET_MIB = 256;
+const CAPPED_HEAP_MIB = 48;
+
+interface Run {
+  scenario: string;
+  round: number;
+  seconds: number;
+  idleMiB: number;
+  peakMiB: number;
+  detail: string;
+}
+
+/** Follows nextCursor to the end, as a pulling app exports the directory. */
+async function exportUsers(api: ScimClient, page: number, total: number): Promise<string> {
+  const bar = progress('exporting users', total);
+  let cursor = '';
+  let seen = 0;
+  for (;;) {
+    const body = JSON.parse(await api.expect('GET', `/Users?count=${page}&cursor=${encodeURIComponent(cursor)}`, 200)) as { Resources?: unknown[]; nextCursor?: string };
+    seen += body.Resources?.length ?? 0;
+    bar.tick(seen);
+    if (!body.nextCursor) break;
+    cursor = body.nextCursor;
+  }
+  bar.end();
+  if (seen !== total) throw new Error(`the export listed ${seen} users, expected ${total}`);
+  return `${seen.toLocaleString('en-US')} users in ${Math.ceil(total / page)} pages`;
+}
+
+/** Reads the streamed review as a client would save it: bytes counted, not kept; the summary from the tail. */
+function review(base: string, token: string, query: string, users: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${base}/admin/access-review?${query}`, { headers: { Authorization: `Bearer ${token}` } }, (response) => {
+      if (response.statusCode !== 200) {
+        reject(new Error(`access review: ${response.statusCode}`));
+        response.resume();
+        return;
+      }
+      let bytes = 0;
+      let tail = '';
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        tail = (tail + chunk.toString('utf8')).slice(-4096);
+      });
+      response.on('error', reject);
+      response.on('end', () => {
+        const summary = /"summary":(\{[^}]*\})\}$/.exec(tail)?.[1];
+        if (!summary) return reject(new Error(`the review did not end with its summary: …${tail.slice(-200)}`));
+        const counts = JSON.parse(summary) as Record<string, number>;
+        if (counts['users'] !== users) return reject(new Error(`the review counted ${counts['users']} users, expected ${users}`));
+        resolve(`${fmt(bytes / 2 ** 20)} MiB; ${Object.entries(counts).map(([key, value]) => `${key} ${value.toLocaleString('en-US')}`).join(', ')}`);
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+async function main(): Promise<void> {
+  const args = options({ users: '100k', page: '200', rounds: '2', scenarios: 'export,json,csv,stale,capped' });
+  const [users, page, rounds] = [count('users', args.users), count('page', args.page), count('rounds', args.rounds)];
+  const which = args.scenarios.split(',');
+  const token = randomBytes(24).toString('hex');
+  const adminToken = randomBytes(24).toString('hex');
+  const database = await openBenchDatabase('review');
+  try {
+    const start = (nodeArgs: string[] = []) => startServerProcess({ MONGODB_URI: database.uri, SCIM_BEARER_TOKEN: token, ADMIN_TOKEN: adminToken }, undefined, nodeArgs);
+    const setup = await start();
+    try {
+      const seeder = await createSeeder(database.client.db(database.dbName), scimClient(setup.base, token), 'default');
+      await seeder.users(1, users);
+    } finally {
+      await setup.stop();
+    }
+    note(`seeded ${users.toLocaleString('en-US')} users`);
+
+    const scenarios = (
+      [
+        ['export', `export through GET /Users (cursor pages of ${page})`, (server) => exportUsers(scimClient(server.base, token, 1), page, users)],
+        ['json', 'access review, JSON', (server) => review(server.base, adminToken, 'format=json', users)],
+        ['csv', 'access review, CSV', (server) => reviewCsv(server.base, adminToken)],
+        ['stale', 'access review, JSON, staleDays=0 (every user stale)', (server) => review(server.base, adminToken, 'format=json&staleDays=0', users)],
+        // What the review keeps alive, shown by letting V8 keep little: it fails if a section is held in memory.
+        ['capped', `access review, JSON, staleDays=0, heap capped (--max-old-space-size=${CAPPED_HEAP_MIB})`, (server) => review(server.base, adminToken, 'format=json&staleDays=0', users), [`--max-old-space-size=${CAPPED_HEAP_MIB}`]],
+      ] as [string, string, (server: ServerProcess) => Promise<string>, string[]?][]
+    )
+      .filter(([key]) => which.includes(key))
+      .map(([, name, work, nodeArgs]) => [name, work, nodeArgs ?? []] as const);
+    const runs: Run[] = [];
+    for (let round = 1; round <= rounds; round += 1) {
+      for (const [scenario, work, nodeArgs] of scenarios) {
+        const server = await start(nodeArgs);
+        try {
+          const idleMiB = await server.peakRssMiB();
+          const started = performance.now();
+          const detail = await work(server);
+          const run = { scenario, round, seconds: (performance.now() - started) / 1000, idleMiB, peakMiB: await server.peakRssMiB(), detail };
+          note(`round ${round}, ${scenario}: ${fmt(run.seconds)} s, peak RSS ${fmt(run.peakMiB)} MiB; ${detail}`);
+          runs.push(run);
+        } finally {
+          await server.stop();
+        }
+      }
+    }
+    const lines = runHeader(`Access review of ${users.toLocaleString('en-US')} users vs exporting them through GET /Users`, commandLine('access-review'), database.label);
+    lines.push(`A fresh server process per scenario (node dist/src/server.js), ${rounds} rounds in alternation; peak RSS is VmHWM from /proc/<pid>/status.`, '');
+    lines.push(...table(['scenario', 'round', 'seconds', 'RSS after start MiB', `peak RSS MiB (target ≤ ${TARGET_MIB})`, 'what came back'], runs.map((run) => [run.scenario, run.round, fmt(run.seconds), fmt(run.idleMiB), fmt(run.peakMiB), run.detail])), '');
+    const exportName = `export through GET /Users (cursor pages of ${page})`;
+    lines.push(`Ratio to the export of the same round (target ≤ ${TARGET_RATIO}×):`, '');
+    const ratioRows: (string | number)[][] = [];
+    for (const run of runs.filter((candidate) => candidate.scenario !== exportName)) {
+      const baseline = runs.find((candidate) => candidate.scenario === exportName && candidate.round === run.round);
+      const ratio = baseline ? run.seconds / baseline.seconds : undefined;
+      const timeTarget = ratio === undefined ? 'no export run' : ratio <= TARGET_RATIO ? 'met' : 'not met';
+      ratioRows.push([run.scenario, run.round, ratio === undefined ? '—' : `${fmt(ratio, 2)}×`, timeTarget, run.peakMiB <= TARGET_MIB ? 'met' : 'not met']);
+    }
+    lines.push(...table(['scenario', 'round', 'time / export', 'time target', 'RSS target'], ratioRows));
+    printBlock(lines);
+  } finally {
+    await database.close();
+  }
+}
+
+/** The CSV review, counted as it arrives. */
+function reviewCsv(base: string, token: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${base}/admin/access-review?format=csv`, { headers: { Authorization: `Bearer ${token}` } }, (response) => {
+      if (response.statusCode !== 200) {
+        reject(new Error(`access review CSV: ${response.statusCode}`));
+        response.resume();
+        return;
+      }
+      let bytes = 0;
+      let lines = 0;
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        for (const byte of chunk) if (byte === 0x0a) lines += 1;
+      });
+      response.on('error', reject);
+      response.on('end', () => resolve(`${fmt(bytes / 2 ** 20)} MiB, ${(lines - 1).toLocaleString('en-US')} rows`));
+    });
+    req.on('error', reject);
+  });
+}
+
+await main();
