@@ -13,7 +13,7 @@
 // Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { count, options } from './lib/args.js';
+import { benchmark, count } from './lib/args.js';
 import { openBenchDatabase } from './lib/database.js';
 import { note, progress } from './lib/progress.js';
 import { commandLine, fmt, printBlock, runHeader, table } from './lib/report.js';
@@ -79,8 +79,7 @@ function review(base: string, token: string, query: string, users: number): Prom
   });
 }
 
-async function main(): Promise<void> {
-  const args = options({ users: '100k', page: '200', rounds: '2', scenarios: 'export,json,csv,stale,capped' });
+async function main(args: { users: string; page: string; rounds: string; scenarios: string }): Promise<void> {
   const [users, page, rounds] = [count('users', args.users), count('page', args.page), count('rounds', args.rounds)];
   const which = args.scenarios.split(',');
   const token = randomBytes(24).toString('hex');
@@ -166,4 +165,13 @@ function reviewCsv(base: string, token: string): Promise<string> {
   });
 }
 
-await main();
+benchmark('access-review', {
+  summary: 'The access review (JSON, CSV) against exporting the same users through GET /Users cursor pages.',
+  options: {
+    users: { default: '100k', description: 'users seeded' },
+    page: { default: '200', description: 'users per GET /Users page' },
+    rounds: { default: '2', description: 'rounds' },
+    scenarios: { default: 'export,json,csv,stale,capped', description: 'scenarios to run, comma-separated', value: '<list>' },
+  },
+  main,
+});

@@ -8,7 +8,7 @@
 // Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
 import type { Db } from 'mongodb';
 import { createAuditStore } from '../src/store/mongo/audit-store.js';
-import { count, options } from './lib/args.js';
+import { benchmark, count } from './lib/args.js';
 import { auditEntry } from './lib/audit-entries.js';
 import { openBenchDatabase } from './lib/database.js';
 import { note } from './lib/progress.js';
@@ -25,8 +25,7 @@ async function append(db: Db, from: number, count: number): Promise<void> {
   await db.collection('audit').insertMany(entries as never[], { ordered: false });
 }
 
-async function main(): Promise<void> {
-  const args = options({ existing: '20k', entries: '3000', rounds: '3' });
+async function main(args: { existing: string; entries: string; rounds: string }): Promise<void> {
   const [existing, entries, rounds] = [count('existing', args.existing), count('entries', args.entries), count('rounds', args.rounds)];
   const database = await openBenchDatabase('auditappend');
   try {
@@ -77,4 +76,12 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+benchmark('audit-append', {
+  summary: 'What the audit indexes cost when entries are appended.',
+  options: {
+    existing: { default: '20k', description: 'entries already in the trail' },
+    entries: { default: '3000', description: 'entries appended per round' },
+    rounds: { default: '3', description: 'rounds, alternating' },
+  },
+  main,
+});

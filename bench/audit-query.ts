@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { MongoClient, type Document } from 'mongodb';
 import { auditFilter, auditSort, createAuditStore } from '../src/store/mongo/audit-store.js';
-import { count, options } from './lib/args.js';
+import { benchmark, count } from './lib/args.js';
 import { auditEntry, resourceIdOf } from './lib/audit-entries.js';
 import { openBenchDatabase } from './lib/database.js';
 import { explainShape } from './lib/explain.js';
@@ -92,8 +92,7 @@ async function plans(uri: string, entries: number, page: number): Promise<string
   }
 }
 
-async function main(): Promise<void> {
-  const args = options({ small: '10k', large: '1M', repeat: '20', page: '100' });
+async function main(args: { small: string; large: string; repeat: string; page: string }): Promise<void> {
   const [small, large, repeat, page] = [count('small', args.small), count('large', args.large), count('repeat', args.repeat), count('page', args.page)];
   const token = randomBytes(24).toString('hex');
   const adminToken = randomBytes(24).toString('hex');
@@ -157,4 +156,13 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+benchmark('audit-query', {
+  summary: 'Time of GET /admin/audit pages on a small and a large trail, in one run.',
+  options: {
+    small: { default: '10k', description: 'entries in the small trail' },
+    large: { default: '1M', description: 'entries in the large trail' },
+    repeat: { default: '20', description: 'requests per query shape and trail' },
+    page: { default: '100', description: 'entries per page' },
+  },
+  main,
+});

@@ -1,6 +1,6 @@
 import { ScimError } from '../errors/scim-error.js';
 import type { AuditEntry } from '../lifecycle/types.js';
-import { decodeCursor, encodeCursor, queryFingerprint } from '../scim/cursor.js';
+import { queryFingerprint, type CursorCodec } from '../scim/cursor.js';
 import type { AuditOrder, AuditPosition, Storage } from '../store/contract.js';
 import { csvLine } from './csv.js';
 
@@ -40,8 +40,8 @@ function fingerprintOf(view: AuditView): string {
 const invalidCursor = () => new ScimError('invalidCursor', 'The cursor is not valid for this query: send no cursor for the first page, then the nextCursor of the page before with the same filters and order');
 
 /** The position a cursor carries; the cursor must come from a page of the same view. */
-function positionOf(cursor: string, view: AuditView): AuditPosition {
-  const { sortValue, id, direction } = decodeCursor(cursor, fingerprintOf(view));
+function positionOf(cursor: string, view: AuditView, cursors: CursorCodec): AuditPosition {
+  const { sortValue, id, direction } = cursors.decode(cursor, fingerprintOf(view));
   if (!(sortValue instanceof Date) || direction !== 'after') throw invalidCursor();
   return { at: sortValue, id };
 }
@@ -51,13 +51,13 @@ function positionOf(cursor: string, view: AuditView): AuditPosition {
  * appended while a client pages never shift its walk: newest first, they come before its first
  * page; oldest first, they come at its end.
  */
-export async function auditPage(storage: Storage, view: AuditView, cursor: string | undefined, limit: number): Promise<AuditPage> {
-  const after = cursor === undefined ? undefined : positionOf(cursor, view);
+export async function auditPage(storage: Storage, view: AuditView, cursor: string | undefined, limit: number, cursors: CursorCodec): Promise<AuditPage> {
+  const after = cursor === undefined ? undefined : positionOf(cursor, view, cursors);
   const read = await storage.audit.query({ ...view, after, limit: limit + 1 });
   const entries = read.slice(0, limit);
   const last = entries.at(-1);
   if (read.length <= limit || !last) return { entries };
-  return { entries, nextCursor: encodeCursor(fingerprintOf(view), { sortValue: last.at, id: last.id, direction: 'after' }) };
+  return { entries, nextCursor: cursors.encode(fingerprintOf(view), { sortValue: last.at, id: last.id, direction: 'after' }) };
 }
 
 /** Every entry of the view, read a batch at a time by keyset, so memory does not grow with the trail. */

@@ -240,10 +240,12 @@ describe('admin API: audit trail queries and exports', () => {
     it('a cursor belongs to its query: another filter, order or tenant, or an altered one, is 400 invalidCursor', async () => {
       const page = await get('/admin/audit?actor=okta&limit=2');
       const cursor = page.body.nextCursor as string;
-      assert.ok(cursor && /^[A-Za-z0-9_-]+$/.test(cursor), 'opaque and URL-safe');
+      assert.ok(cursor && /^[A-Za-z0-9_.-]+$/.test(cursor), 'opaque and URL-safe');
       assert.equal((await get(`/admin/audit?actor=okta&limit=2&cursor=${cursor}`)).status, 200);
-      const payload = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-      const forged = (change: Record<string, unknown>) => Buffer.from(JSON.stringify({ ...payload, ...change })).toString('base64url');
+      // A signed cursor: the payload, then its HMAC. A forged payload keeps the genuine signature.
+      const [text, signature] = cursor.split('.') as [string, string];
+      const payload = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Record<string, unknown>;
+      const forged = (change: Record<string, unknown>) => `${Buffer.from(JSON.stringify({ ...payload, ...change })).toString('base64url')}.${signature}`;
       for (const [label, path, token] of [
         ['another filter', `/admin/audit?actor=entra&cursor=${cursor}`, tokens.default],
         ['another order', `/admin/audit?actor=okta&order=newest&cursor=${cursor}`, tokens.default],

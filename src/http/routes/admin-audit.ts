@@ -3,6 +3,7 @@ import { ScimError } from '../../errors/scim-error.js';
 import type { AuditEntry } from '../../lifecycle/types.js';
 import { AUDIT_CSV_COLUMNS, auditCsvLine, auditEntries, auditPage, type AuditView } from '../../services/audit-trail.js';
 import { csvLine } from '../../services/csv.js';
+import { CURSOR_SECRET, createCursorCodec } from '../../scim/cursor.js';
 import type { Storage } from '../../store/contract.js';
 import { principalOf } from '../middleware/authenticate.js';
 import { queryParameters } from '../query-parameters.js';
@@ -52,7 +53,7 @@ export function auditRoutes(storage: Storage): Router {
     if (view.since && view.until && view.until <= view.since) throw new ScimError('invalidValue', 'The query parameter "until" must be later than "since"');
     const format = formatOf(req, parameters.oneOf('format', FORMATS));
     if (format === 'json') {
-      const page = await auditPage(storage, view, parameters.token('cursor'), parameters.wholeNumber('limit', DEFAULT_PAGE, 1, MAX_PAGE));
+      const page = await auditPage(storage, view, parameters.token('cursor'), parameters.wholeNumber('limit', DEFAULT_PAGE, 1, MAX_PAGE), createCursorCodec(await storage.secrets.get(CURSOR_SECRET)));
       res.json({ tenant: view.tenant, count: page.entries.length, entries: page.entries, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
       return;
     }
