@@ -14,7 +14,7 @@ import { routeEvents } from '../lifecycle/background.js';
 import { ExtensionError, registerExtensionDirectory } from '../scim/extension-files.js';
 import { USER_RESOURCE } from '../scim/schema-registry.js';
 import { screenResourceBody, unknownAttributesError } from '../scim/unknown-attributes.js';
-import { loadPolicy, PolicyError } from '../lifecycle/policy/load.js';
+import { describePolicy, loadConfiguredPolicy, PolicyError } from '../lifecycle/policy/load.js';
 import { createLifecycle } from '../services/lifecycle.js';
 import { createUserService, type UserService } from '../services/users.js';
 import type { RequestContext } from '../services/context.js';
@@ -175,7 +175,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const say = (line: string) => process.stderr.write(`[import] ${line}\n`);
   const config = loadConfig();
   registerExtensionDirectory(config.schemaExtensionsDir);
-  const policy = loadPolicy(config.policyFile);
+  const policy = loadConfiguredPolicy(config.policyFile);
+  say(describePolicy(config.policyFile, policy));
   const database = await openDatabase(config, say);
   let storage: Storage | undefined;
   try {

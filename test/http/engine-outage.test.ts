@@ -6,11 +6,10 @@ import supertest from 'supertest';
 import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadConfig } from '../../src/config.js';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
 import { startEmbeddedEngine, type EmbeddedEngine } from '../../src/engine/embedded.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
-import { assertScimError, TEST_TOKEN } from '../support/app.js';
+import { assertScimError, examplePolicy, TEST_TOKEN } from '../support/app.js';
 
 describe('engine outage: the database down is a 503, never an HTML page or a leak', function () {
   this.timeout(60_000);
@@ -33,7 +32,7 @@ describe('engine outage: the database down is a 503, never an HTML page or a lea
   it('answers 503 with Retry-After and a SCIM error body, and /readyz reports it', async () => {
     const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN });
     const authenticator = createAuthenticator(config, storage.credentials);
-    const agent = supertest(createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: () => undefined }));
+    const agent = supertest(createApp({ config, storage, authenticator, policy: examplePolicy(), log: () => undefined }));
     assert.equal((await agent.get('/readyz')).status, 200);
 
     await engine.stop();
