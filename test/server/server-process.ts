@@ -26,7 +26,7 @@ export function freePort(): Promise<number> {
 
 function withoutInheritedConfig(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['PORT', 'HOST', 'MONGODB_URI', 'DATA_DIR', 'SCIM_BEARER_TOKEN', 'PUBLIC_BASE_URL', 'DEFAULT_TENANT', 'RATE_LIMIT_PER_SECOND', 'RATE_LIMIT_BURST', 'SCHEMA_EXTENSIONS_DIR', 'UNKNOWN_ATTRIBUTES', 'SHUTDOWN_GRACE_MS']) delete env[name];
+  for (const name of ['PORT', 'HOST', 'MONGODB_URI', 'DATA_DIR', 'SCIM_BEARER_TOKEN', 'PUBLIC_BASE_URL', 'DEFAULT_TENANT', 'RATE_LIMIT_PER_SECOND', 'RATE_LIMIT_BURST', 'SCHEMA_EXTENSIONS_DIR', 'UNKNOWN_ATTRIBUTES', 'SHUTDOWN_GRACE_MS', 'POLICY_FILE', 'LOG_LEVEL', 'METRICS_PORT', 'METRICS_HOST', 'WEBHOOKS', 'ADMIN_TOKEN']) delete env[name];
   return env;
 }
 
