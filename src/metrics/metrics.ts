@@ -49,8 +49,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const errors = new Counter({ name: 'scim_http_errors_total', help: 'Requests answered with an error, by status and error code (src/errors/catalogue.ts): 401 unauthorized, 403 insufficientScope, 412 preconditionFailed, 429 tooManyRequests, 503 unavailable/deadlineExceeded/expensiveQueriesBusy.', labelNames: ['status', 'code'], registers });
   const transitions = new Counter({ name: 'scim_lifecycle_transitions_total', help: 'Stored changes to users by lifecycle moment: joiner, mover, leaver, rehire, delete.', labelNames: ['kind'], registers });
   const revoked = new Counter({ name: 'scim_lifecycle_grants_revoked_total', help: 'Grants (roles and permissions) taken away from users, by the lifecycle moment that took them.', labelNames: ['kind'], registers });
-  const relayBacklog = new Gauge({ name: 'scim_relay_backlog_documents', help: 'Users and groups holding audit entries and events not yet relayed to the audit trail and event log.', registers });
-  const relayAge = new Gauge({ name: 'scim_relay_oldest_pending_seconds', help: 'Age of the oldest change whose entries are not yet relayed (0 when none waits).', registers });
+  const relayBacklog = new Gauge({ name: 'scim_relay_backlog_documents', help: 'Users and groups holding audit entries and events not yet relayed to the audit trail and event log, by resource type.', labelNames: ['resource'], registers });
+  const relayAge = new Gauge({ name: 'scim_relay_oldest_pending_seconds', help: 'Age of the oldest change whose entries are not yet relayed, by resource type (0 when none waits).', labelNames: ['resource'], registers });
   const deliveries = new Counter({ name: 'scim_webhook_deliveries_total', help: 'Webhook delivery attempts made by this process, by webhook and outcome (delivered, failed).', labelNames: ['webhook', 'outcome'], registers });
   const webhookBacklog = new Gauge({ name: 'scim_webhook_backlog', help: 'Events not yet delivered to each configured webhook.', labelNames: ['webhook'], registers });
   const webhookAge = new Gauge({ name: 'scim_webhook_oldest_undelivered_seconds', help: 'Age of the oldest event not yet delivered to each configured webhook (0 when none waits).', labelNames: ['webhook'], registers });
@@ -80,8 +80,10 @@ export function createMetrics(sources: MetricsSources): Metrics {
     if (!up) return;
     const health = await sources.health.read().catch(() => undefined);
     if (!health) return;
-    relayBacklog.set(health.relay.backlog);
-    relayAge.set(health.relay.oldestPendingSeconds ?? 0);
+    for (const [resource, relay] of Object.entries(health.relay)) {
+      relayBacklog.set({ resource }, relay.backlog);
+      relayAge.set({ resource }, relay.oldestPendingSeconds ?? 0);
+    }
     for (const webhook of health.webhooks) {
       webhookBacklog.set({ webhook: webhook.name }, webhook.backlog);
       webhookAge.set({ webhook: webhook.name }, webhook.oldestUndeliveredSeconds ?? 0);

@@ -1,5 +1,5 @@
 import { streamMetrics, type StreamMetrics } from './event-streams.js';
-import type { Storage } from '../store/contract.js';
+import type { RelayBacklog, ResourceKind, Storage } from '../store/contract.js';
 
 /**
  * What is still owed, for /readyz and the metrics: entries not yet relayed from their documents,
@@ -8,9 +8,15 @@ import type { Storage } from '../store/contract.js';
  * read is shared by every caller for `cacheMs`: probes and scrapes every few seconds cost one read.
  */
 export interface DeliveryHealth {
-  relay: { backlog: number; oldestPendingSeconds: number | null };
+  /** Per resource type: documents holding entries not relayed yet, and how long the oldest has waited. */
+  relay: Record<ResourceKind, RelayHealth>;
   webhooks: WebhookHealth[];
   streams: StreamMetrics[];
+}
+
+export interface RelayHealth {
+  backlog: number;
+  oldestPendingSeconds: number | null;
 }
 
 export interface WebhookHealth {
@@ -67,9 +73,9 @@ export function createDeliveryHealth(storage: Storage, webhookNames: readonly st
       Promise.all(webhookNames.map(async (name) => ({ name, backlog: await storage.events.webhookBacklog(name) }))),
       streamMetrics(storage, at),
     ]);
-    const oldest = [users.oldestWrittenAt, groups.oldestWrittenAt].filter((date): date is Date => date !== null).sort((a, b) => a.getTime() - b.getTime())[0] ?? null;
+    const relay = ({ documents, oldestWrittenAt }: RelayBacklog): RelayHealth => ({ backlog: documents, oldestPendingSeconds: ageSeconds(oldestWrittenAt, at) });
     return {
-      relay: { backlog: users.documents + groups.documents, oldestPendingSeconds: ageSeconds(oldest, at) },
+      relay: { User: relay(users), Group: relay(groups) },
       webhooks: webhooks.map(({ name, backlog }) => ({
         name,
         backlog: backlog.pending,

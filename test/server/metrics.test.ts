@@ -137,8 +137,8 @@ describe('metrics: a scrape of GET /metrics after real traffic', function () {
   it('reports the backlog of an event stream nobody polls, the relay backlog and the engine', () => {
     assert.ok(valueOf(exposition, 'scim_stream_backlog', { tenant: 'default', stream: 'hr-app' }) >= 2, 'joiner and leaver events wait in the stream');
     assert.equal(samplesOf(exposition, 'scim_stream_oldest_unacknowledged_seconds', { tenant: 'default', stream: 'hr-app' }).length, 1);
-    assert.equal(samplesOf(exposition, 'scim_relay_backlog_documents').length, 1);
-    assert.equal(samplesOf(exposition, 'scim_relay_oldest_pending_seconds').length, 1);
+    assert.equal(samplesOf(exposition, 'scim_relay_backlog_documents').length, 2, 'Users and Groups');
+    assert.equal(samplesOf(exposition, 'scim_relay_oldest_pending_seconds', { resource: 'User' }).length, 1);
     assert.equal(valueOf(exposition, 'scim_engine_up'), 1);
   });
 

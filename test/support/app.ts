@@ -45,6 +45,8 @@ export interface TestAppOptions {
   /** Collects the app's log entries; discarded by default. */
   log?: AppDeps['log'];
   shutdown?: AppDeps['shutdown'];
+  metrics?: AppDeps['metrics'];
+  health?: AppDeps['health'];
 }
 
 export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {}, options: TestAppOptions = {}): Promise<TestApp> {

@@ -7,15 +7,20 @@ import type { Storage } from '../../store/contract.js';
  * tenant, a user or a stream (stream names are chosen per tenant): the streams are summed up, and
  * webhooks (named by the operator in WEBHOOKS) show only counts, ages and a class of failure.
  */
+function oldest(ages: (number | null)[]): number | null {
+  const known = ages.filter((age): age is number => age !== null);
+  return known.length > 0 ? Math.max(...known) : null;
+}
+
 function publicView(health: DeliveryHealth) {
-  const ages = health.streams.map((stream) => stream.oldestUnacknowledgedAgeSeconds).filter((age): age is number => age !== null);
+  const relays = Object.values(health.relay);
   return {
-    relay: health.relay,
+    relay: { backlog: relays.reduce((sum, relay) => sum + relay.backlog, 0), oldestPendingSeconds: oldest(relays.map((relay) => relay.oldestPendingSeconds)) },
     webhooks: health.webhooks,
     streams: {
       count: health.streams.length,
       backlog: health.streams.reduce((sum, stream) => sum + stream.backlog, 0),
-      oldestUnacknowledgedSeconds: ages.length > 0 ? Math.max(...ages) : null,
+      oldestUnacknowledgedSeconds: oldest(health.streams.map((stream) => stream.oldestUnacknowledgedAgeSeconds)),
     },
   };
 }
