@@ -80,9 +80,9 @@ export const SCHEMAS: Record<string, Schema> = {
   },
   Meta: meta,
   User: {
-    description: 'RFC 7643 §4.1 User; members named by an extension schema URN hold that extension (the enterprise User, the lifecycle extension, custom ones).',
+    description: 'RFC 7643 §4.1 User; members named by an extension schema URN hold that extension (the enterprise User, the lifecycle extension, custom ones). With `attributes` or `excludedAttributes`, only `schemas` and `id` are always returned.',
     type: 'object',
-    required: ['schemas', 'id', 'userName', 'meta'],
+    required: ['schemas', 'id'],
     properties: {
       schemas: arrayOf(string),
       id: string,
@@ -111,9 +111,9 @@ export const SCHEMAS: Record<string, Schema> = {
     },
   },
   Group: {
-    description: 'RFC 7643 §4.2 Group.',
+    description: 'RFC 7643 §4.2 Group. With `attributes` or `excludedAttributes`, only `schemas` and `id` are always returned.',
     type: 'object',
-    required: ['schemas', 'id', 'displayName', 'meta'],
+    required: ['schemas', 'id'],
     properties: {
       schemas: arrayOf(string),
       id: string,
