@@ -48,7 +48,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { MongoClient, type CommandStartedEvent, type CommandSucceededEvent, type CommandFailedEvent } from 'mongodb';
 import mongoose from 'mongoose';
 import { createApp } from '../src/app.js';
-import { loadPolicy } from '../src/lifecycle/policy/load.js';
+import { EXAMPLE_POLICY_FILE, loadPolicy } from '../src/lifecycle/policy/load.js';
 import { registerExtensionDirectory } from '../src/scim/extension-files.js';
 import { createAuthenticator } from '../src/auth/authenticator.js';
 import { loadConfig, type Config } from '../src/config.js';
@@ -279,7 +279,7 @@ interface AppInstance {
 async function startApp(config: Config, uri: string, token: string): Promise<AppInstance> {
   const storage = await createMongoStorage({ uri });
   const authenticator = createAuthenticator(config, storage.credentials);
-  const app = createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: (entry) => note(JSON.stringify(entry)) });
+  const app = createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile ?? EXAMPLE_POLICY_FILE), log: (entry) => note(JSON.stringify(entry)) });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
   });

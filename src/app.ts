@@ -7,6 +7,8 @@ import { userEndpoint } from './http/endpoints/users.js';
 import { authenticate } from './http/middleware/authenticate.js';
 import { authoriseScimRequest } from './http/middleware/authorise.js';
 import { assignRequestId } from './http/middleware/request-context.js';
+import { recordRouteTemplate } from './http/middleware/route-template.js';
+import { acceptTraceContext } from './http/middleware/trace-context.js';
 import { errorHandler } from './http/middleware/error-handler.js';
 import { bodyErrorToScim, jsonBodyParser, requireJsonContentType } from './http/middleware/json-body.js';
 import { rejectMalformedPath } from './http/middleware/path-encoding.js';
@@ -27,6 +29,10 @@ import { streamPollRoutes } from './http/routes/stream-poll.js';
 import { unsupportedRoutes } from './http/routes/unsupported.js';
 import { SCIM_BASE_PATH } from './http/scim-response.js';
 import { createEventStreamService } from './services/event-streams.js';
+import { createDeliveryHealth, type DeliveryHealthReader } from './services/delivery-health.js';
+import { openApiRoutes } from './http/routes/openapi.js';
+import type { Metrics } from './metrics/metrics.js';
+import { transitionMetricsHook } from './metrics/lifecycle-hook.js';
 import { DEFAULT_ISSUER } from './lifecycle/webhooks/payload.js';
 import { CURSOR_SECRET } from './scim/cursor.js';
 import type { Storage } from './store/contract.js';
@@ -49,16 +55,29 @@ export interface AppDeps {
   log?: Log;
   /** Aborted when the process begins to stop: event-stream polls held waiting answer at once. */
   shutdown?: AbortSignal;
+  /** Counts requests, lifecycle transitions and stream polls; none by default. */
+  metrics?: Metrics;
+  /** What /readyz reports of deliveries; by default read from `storage` for the configured webhooks. */
+  health?: DeliveryHealthReader;
 }
 
 /** Builds the HTTP application without listening, so tests run it in-process. */
-export function createApp({ config, storage, authenticator, policy, webhooksFor = () => [], onEvents, hooks, log = logTo(createLogger()), shutdown = new AbortController().signal }: AppDeps): Express {
-  const streams = createEventStreamService({ storage, issuer: config.publicBaseUrl ?? DEFAULT_ISSUER, longPollMs: config.eventStreamLongPollMs, log });
+export function createApp(deps: AppDeps): Express {
+  const { config, storage, authenticator, policy, webhooksFor = () => [], onEvents, hooks = {}, log = logTo(createLogger()), shutdown = new AbortController().signal, metrics } = deps;
+  const health = deps.health ?? createDeliveryHealth(storage, config.webhooks.map((webhook) => webhook.name));
+  const streams = createEventStreamService({
+    storage,
+    issuer: config.publicBaseUrl ?? DEFAULT_ISSUER,
+    longPollMs: config.eventStreamLongPollMs,
+    log,
+    ...(metrics ? { onPoll: (stream, counts) => metrics.streamPoll(stream.tenant, stream.name, counts) } : {}),
+  });
   const eventsStored = () => {
     streams.notify();
     onEvents?.();
   };
-  const { users, groups } = createServices({ storage, policy, webhooksFor, hooks, log, onEvents: eventsStored });
+  const postPersist = [...(metrics ? [transitionMetricsHook(metrics)] : []), ...(hooks.postPersist ?? [])];
+  const { users, groups } = createServices({ storage, policy, webhooksFor, hooks: { ...hooks, postPersist }, log, onEvents: eventsStored });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -66,9 +85,12 @@ export function createApp({ config, storage, authenticator, policy, webhooksFor 
 
   app.use(securityHeaders);
   app.use(assignRequestId);
-  app.use(requestLog(log));
+  app.use(acceptTraceContext);
+  app.use(recordRouteTemplate);
+  app.use(requestLog(log, metrics));
   app.use(rejectMalformedPath);
-  app.use(healthRoutes(storage));
+  app.use(healthRoutes(storage, health));
+  app.use(openApiRoutes());
 
   const { limits } = config;
   const scim = express.Router();

@@ -25,8 +25,8 @@ export interface Config {
   readonly adminToken: string | undefined;
   /** OAuth 2.0 bearer JWTs; undefined when no JWT_* variable is set. */
   readonly jwt: JwtConfig | undefined;
-  /** The access policy file (JSON, schemas/policy.schema.json), validated at start-up. */
-  readonly policyFile: string;
+  /** The access policy file (JSON, schemas/policy.schema.json), validated at start-up; undefined: the empty policy (no roles granted). */
+  readonly policyFile: string | undefined;
   /** Where lifecycle events are delivered (WEBHOOKS); holds secrets, so never log it. */
   readonly webhooks: readonly WebhookConfig[];
   readonly webhookTimeoutMs: number;
@@ -47,6 +47,19 @@ export interface Config {
   readonly requestBounds: RequestBoundsConfig;
   /** How long a shutdown waits for in-flight responses before it cuts their connections. */
   readonly shutdownGraceMs: number;
+  /** The least severe log level written (pino's names; `silent` writes nothing). */
+  readonly logLevel: LogLevel;
+  /** Prometheus metrics on a listener of their own; undefined: not served. */
+  readonly metrics: MetricsListenerConfig | undefined;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Where `GET /metrics` is served: never on the SCIM listener (docs/monitoring.md). */
+export interface MetricsListenerConfig {
+  readonly port: number;
+  readonly host: string;
 }
 
 /** What one request may take of the server (docs/security.md, "Limits"). */
@@ -78,13 +91,12 @@ function count(fallback: number, min = 1) {
 
 const MONGODB_URI_PATTERN = /^mongodb(\+srv)?:\/\/[^/?#\s]+(\/[^?#\s]*)?(\?[^#\s]*)?$/;
 
+function port() {
+  return z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(0).max(65535));
+}
+
 const envSchema = z.object({
-  PORT: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(0).max(65535))
-    .default(8080),
+  PORT: port().default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
   MONGODB_URI: z
     .string()
@@ -101,7 +113,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "-" or "_"')
     .default('default'),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  POLICY_FILE: z.string().min(1).default('schemas/policy.example.json'),
+  POLICY_FILE: z.string().min(1).optional(),
   WEBHOOKS: webhooksSchema.optional(),
   WEBHOOK_TIMEOUT_MS: milliseconds(10_000),
   WEBHOOK_MAX_BACKOFF_MS: milliseconds(3_600_000),
@@ -125,6 +137,9 @@ const envSchema = z.object({
   RATE_LIMIT_BURST: count(DEFAULT_RATE_LIMIT.burst),
   SCHEMA_EXTENSIONS_DIR: z.string().min(1).default('schemas/extensions'),
   UNKNOWN_ATTRIBUTES: z.enum(['ignore', 'reject'], { error: 'must be "ignore" or "reject"' }).default('ignore'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  METRICS_PORT: port().optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   ...jwtEnvSchema.shape,
 });
 
@@ -146,6 +161,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
+    throw new ConfigError('invalid configuration:\n  METRICS_PORT: must differ from PORT (metrics are never served on the SCIM listener)');
+  }
   const jwt = jwtConfigFrom(e, Object.keys(definedOnly(env)).some((name) => name.startsWith('JWT_')));
   if (Array.isArray(jwt)) {
     throw new ConfigError(`invalid configuration:\n${jwt.map((problem) => `  ${problem.variable}: ${problem.message}`).join('\n')}`);
@@ -159,7 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bearerToken: e.SCIM_BEARER_TOKEN,
     publicBaseUrl: e.PUBLIC_BASE_URL,
     defaultTenant: e.DEFAULT_TENANT,
-    policyFile: path.resolve(e.POLICY_FILE),
+    policyFile: e.POLICY_FILE === undefined ? undefined : path.resolve(e.POLICY_FILE),
     adminToken: e.ADMIN_TOKEN,
     jwt,
     webhooks: e.WEBHOOKS ?? [],
@@ -185,5 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     unknownAttributes: e.UNKNOWN_ATTRIBUTES,
     requestBounds: Object.freeze({ timeoutMs: e.REQUEST_TIMEOUT_MS, expensiveQueriesPerCredential: e.MAX_EXPENSIVE_QUERIES_PER_CREDENTIAL }),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    logLevel: e.LOG_LEVEL,
+    metrics: e.METRICS_PORT === undefined ? undefined : Object.freeze({ port: e.METRICS_PORT, host: e.METRICS_HOST }),
   });
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadConfig } from '../../src/config.js';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
+import { EXAMPLE_POLICY_FILE, loadPolicy } from '../../src/lifecycle/policy/load.js';
 import { registerExtensionDirectory } from '../../src/scim/extension-files.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { scimClient, type ScimClient } from './scim-client.js';
@@ -14,7 +14,7 @@ export async function startInProcess(uri: string, token: string, env: Record<str
   registerExtensionDirectory(config.schemaExtensionsDir);
   const storage = await createMongoStorage({ uri });
   const authenticator = createAuthenticator(config, storage.credentials);
-  const app = createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: () => undefined });
+  const app = createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile ?? EXAMPLE_POLICY_FILE), log: () => undefined });
   const server = await new Promise<Server>((resolve, reject) => {
     const listening = app.listen(0, '127.0.0.1', (error?: Error) => (error ? reject(error) : resolve(listening)));
   });

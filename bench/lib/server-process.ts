@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EXAMPLE_POLICY_FILE } from '../../src/lifecycle/policy/load.js';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -40,14 +41,15 @@ async function waitReady(base: string, child: ChildProcess, output: () => string
 }
 
 /**
- * `script` (default: our server, dist/src/server.js) with `env`; PORT and HOST are chosen here.
+ * `script` (default: our server, dist/src/server.js) with `env` (the example policy unless it names
+ * another: benchmarks measure the grants it gives); PORT and HOST are chosen here.
  * The child's stderr is kept (last 20 kB) for error messages.
  */
 export async function startServerProcess(env: Record<string, string>, script = 'dist/src/server.js', nodeArgs: string[] = []): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeArgs, path.join(REPOSITORY_ROOT, script)], {
     // Benchmarks measure throughput, so the per-token rate limit is off unless a caller sets it.
-    env: { ...process.env, RATE_LIMIT_PER_SECOND: '0', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, RATE_LIMIT_PER_SECOND: '0', POLICY_FILE: EXAMPLE_POLICY_FILE, ...env, PORT: String(port), HOST: '127.0.0.1' },
     cwd: REPOSITORY_ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

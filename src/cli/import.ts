@@ -10,7 +10,7 @@ import cliProgress from 'cli-progress';
 import { checkTenant, TokenAdminError } from '../auth/token-admin.js';
 import { loadConfig, type Config } from '../config.js';
 import { routeEvents } from '../lifecycle/background.js';
-import { loadPolicy } from '../lifecycle/policy/load.js';
+import { describePolicy, loadConfiguredPolicy } from '../lifecycle/policy/load.js';
 import type { Policy } from '../lifecycle/policy/types.js';
 import { ExtensionError, registerExtensionDirectory } from '../scim/extension-files.js';
 import type { RequestContext } from '../services/context.js';
@@ -168,7 +168,8 @@ async function importFile(options: Options): Promise<number> {
   await checkReadable(options.file);
   const config = loadConfig();
   registerExtensionDirectory(config.schemaExtensionsDir);
-  const policy = loadPolicy(config.policyFile);
+  const policy = loadConfiguredPolicy(config.policyFile);
+  say(describePolicy(config.policyFile, policy));
   const total = await options.format.count(options.file).catch((error: unknown) => {
     throw fileError('read', options.file, error);
   });

@@ -212,6 +212,9 @@ runProgram({
         const say = (line: string) => process.stderr.write(`[policy] ${line}\n`);
         const config = loadConfig();
         registerExtensionDirectory(config.schemaExtensionsDir);
+        // Without one the server grants no roles; re-applying that to every user would revoke every
+        // role the policy granted, which is never what a forgotten variable should do.
+        if (config.policyFile === undefined) throw new CliError('POLICY_FILE is not set: set it to the policy file the server runs with (re-evaluating against no policy would revoke every role it grants)');
         const policy = loadPolicy(config.policyFile);
         say(`access policy ${config.policyFile}: ${Object.keys(policy.roles).length} roles, ${policy.rules.length} rules (fingerprint ${policy.fingerprint.slice(0, 12)})`);
         return withStorage(config, say, { create: false }, (storage) => reevaluateAll(config, policy, storage, options));

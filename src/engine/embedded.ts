@@ -40,6 +40,8 @@ export interface EmbeddedEngine {
 export async function startEmbeddedEngine(opts: {
   dataDir: string;
   log?: (line: string) => void;
+  /** Told when the engine exits while serving (not stopped by us), with its last output. */
+  onUnexpectedExit?: (message: string) => void;
 }): Promise<EmbeddedEngine> {
   const binary = await ensureEngineBinary({ log: opts.log });
   const dataDir = path.resolve(opts.dataDir);
@@ -64,6 +66,12 @@ export async function startEmbeddedEngine(opts: {
   child.on('error', (err) => opts.log?.(`embedded FerretDB: ${err.message}`));
 
   let stopping: Promise<void> | undefined;
+  let serving = false;
+  // Its stderr is kept as a tail, not passed on: it reaches the log only when the engine fails
+  // (at start, in the error thrown below).
+  child.once('exit', (code, signal) => {
+    if (serving && !stopping) opts.onUnexpectedExit?.(`embedded FerretDB exited unexpectedly (${signal ?? `exit code ${code}`}); its last output:\n${stderrTail()}`);
+  });
   const engine: EmbeddedEngine = {
     uri: `mongodb://${encodeURIComponent(socket)}/`,
     socket,
@@ -74,6 +82,7 @@ export async function startEmbeddedEngine(opts: {
   };
   try {
     await waitUntilReady(engine.uri, child, stderrTail);
+    serving = true;
   } catch (err) {
     await engine.stop();
     throw err;

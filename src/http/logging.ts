@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import type { LogLevel } from '../config.js';
 
 export type LogEntry = Record<string, unknown>;
 export type Log = (entry: LogEntry) => void;
@@ -11,9 +12,13 @@ const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
  */
 const REDACTED = ['authorization', 'password', 'token', '*.authorization', '*.password', '*.token', 'headers.authorization', 'req.headers.authorization'];
 
-/** One JSON line per entry on stderr (or `destination`), with secrets censored. */
-export function createLogger(destination?: DestinationStream): Logger {
-  const options = { base: null, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACTED, censor: '[redacted]' } };
+/**
+ * One JSON line per entry on stderr (or `destination`), with secrets censored: `level` (pino's
+ * numbers: 30 info, 40 warn, 50 error), `time` (ISO 8601) and `msg` on every line. Entries below
+ * `level` (LOG_LEVEL) are dropped.
+ */
+export function createLogger(destination?: DestinationStream, level: LogLevel = 'info'): Logger {
+  const options = { base: null, level, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACTED, censor: '[redacted]' } };
   return destination ? pino(options, destination) : pino(options, pino.destination(2));
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '../config.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { createServices } from '../services/wiring.js';
 import { purgeExpiredStreamEvents } from '../services/event-streams.js';
 import type { Storage } from '../store/contract.js';
@@ -41,7 +42,7 @@ export function routeEvents(config: Config): (event: LifecycleEvent) => string[]
  * retention. Several processes may run all three: relaying is idempotent, deliveries are claimed
  * under leases, and retention only deletes.
  */
-export function startBackgroundWork(config: Config, storage: Storage, policy: Policy, log: (entry: Record<string, unknown>) => void): BackgroundWork {
+export function startBackgroundWork(config: Config, storage: Storage, policy: Policy, log: (entry: Record<string, unknown>) => void, metrics?: Metrics): BackgroundWork {
   const { sweep: relaySweep } = createServices({ storage, policy, webhooksFor: routeEvents(config), log });
   let sweep: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -79,6 +80,7 @@ export function startBackgroundWork(config: Config, storage: Storage, policy: Po
     leaseMs: 3 * config.webhookTimeoutMs,
     maxBackoffMs: config.webhookMaxBackoffMs,
     ...(config.publicBaseUrl ? { issuer: config.publicBaseUrl } : {}),
+    ...(metrics ? { onAttempt: (webhook: string, outcome: 'delivered' | 'failed') => metrics.webhookAttempt(webhook, outcome) } : {}),
   });
   if (config.webhooks.length > 0) worker.start();
   return {

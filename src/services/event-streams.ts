@@ -82,6 +82,8 @@ export interface EventStreamServiceOptions {
   longPollMs: number;
   log: (entry: Record<string, unknown>) => void;
   now?: () => Date;
+  /** Told of each poll answered: SETs returned, ids acknowledged, errors reported (metrics). */
+  onPoll?: (stream: StreamRecord, counts: { delivered: number; acknowledged: number; errorsReported: number }) => void;
 }
 
 const notFound = (name: string) => new ScimError('notFound', `No event stream named "${name}" in this tenant`);
@@ -125,7 +127,7 @@ function createWakeup() {
   };
 }
 
-export function createEventStreamService({ storage, issuer, longPollMs, log, now = () => new Date() }: EventStreamServiceOptions): EventStreamService {
+export function createEventStreamService({ storage, issuer, longPollMs, log, now = () => new Date(), onPoll }: EventStreamServiceOptions): EventStreamService {
   const wakeup = createWakeup();
 
   async function require(tenant: string, name: string): Promise<StreamRecord> {
@@ -189,13 +191,17 @@ export function createEventStreamService({ storage, issuer, longPollMs, log, now
       const stream = await require(tenant, name);
       await storage.streams.acknowledge(stream, request.ack);
       await recordErrors(stream, request.setErrs);
+      const answered = (response: PollResponse): PollResponse => {
+        onPoll?.(stream, { delivered: Object.keys(response.sets).length, acknowledged: request.ack.length, errorsReported: request.setErrs.length });
+        return response;
+      };
       const limit = Math.min(request.maxEvents ?? MAX_EVENTS_PER_POLL, MAX_EVENTS_PER_POLL);
-      if (limit === 0) return { sets: {}, moreAvailable: (await storage.streams.pending(stream, 1)).length > 0 };
+      if (limit === 0) return answered({ sets: {}, moreAvailable: (await storage.streams.pending(stream, 1)).length > 0 });
       const deadline = Date.now() + (request.returnImmediately ? 0 : longPollMs);
       for (;;) {
         const response = await respond(stream, limit);
         const remaining = deadline - Date.now();
-        if (Object.keys(response.sets).length > 0 || remaining <= 0 || signal.aborted) return response;
+        if (Object.keys(response.sets).length > 0 || remaining <= 0 || signal.aborted) return answered(response);
         await wakeup.wait(Math.min(RECHECK_MS, remaining), signal);
       }
     },

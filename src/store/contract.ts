@@ -136,6 +136,12 @@ export interface ListPage<R> {
   more?: boolean;
 }
 
+export interface RelayBacklog {
+  documents: number;
+  /** The last write of the longest-waiting document; null when none waits. */
+  oldestWrittenAt: Date | null;
+}
+
 /** What a document holds for the relay, taken by the sweep (or by a write that finds it left over). */
 export interface TakenEntries {
   entries: PendingEntries;
@@ -160,6 +166,8 @@ export interface ResourceStore {
   clearPending(targets: readonly PendingTarget[]): Promise<void>;
   /** Ids of documents last written before `writtenBefore` that still hold pending entries (a crash left them), for the relay's sweep. */
   withPending(limit: number, writtenBefore: Date): Promise<{ tenant: string; id: string }[]>;
+  /** For monitoring, from indexes only: how many documents hold entries not relayed yet, and when the oldest of them was written. */
+  pendingBacklog(): Promise<RelayBacklog>;
   create(resource: NewResource): Promise<ResourceRecord>;
   /**
    * Many creates in a few commands; per resource its record, or the ScimError it failed with:
@@ -363,6 +371,17 @@ export interface EventStore {
   release(owner: string): Promise<void>;
   /** Events stored for a subject, oldest first (tests and the admin API). */
   forSubject(tenant: string, resourceId: string): Promise<LifecycleEvent[]>;
+  /** For monitoring, from an index: what is still owed to one webhook. */
+  webhookBacklog(webhook: string): Promise<WebhookBacklog>;
+}
+
+export interface WebhookBacklog {
+  /** Deliveries not delivered yet (waiting, backing off after failures, or in flight). */
+  pending: number;
+  /** When the event of the oldest of them occurred; null when none is pending. */
+  oldestOccurredAt: Date | null;
+  /** Why the last attempt of that oldest delivery failed, as the worker recorded it; undefined when it has not failed. */
+  oldestLastError: string | undefined;
 }
 
 /** A receiver's event stream (RFC 8936 poll): the events of its tenant it is sent. */

@@ -4,11 +4,10 @@ import { parse } from 'csv-parse/sync';
 import supertest from 'supertest';
 import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
 import type { Policy } from '../../src/lifecycle/policy/types.js';
 import { accessReviewCsv, REVIEW_CSV_COLUMNS } from '../../src/services/access-review.js';
 import { reviewOf } from '../support/access-review.js';
-import { ENTERPRISE, startTestApp, type TestApp } from '../support/app.js';
+import { ENTERPRISE, examplePolicy, startTestApp, type TestApp } from '../support/app.js';
 import { testDatabaseUri } from '../support/engine.js';
 import { bulk, context, entraClient, expectStatus, oktaClient, patchOp, policyVariant, type Body, type Client } from '../lifecycle/helpers.js';
 import { accessReview as reviewBeforeStreaming, accessReviewCsv as csvBeforeStreaming } from './access-review-before-streaming.js';
@@ -63,7 +62,7 @@ describe('admin API: the streamed access review', () => {
     this.timeout(180_000);
     t = await startTestApp('admin-access-review', { ADMIN_TOKEN });
     okta = oktaClient(t);
-    policyA = loadPolicy(t.config.policyFile);
+    policyA = examplePolicy();
     // Policy B: the sales-reps rule matches Marketing instead of Sales, and payroll approvers come from another group.
     policyB = policyVariant((json) => {
       const rules = json['rules'] as Body[];

@@ -9,13 +9,12 @@ import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadConfig } from '../../src/config.js';
 import { startEmbeddedEngine, type EmbeddedEngine } from '../../src/engine/embedded.js';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { BULK_RESPONSE_SCHEMA } from '../../src/scim/bulk-request.js';
 import { randomUUID } from 'node:crypto';
 import { ScimError } from '../../src/errors/scim-error.js';
-import { TEST_TOKEN, USER_SCHEMA, user } from '../support/app.js';
+import { examplePolicy, TEST_TOKEN, user, USER_SCHEMA } from '../support/app.js';
 import { bulk } from '../security/helpers.js';
 
 const OPERATIONS = 1_000;
@@ -60,7 +59,7 @@ describe('Bulk: the engine dies in the middle of a batched create', function () 
 
   it('answers each operation with what was stored, and the database after a restart agrees', async () => {
     const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN, RATE_LIMIT_PER_SECOND: '0' });
-    const app = createApp({ config, storage, authenticator: createAuthenticator(config, storage.credentials), policy: loadPolicy(config.policyFile), log: (entry) => logged.push(entry) });
+    const app = createApp({ config, storage, authenticator: createAuthenticator(config, storage.credentials), policy: examplePolicy(), log: (entry) => logged.push(entry) });
     const userName = (i: number) => `crash-${i}@example.com`;
     const operations = Array.from({ length: OPERATIONS }, (_, i) => ({ method: 'POST', path: '/Users', bulkId: `u${i}`, data: user(userName(i)) }));
 

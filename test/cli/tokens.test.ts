@@ -4,7 +4,6 @@ import supertest from 'supertest';
 import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadConfig } from '../../src/config.js';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
@@ -12,6 +11,7 @@ import { startServer } from '../server/server-process.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { runCli } from '../support/cli.js';
+import { examplePolicy } from '../support/app.js';
 
 const TOKEN = /^scim_[A-Za-z0-9_-]{43}$/;
 
@@ -39,7 +39,7 @@ describe('npm run tokens (CLI)', function () {
     dbUri = testDatabaseUri(uniqueDbName('cli_tokens'));
     storage = await createMongoStorage({ uri: dbUri });
     const config = loadConfig({});
-    agent = supertest.agent(createApp({ config, storage, authenticator: createAuthenticator(config, storage.credentials), policy: loadPolicy(config.policyFile), log: () => undefined }));
+    agent = supertest.agent(createApp({ config, storage, authenticator: createAuthenticator(config, storage.credentials), policy: examplePolicy(), log: () => undefined }));
   });
 
   after(async () => {

@@ -6,11 +6,13 @@ import supertest from 'supertest';
 import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadConfig } from '../../src/config.js';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
 import { startEmbeddedEngine, type EmbeddedEngine } from '../../src/engine/embedded.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
-import { assertScimError, TEST_TOKEN } from '../support/app.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
+import { createDeliveryHealth } from '../../src/services/delivery-health.js';
+import { assertScimError, examplePolicy, TEST_TOKEN } from '../support/app.js';
+import { parseExposition, samplesOf, valueOf } from '../support/prometheus.js';
 
 describe('engine outage: the database down is a 503, never an HTML page or a leak', function () {
   this.timeout(60_000);
@@ -30,11 +32,17 @@ describe('engine outage: the database down is a 503, never an HTML page or a lea
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('answers 503 with Retry-After and a SCIM error body, and /readyz reports it', async () => {
+  it('answers 503 with Retry-After and a SCIM error body; /readyz and the metrics report it, and a scrape still succeeds', async () => {
     const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN });
     const authenticator = createAuthenticator(config, storage.credentials);
-    const agent = supertest(createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: () => undefined }));
+    const health = createDeliveryHealth(storage, [], { cacheMs: 0 });
+    const engineUp = () => storage.ping().then(() => true, () => false);
+    const metrics = createMetrics({ engineUp, health, webhookNames: [], processMetrics: false });
+    const agent = supertest(createApp({ config, storage, authenticator, policy: examplePolicy(), log: () => undefined, metrics, health }));
     assert.equal((await agent.get('/readyz')).status, 200);
+    const up = parseExposition((await metrics.scrape()).text);
+    assert.equal(valueOf(up, 'scim_engine_up'), 1);
+    assert.equal(samplesOf(up, 'scim_relay_backlog_documents').length, 2);
 
     await engine.stop();
 
@@ -44,5 +52,10 @@ describe('engine outage: the database down is a 503, never an HTML page or a lea
     assert.doesNotMatch(JSON.stringify(response.body), /Mongo|127\.0\.0\.1|stack/i);
     const ready = await agent.get('/readyz');
     assert.equal(ready.status, 503);
+    assert.deepEqual(ready.body, { status: 'unavailable', engine: 'down', detail: 'the identity store is not reachable' });
+    const down = parseExposition((await metrics.scrape()).text);
+    assert.equal(valueOf(down, 'scim_engine_up'), 0);
+    assert.equal(samplesOf(down, 'scim_relay_backlog_documents').length, 0, 'no figure is made up while the engine cannot be read');
+    assert.equal(valueOf(down, 'scim_http_requests_total', { route: '/scim/v2/*', status: '503' }) + valueOf(down, 'scim_http_requests_total', { route: '/scim/v2/Users', status: '503' }), 1);
   });
 });

@@ -3,8 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import supertest from 'supertest';
 import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
-import { assertScimError, startTestApp, TEST_TOKEN, type TestApp } from '../support/app.js';
+import { assertScimError, examplePolicy, startTestApp, TEST_TOKEN, type TestApp } from '../support/app.js';
 import {
   context,
   employee,
@@ -205,7 +204,7 @@ describe('lifecycle: admin API', () => {
         const rule = (json['rules'] as Body[]).find((candidate) => candidate['name'] === 'sales-reps')!;
         rule['when']['all'][0]['equals'] = 'Marketing';
       });
-      const policyA = loadPolicy(t.config.policyFile);
+      const policyA = examplePolicy();
       assert.notEqual(policyB.fingerprint, policyA.fingerprint);
       const authenticator = createAuthenticator(t.config, t.storage.credentials);
       const appB = createApp({ config: t.config, storage: t.storage, authenticator, policy: policyB, log: () => undefined });

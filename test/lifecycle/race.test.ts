@@ -5,7 +5,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type supertest from 'supertest';
 import { effectivePermissions, grantsFor } from '../../src/lifecycle/grants.js';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
 import type { Policy } from '../../src/lifecycle/policy/types.js';
 import { transitionUser } from '../../src/lifecycle/user-transition.js';
 import { parseResourceBody } from '../../src/scim/ingress.js';
@@ -15,7 +14,7 @@ import { createAuthenticator } from '../../src/auth/authenticator.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { reviewOf } from '../support/access-review.js';
-import { ENTERPRISE, startTestApp, type TestApp } from '../support/app.js';
+import { ENTERPRISE, examplePolicy, startTestApp, type TestApp } from '../support/app.js';
 import { countConflicts, type ConflictCounter } from '../support/conflicts.js';
 import { testDatabaseUri } from '../support/engine.js';
 import {
@@ -89,7 +88,7 @@ describe('lifecycle: deactivation-vs-grant race', function () {
 
   before(async () => {
     t = await startTestApp('lifecycle-race');
-    policy = loadPolicy(t.config.policyFile);
+    policy = examplePolicy();
     server = await listen(t);
     okta = oktaClient(server);
     entra = entraClient(server);

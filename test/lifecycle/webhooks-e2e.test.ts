@@ -6,13 +6,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
 import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
 import type { LifecycleEvent } from '../../src/lifecycle/types.js';
 import { webhooksFor, type WebhookConfig } from '../../src/lifecycle/webhooks/webhook-config.js';
 import { createWebhookWorker, type WebhookWorker, type WebhookWorkerOptions } from '../../src/lifecycle/webhooks/worker.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
-import { ENTERPRISE, startTestApp, type TestApp } from '../support/app.js';
+import { ENTERPRISE, examplePolicy, startTestApp, type TestApp } from '../support/app.js';
 import { testDatabaseUri } from '../support/engine.js';
 import { verifiedByStandardWebhooks } from '../support/standard-webhooks.js';
 import {
@@ -342,7 +341,7 @@ describe('lifecycle: webhooks end to end', function () {
     const storage = await createMongoStorage({ uri: testDatabaseUri(t.dbName!) });
     closers.push(() => storage.close());
     const authenticator = createAuthenticator(t.config, storage.credentials);
-    const app = createApp({ config: t.config, storage, authenticator, policy: loadPolicy(t.config.policyFile), webhooksFor: (event) => webhooksFor(event, hooks), log: () => undefined });
+    const app = createApp({ config: t.config, storage, authenticator, policy: examplePolicy(), webhooksFor: (event) => webhooksFor(event, hooks), log: () => undefined });
     return { storage, okta: oktaClient(app) };
   }
 

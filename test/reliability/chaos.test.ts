@@ -11,10 +11,9 @@ import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadConfig } from '../../src/config.js';
 import { startEmbeddedEngine, type EmbeddedEngine } from '../../src/engine/embedded.js';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
-import { ERROR_SCHEMA, TEST_TOKEN, USER_SCHEMA } from '../support/app.js';
+import { ERROR_SCHEMA, examplePolicy, TEST_TOKEN, USER_SCHEMA } from '../support/app.js';
 
 const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const WORKERS = 6;
@@ -69,7 +68,7 @@ describe('chaos: the engine crashes and restarts under a load of writes', functi
     storage = await createMongoStorage({ uri: `${engine.uri}chaos` });
     const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN, RATE_LIMIT_PER_SECOND: '0' });
     const authenticator = createAuthenticator(config, storage.credentials);
-    const app = createApp({ config, storage, authenticator, policy: loadPolicy(config.policyFile), log: () => undefined });
+    const app = createApp({ config, storage, authenticator, policy: examplePolicy(), log: () => undefined });
     server = app.listen(0, '127.0.0.1');
     await once(server, 'listening');
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import supertest, { type Response } from 'supertest';
 import { createApp } from '../../src/app.js';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
-import { assertScimError, startTestApp, TEST_TOKEN, type TestApp } from '../support/app.js';
+import { assertScimError, examplePolicy, startTestApp, TEST_TOKEN, type TestApp } from '../support/app.js';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef';
 
@@ -53,7 +52,7 @@ describe('security headers on every response, errors included', () => {
       config: t.config,
       storage: t.storage,
       authenticator: () => Promise.reject(new Error('secret internal detail at db.example:27017')),
-      policy: loadPolicy(t.config.policyFile),
+      policy: examplePolicy(),
       log: (entry) => entries.push(entry),
     });
     const response = await supertest(app).get('/scim/v2/Users').set('Authorization', `Bearer ${TEST_TOKEN}`);

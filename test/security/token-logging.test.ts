@@ -3,11 +3,10 @@ import supertest from 'supertest';
 import { createApp } from '../../src/app.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadConfig } from '../../src/config.js';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
 import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
-import { user } from '../support/app.js';
+import { examplePolicy, user } from '../support/app.js';
 import { issueToken } from './helpers.js';
 
 const STATIC_TOKEN = 'static-token-that-must-never-be-logged-0123';
@@ -30,7 +29,7 @@ describe('tokens are never logged', () => {
     const config = loadConfig({ SCIM_BEARER_TOKEN: STATIC_TOKEN, ADMIN_TOKEN });
     issued = await issueToken(storage.credentials, 'default', 'logged', ['scim:read', 'scim:write']);
     const failing = { name: 'fails', run: () => Promise.reject(new Error('simulated failure')) };
-    const app = createApp({ config, storage, authenticator: createAuthenticator(config, storage.credentials), policy: loadPolicy(config.policyFile), hooks: { prePersist: [failing] }, log: (entry) => void entries.push(entry) });
+    const app = createApp({ config, storage, authenticator: createAuthenticator(config, storage.credentials), policy: examplePolicy(), hooks: { prePersist: [failing] }, log: (entry) => void entries.push(entry) });
     agent = supertest.agent(app);
   });
 

@@ -47,7 +47,9 @@ describe('Schema extensions of another SCHEMA_EXTENSIONS_DIR (server process)', 
     try {
       const { code, stderr } = await runServerExpectingFailure({ SCHEMA_EXTENSIONS_DIR: dir, SCIM_BEARER_TOKEN: TOKEN });
       assert.equal(code, 1);
-      assert.ok(stderr.includes(`${path.join(dir, 'broken.json')}: attribute "floor": unknown type "number"`), stderr);
+      // stderr holds JSON lines: the refusal is a fatal one whose message names file, attribute and problem.
+      const messages = stderr.split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { msg: string }).msg);
+      assert.ok(messages.some((message) => message.includes(`${path.join(dir, 'broken.json')}: attribute "floor": unknown type "number"`)), stderr);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

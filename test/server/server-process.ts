@@ -26,7 +26,7 @@ export function freePort(): Promise<number> {
 
 function withoutInheritedConfig(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['PORT', 'HOST', 'MONGODB_URI', 'DATA_DIR', 'SCIM_BEARER_TOKEN', 'PUBLIC_BASE_URL', 'DEFAULT_TENANT', 'RATE_LIMIT_PER_SECOND', 'RATE_LIMIT_BURST', 'SCHEMA_EXTENSIONS_DIR', 'UNKNOWN_ATTRIBUTES', 'SHUTDOWN_GRACE_MS']) delete env[name];
+  for (const name of ['PORT', 'HOST', 'MONGODB_URI', 'DATA_DIR', 'SCIM_BEARER_TOKEN', 'PUBLIC_BASE_URL', 'DEFAULT_TENANT', 'RATE_LIMIT_PER_SECOND', 'RATE_LIMIT_BURST', 'SCHEMA_EXTENSIONS_DIR', 'UNKNOWN_ATTRIBUTES', 'SHUTDOWN_GRACE_MS', 'POLICY_FILE', 'LOG_LEVEL', 'METRICS_PORT', 'METRICS_HOST', 'WEBHOOKS', 'ADMIN_TOKEN']) delete env[name];
   return env;
 }
 
@@ -36,6 +36,11 @@ const PORT_ATTEMPTS = 3;
 export interface ServerOptions {
   /** Leads a process group of its own, as a shell gives a foreground job: signal it all with process.kill(-pid). */
   ownProcessGroup?: boolean;
+  /**
+   * How to tell it is up: by its 'listening on' log line (default), or, when LOG_LEVEL hides that
+   * line, by /healthz answering.
+   */
+  readyWhen?: 'logged' | 'answering';
 }
 
 /** Runs the real server process; resolves once it logs that it listens, rejects if it exits first. */
@@ -60,9 +65,10 @@ async function startServerOn(port: number, env: Record<string, string>, options:
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
   const exited = once(child, 'exit') as Promise<[number | null]>;
+  const answering = () => fetch(`http://127.0.0.1:${port}/healthz`).then((response) => response.ok, () => false);
   await new Promise<void>((resolve, reject) => {
-    const check = setInterval(() => {
-      if (err.includes('listening on')) {
+    const check = setInterval(async () => {
+      if (options.readyWhen === 'answering' ? await answering() : err.includes('listening on')) {
         clearInterval(check);
         resolve();
       }

@@ -77,6 +77,9 @@ describe('npm start: the server process on its default engine', function () {
     ['an out-of-range PORT', { PORT: '70000' }, /PORT/],
     ['a short SCIM_BEARER_TOKEN', { SCIM_BEARER_TOKEN: 'short' }, /SCIM_BEARER_TOKEN/],
     ['a PUBLIC_BASE_URL that is not http(s)', { PUBLIC_BASE_URL: 'ftp://x' }, /PUBLIC_BASE_URL/],
+    ['an unknown LOG_LEVEL', { LOG_LEVEL: 'verbose' }, /LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/],
+    ['a non-numeric METRICS_PORT', { METRICS_PORT: 'metrics' }, /METRICS_PORT/],
+    ['METRICS_PORT equal to PORT', { PORT: '18080', METRICS_PORT: '18080' }, /METRICS_PORT: must differ from PORT/],
   ];
   for (const [what, env, message] of badConfigs) {
     it(`refuses to start with ${what}, naming the variable`, async () => {
@@ -84,6 +87,9 @@ describe('npm start: the server process on its default engine', function () {
       assert.equal(code, 1);
       assert.match(stderr, message);
       assert.match(stderr, /invalid configuration/);
+      // Even this refusal is a JSON log line (a fatal one), like everything the server writes to stderr.
+      const lines = stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; msg: string });
+      assert.ok(lines.some((line) => line.level === 60 && /invalid configuration/.test(line.msg)), stderr);
     });
   }
 });

@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import supertest from 'supertest';
 import { createApp, type AppDeps } from '../../src/app.js';
-import { loadPolicy } from '../../src/lifecycle/policy/load.js';
+import { EXAMPLE_POLICY_FILE, loadConfiguredPolicy, loadPolicy } from '../../src/lifecycle/policy/load.js';
 import type { Policy } from '../../src/lifecycle/policy/types.js';
 import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -12,6 +12,11 @@ import { registerExtensionDirectory } from '../../src/scim/extension-files.js';
 import { testDatabaseUri, uniqueDbName } from './engine.js';
 
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
+
+/** The shipped example policy, which tests grant roles by (the server itself starts without one unless POLICY_FILE names it). */
+export function examplePolicy(): Policy {
+  return loadPolicy(EXAMPLE_POLICY_FILE);
+}
 
 export interface TestApp {
   app: Express;
@@ -32,7 +37,7 @@ export interface TestApp {
 
 /** The app in-process on a database of its own (one per test file). */
 export interface TestAppOptions {
-  /** Defaults to the policy named by POLICY_FILE (the shipped example). */
+  /** Defaults to the shipped example policy (startTestApp sets POLICY_FILE to it unless `env` names another). */
   policy?: Policy;
   webhooksFor?: AppDeps['webhooksFor'];
   onEvents?: AppDeps['onEvents'];
@@ -40,11 +45,13 @@ export interface TestAppOptions {
   /** Collects the app's log entries; discarded by default. */
   log?: AppDeps['log'];
   shutdown?: AppDeps['shutdown'];
+  metrics?: AppDeps['metrics'];
+  health?: AppDeps['health'];
 }
 
 export async function startTestApp(fileTag: string, env: NodeJS.ProcessEnv = {}, options: TestAppOptions = {}): Promise<TestApp> {
   // Tests fire requests far faster than any IdP; the rate limit is tested on its own with a tiny limit.
-  const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN, RATE_LIMIT_PER_SECOND: '0', ...env });
+  const config = loadConfig({ SCIM_BEARER_TOKEN: TEST_TOKEN, RATE_LIMIT_PER_SECOND: '0', POLICY_FILE: EXAMPLE_POLICY_FILE, ...env });
   // Registered once per process (test/support/schema-extensions.ts): another directory needs a server process of its own.
   registerExtensionDirectory(config.schemaExtensionsDir);
   return appOn(config, uniqueDbName(fileTag), options);
@@ -60,7 +67,7 @@ export function startAnotherApp(first: TestApp, options: TestAppOptions = {}): P
 }
 
 async function appOn(config: Config, dbName: string, options: TestAppOptions): Promise<TestApp> {
-  const policy = options.policy ?? loadPolicy(config.policyFile);
+  const policy = options.policy ?? loadConfiguredPolicy(config.policyFile);
   const storage = await createMongoStorage({ uri: testDatabaseUri(dbName) });
   const authenticator = createAuthenticator(config, storage.credentials);
   const app = createApp({ config, storage, authenticator, policy, log: () => undefined, ...options });
@@ -114,6 +121,6 @@ export function assertScimError(response: supertest.Response, status: number, sc
  * cut-off includes documents written just now (the server leaves those to their request for 30 s).
  */
 export function sweep(t: TestApp, writtenBefore = new Date(Date.now() + 60_000)): Promise<number> {
-  const policy = loadPolicy(t.config.policyFile);
+  const policy = loadConfiguredPolicy(t.config.policyFile);
   return createServices({ storage: t.storage, policy, webhooksFor: () => [], log: () => undefined }).sweep(writtenBefore);
 }

@@ -15,6 +15,8 @@ export function toScimError(error: unknown): ScimError {
 export function errorHandler(log: (entry: Record<string, unknown>) => void) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const scimError = toScimError(error);
+    // For the request line and the error metric: which catalogue entry answered.
+    res.locals['errorCode'] = scimError.code;
     const where = { requestId: res.locals['requestId'], method: req.method, path: req.originalUrl.split('?', 1)[0] };
     if (scimError.status >= 500 && !(error instanceof ScimError)) {
       // Details go to the log only: a 5xx body never carries internals.

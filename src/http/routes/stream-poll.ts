@@ -58,6 +58,7 @@ function pollErrors(error: unknown, _req: Request, res: Response, next: NextFunc
     next(error);
     return;
   }
+  res.locals['errorCode'] = error.code;
   res.status(error.status).set(error.headers).json({ err: ERR_CODES[error.status] ?? 'invalid_request', description: error.message });
 }
 

@@ -30,9 +30,26 @@ export class PolicyError extends Error {
 
 /** Resolved from the repository root so that a build output anywhere below it finds the same file. */
 export const POLICY_SCHEMA_FILE = path.join(REPOSITORY_ROOT, 'schemas', 'policy.schema.json');
+/** The shipped example (a fictional company's roles): for the quick start, tests and benchmarks, never a default. */
+export const EXAMPLE_POLICY_FILE = path.join(REPOSITORY_ROOT, 'schemas', 'policy.example.json');
 
 export function loadPolicy(file: string): Policy {
   return parsePolicy(parseJson(readText(file), file), file);
+}
+
+/**
+ * The policy POLICY_FILE names, or without one the empty policy: no roles, no rules, so no role is
+ * granted (entitlements the IdP sends are still granted directly). The shipped example
+ * (schemas/policy.example.json) is only ever used when named: its roles are a fictional company's.
+ */
+export function loadConfiguredPolicy(file: string | undefined): Policy {
+  return file === undefined ? parsePolicy({ roles: {}, rules: [] }, 'the empty policy') : loadPolicy(file);
+}
+
+/** For start-up lines: which policy a process runs with. */
+export function describePolicy(file: string | undefined, policy: Policy): string {
+  if (file === undefined) return 'POLICY_FILE is not set: running with the empty access policy (no roles granted; schemas/policy.example.json is an example)';
+  return `access policy ${file}: ${Object.keys(policy.roles).length} roles, ${policy.rules.length} rules`;
 }
 
 export function parsePolicy(json: unknown, source: string): Policy {

@@ -22,6 +22,8 @@ export interface WebhookWorkerOptions {
   concurrency?: number;
   /** The SET issuer (PUBLIC_BASE_URL); default urn:scim-identity-server. */
   issuer?: string;
+  /** Told of each attempt's outcome once it is recorded (metrics). */
+  onAttempt?: (webhook: string, outcome: 'delivered' | 'failed') => void;
 }
 
 export interface WebhookWorker {
@@ -88,11 +90,13 @@ export function createWebhookWorker(options: WebhookWorkerOptions): WebhookWorke
     const failure = webhook ? await send(webhook, delivery) : 'webhook is not configured';
     if (failure === undefined) {
       await events.markDelivered(delivery.id, owner, now());
+      options.onAttempt?.(delivery.webhook, 'delivered');
       return true;
     }
     const delayMs = Math.floor(Math.random() * Math.min(maxBackoffMs, baseBackoffMs * 2 ** delivery.attempts));
     log(`webhook ${delivery.webhook}: ${delivery.event.type} ${delivery.event.id} failed (attempt ${delivery.attempts + 1}: ${failure}); retry in ${delayMs} ms`);
     await events.markFailed(delivery.id, owner, new Date(now().getTime() + delayMs), failure);
+    options.onAttempt?.(delivery.webhook, 'failed');
     return false;
   }
 

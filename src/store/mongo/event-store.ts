@@ -102,11 +102,14 @@ async function insertIfAbsent(collection: Collection<LeaseDocument>, lease: Leas
 }
 
 // Plain indexes only: FerretDB rejects partial and TTL ones. They serve real MongoDB; the embedded
-// engine uses only `_id` for these (their names make no `scalar_` promise, engine patch 0005),
-// which is why every lease lookup goes by `_id`.
+// engine uses only `_id` for the unnamed ones (they make no `scalar_` promise, engine patch 0005),
+// which is why every lease lookup goes by `_id`. `scalar_webhook_state_occurredAt` keeps the
+// promise (every delivery has the three, each always of one type), so a webhook's backlog is
+// counted and its oldest delivery found by the engine's index on both engines.
 async function createIndexes(db: Db): Promise<void> {
   await Promise.all([
     db.collection('deliveries').createIndex({ state: 1, subject: 1, sequence: 1 }),
+    db.collection('deliveries').createIndex({ webhook: 1, state: 1, occurredAt: 1 }, { name: 'scalar_webhook_state_occurredAt' }),
     db.collection('events').createIndex({ tenant: 1, resourceId: 1, sequence: 1 }),
     db.collection('delivery_leases').createIndex({ owner: 1, done: 1 }),
   ]);
@@ -208,6 +211,16 @@ export function createEventStore(db: Db, streams?: StreamFanOut): EventStore {
     async release(owner) {
       // Expired rather than done: the attempts are unfinished, so the next claimer takes them over.
       await leases.updateMany({ owner, done: false }, { $set: { until: new Date(0) } });
+    },
+
+    async webhookBacklog(webhook) {
+      await ready();
+      const owed = { webhook, state: 'pending' as const };
+      const [pending, oldest] = await Promise.all([
+        deliveries.countDocuments(owed),
+        deliveries.find(owed, { projection: { occurredAt: 1, lastError: 1 } }).sort({ occurredAt: 1 }).limit(1).next(),
+      ]);
+      return { pending, oldestOccurredAt: oldest?.occurredAt ?? null, oldestLastError: oldest?.lastError };
     },
 
     async forSubject(tenant, resourceId) {

@@ -328,6 +328,15 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     return docs.map((doc) => ({ tenant: doc.tenant, id: doc._id }));
   }
 
+  async function pendingBacklog() {
+    // Both answered from indexes: `scalar_hasPending` selects, `lastModified` (a scalar_ field) sorts.
+    const [documents, oldest] = await Promise.all([
+      collection.countDocuments({ hasPending: true }),
+      collection.find({ hasPending: true }, { projection: { _id: 0, lastModified: 1 } }).sort({ lastModified: 1 }).limit(1).next(),
+    ]);
+    return { documents, oldestWrittenAt: oldest?.lastModified ?? null };
+  }
+
   async function scan(afterId: string | undefined, limit: number) {
     const filter = afterId === undefined ? {} : { _id: { $gt: afterId } };
     const docs = await collection.find(filter, { projection: { _id: 1, tenant: 1 } }).sort({ _id: 1 }).limit(limit).toArray();
@@ -355,5 +364,5 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     }
   }
 
-  return { kind, resolver, create, createMany, get, getMany, replace, touch, markDeleting, deleting, remove, list, walk, takePending, clearPending, withPending, scan, count };
+  return { kind, resolver, create, createMany, get, getMany, replace, touch, markDeleting, deleting, remove, list, walk, takePending, clearPending, withPending, pendingBacklog, scan, count };
 }
