@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { jwtConfigFrom, jwtEnvSchema, type JwtConfig } from './auth/jwt-config.js';
 import { webhooksSchema, type WebhookConfig } from './lifecycle/webhooks/webhook-config.js';
 import { DEFAULT_LIMITS, type Limits } from './scim/limits.js';
+import { REPOSITORY_ROOT } from './repository-root.js';
 
 /**
  * The one place that reads the environment. Everything else receives the frozen result, so a
@@ -135,7 +136,8 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: milliseconds(30_000),
   RATE_LIMIT_PER_SECOND: count(DEFAULT_RATE_LIMIT.perSecond, 0),
   RATE_LIMIT_BURST: count(DEFAULT_RATE_LIMIT.burst),
-  SCHEMA_EXTENSIONS_DIR: z.string().min(1).default('schemas/extensions'),
+  // The shipped directory wherever the command runs from; a value given is relative to the working directory.
+  SCHEMA_EXTENSIONS_DIR: z.string().min(1).default(path.join(REPOSITORY_ROOT, 'schemas', 'extensions')),
   UNKNOWN_ATTRIBUTES: z.enum(['ignore', 'reject'], { error: 'must be "ignore" or "reject"' }).default('ignore'),
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   METRICS_PORT: port().optional(),

@@ -67,6 +67,6 @@ export function createJwtVerifier(config: JwtConfig): (token: string) => Promise
     }
     const tenant = tenantOf(payload, config);
     if (tenant === undefined) return null;
-    return { tenant, credential: `jwt:${clientOf(payload)}`, scopes: scopesOf(payload, config.scopeClaims) };
+    return { tenant, credential: `jwt:${clientOf(payload)}`, scopes: scopesOf(payload, config.scopeClaims), ...(payload.exp !== undefined ? { expiresAt: new Date(payload.exp * 1000) } : {}) };
   };
 }

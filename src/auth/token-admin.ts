@@ -10,7 +10,7 @@ export type { TokenActor } from './token-audit.js';
 /** Token management shared by `npm run tokens` and /admin/tokens. Messages are shown to operators. */
 export class TokenAdminError extends Error {
   constructor(
-    readonly kind: 'invalid' | 'notFound' | 'exists' | 'otherTenant' | 'beyondGrant',
+    readonly kind: 'invalid' | 'notFound' | 'exists' | 'otherTenant' | 'beyondGrant' | 'outlivesGrantor',
     message: string,
     /** For `beyondGrant`: the scopes the grantor does not hold. */
     readonly scopes: readonly Scope[] = [],
@@ -22,9 +22,9 @@ export class TokenAdminError extends Error {
 /**
  * Who issues a token. `root` is `npm run tokens`: it has the database anyway, so it is the root
  * of trust and may grant anything in any tenant. A credential (POST /admin/tokens, rotate) may
- * grant only scopes it holds itself, in its own tenant.
+ * grant only scopes it holds itself, in its own tenant, for no longer than it lives itself.
  */
-export type Grantor = 'root' | { readonly tenant: string; readonly scopes: readonly Scope[] };
+export type Grantor = 'root' | { readonly tenant: string; readonly scopes: readonly Scope[]; readonly expiresAt?: Date | undefined };
 
 function checkGrantTenant(grantor: Grantor, tenant: string): void {
   if (grantor !== 'root' && grantor.tenant !== tenant) throw new TokenAdminError('otherTenant', `a credential can grant access to its own tenant ("${grantor.tenant}") only`);
@@ -36,6 +36,19 @@ function checkGrantScopes(grantor: Grantor, scopes: readonly Scope[]): void {
   if (refused.length > 0) {
     throw new TokenAdminError('beyondGrant', `this credential cannot grant ${refused.map((scope) => `"${scope}"`).join(', ')}: a credential can grant only scopes it holds`, refused);
   }
+}
+
+/**
+ * The lifetime of a token the grantor mints: what was asked, within the grantor's own. Without a
+ * request a token minted by an expiring credential expires with it; asking for longer is refused
+ * (silently shortening what an operator asked for would surprise them later).
+ */
+function lifetimeWithin(grantor: Grantor, lifetimeMs: number | undefined, now: Date): number | undefined {
+  if (grantor === 'root' || grantor.expiresAt === undefined) return lifetimeMs;
+  const left = grantor.expiresAt.getTime() - now.getTime();
+  if (lifetimeMs === undefined) return left;
+  if (lifetimeMs > left) throw new TokenAdminError('outlivesGrantor', `this credential expires at ${grantor.expiresAt.toISOString()}: a token it creates or rotates cannot outlive it (ask for an expiry of at most ${Math.floor(left / 1000)}s)`);
+  return lifetimeMs;
 }
 
 const NAME = /^[A-Za-z0-9._:@-]{1,64}$/;
@@ -144,7 +157,7 @@ function issue(spec: Omit<NewToken, 'grantor'>, now: Date): { token: string; rec
 export async function createToken(store: CredentialStore, spec: NewToken, by: TokenActor, now = new Date()): Promise<IssuedToken> {
   if (spec.scopes.length === 0) throw new TokenAdminError('invalid', 'a token needs at least one scope');
   checkStreamBinding(spec.stream, spec.scopes);
-  const { token, record } = issue(spec, now);
+  const { token, record } = issue({ ...spec, lifetimeMs: lifetimeWithin(spec.grantor, spec.lifetimeMs, now) }, now);
   checkGrantTenant(spec.grantor, record.tenant);
   checkGrantScopes(spec.grantor, record.scopes);
   if (!(await store.insertIfAbsent(record, tokenAudit(by, 'create', record.tenant, record.name, now, null, describeToken(record))))) {
@@ -185,7 +198,7 @@ export async function rotateToken(
   const current = (await store.list(tenant)).filter((record) => record.name === checkName(name)).at(-1);
   if (!current) throw new TokenAdminError('notFound', `no token named "${name}" in tenant "${tenant}"`);
   checkGrantScopes(options.grantor, current.scopes);
-  const lifetimeMs = options.lifetimeMs ?? (current.expiresAt ? current.expiresAt.getTime() - current.createdAt.getTime() : undefined);
+  const lifetimeMs = lifetimeWithin(options.grantor, options.lifetimeMs ?? (current.expiresAt ? current.expiresAt.getTime() - current.createdAt.getTime() : undefined), now);
   const { token, record } = issue({ tenant, name, scopes: current.scopes, lifetimeMs, stream: current.stream }, now);
   const oldValidUntil = new Date(now.getTime() + (options.graceMs ?? 0));
   const entry = tokenAudit(by, 'rotate', tenant, name, now, describeToken(current), { ...describeToken(record), previousTokensValidUntil: oldValidUntil.toISOString() });

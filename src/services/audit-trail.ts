@@ -1,7 +1,7 @@
 import { ScimError } from '../errors/scim-error.js';
 import type { AuditEntry } from '../lifecycle/types.js';
 import { queryFingerprint, type CursorCodec } from '../scim/cursor.js';
-import type { AuditOrder, AuditPosition, Storage } from '../store/contract.js';
+import type { AuditOrder, AuditPosition, AuditQuery, Storage } from '../store/contract.js';
 import { csvLine } from './csv.js';
 
 /**
@@ -10,18 +10,7 @@ import { csvLine } from './csv.js';
  */
 
 /** Which entries, in which order: what a cursor stays bound to. */
-export interface AuditView {
-  tenant: string;
-  resourceId?: string | undefined;
-  actor?: string | undefined;
-  operation?: string | undefined;
-  resourceType?: string | undefined;
-  /** Entries at or after this instant. */
-  since?: Date | undefined;
-  /** Entries before this instant. */
-  until?: Date | undefined;
-  order: AuditOrder;
-}
+export type AuditView = Omit<AuditQuery, 'order' | 'after' | 'limit'> & { order: AuditOrder };
 
 export interface AuditPage {
   entries: AuditEntry[];

@@ -22,6 +22,17 @@ function wrapsNetworkFailure(error: Error): boolean {
 }
 
 /**
+ * A socket error the driver lets through unwrapped when the engine dies while a command is being
+ * written (seen as `write EPIPE` from Connection.writeCommand when the engine is killed mid-load).
+ */
+const SOCKET_FAILURES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ENOTCONN', 'ECONNABORTED']);
+
+function isSocketFailure(error: Error): boolean {
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  return typeof syscall === 'string' && typeof code === 'string' && SOCKET_FAILURES.has(code);
+}
+
+/**
  * What an engine outage left of a write: `not sent` when the command never reached the engine,
  * `unknown` when it may have (the connection broke before the answer); undefined when the error is
  * not an outage (the engine refused the write, or a bug).
@@ -29,7 +40,7 @@ function wrapsNetworkFailure(error: Error): boolean {
 export function outageOutcome(error: unknown): 'not sent' | 'unknown' | undefined {
   if (!(error instanceof Error)) return undefined;
   if (NOT_SENT.has(error.name)) return 'not sent';
-  return MAYBE_SENT.has(error.name) || error instanceof MongoNetworkError || wrapsNetworkFailure(error) ? 'unknown' : undefined;
+  return MAYBE_SENT.has(error.name) || error instanceof MongoNetworkError || wrapsNetworkFailure(error) || isSocketFailure(error) ? 'unknown' : undefined;
 }
 
 /** True when the error means the database is down or unreachable: callers answer 503 or tell the operator so. */

@@ -11,7 +11,8 @@ import type { Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { createDeliveryHealth } from '../../src/services/delivery-health.js';
-import { assertScimError, examplePolicy, TEST_TOKEN } from '../support/app.js';
+import { assertScimError, examplePolicy, startTestApp, TEST_TOKEN, type TestApp } from '../support/app.js';
+import { failNext, socketBroken } from '../support/faults.js';
 import { parseExposition, samplesOf, valueOf } from '../support/prometheus.js';
 
 describe('engine outage: the database down is a 503, never an HTML page or a leak', function () {
@@ -58,4 +59,33 @@ describe('engine outage: the database down is a 503, never an HTML page or a lea
     assert.equal(samplesOf(down, 'scim_relay_backlog_documents').length, 0, 'no figure is made up while the engine cannot be read');
     assert.equal(valueOf(down, 'scim_http_requests_total', { route: '/scim/v2/*', status: '503' }) + valueOf(down, 'scim_http_requests_total', { route: '/scim/v2/Users', status: '503' }), 1);
   });
+});
+
+describe('engine outage: a connection broken while a command is written is a 503 too', () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp('engine-outage-socket');
+  });
+  after(() => t.close());
+
+  // The driver lets `write EPIPE` through unwrapped when the engine is killed under load (the chaos
+  // test saw a 500 for it): it is the database going away, not a bug.
+  for (const [what, method, send] of [
+    ['a read (GET /Users/{id})', 'get', (id: string) => t.scim.get(`/Users/${id}`)],
+    ['a PATCH', 'get', (id: string) => t.scim.patch(`/Users/${id}`).send({ schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'], Operations: [{ op: 'replace', path: 'title', value: 'x' }] })],
+    ['a create (POST /Users)', 'create', () => t.scim.post('/Users').send({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `epipe-${Math.random()}@example.com` })],
+  ] as const) {
+    it(`${what}: 503 with Retry-After, and nothing half-written`, async () => {
+      const created = await t.scim.post('/Users').send({ schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'], userName: `before-${what.length}-${Date.now()}@example.com` });
+      assert.equal(created.status, 201);
+      const before = await t.storage.users.count();
+      const fault = failNext(t.storage.users, method, socketBroken);
+      const response = await send(String(created.body.id));
+      assert.ok(fault.fired);
+      assertScimError(response, 503);
+      assert.equal(response.headers['retry-after'], '5');
+      assert.equal(await t.storage.users.count(), before);
+      assert.equal((await t.scim.get(`/Users/${created.body.id}`)).body.title, undefined);
+    });
+  }
 });

@@ -66,6 +66,31 @@ describe('admin API: /admin/tokens (tokens:manage, own tenant only)', () => {
     for (const token of [first, second]) assertScimError(await clientFor(t.app, token).get('/Users'), 401);
   });
 
+  it('a credential that expires mints nothing that outlives it: by default its tokens expire with it, longer is 403', async () => {
+    const day = 86_400_000;
+    const shortLived = clientFor(t.app, await issueToken(t.storage.credentials, 'default', 'contractor-admin', ['scim:write', 'tokens:manage'], { lifetimeMs: 7 * day }), '/admin');
+    // The newest token under the name (a rotated name lists its previous tokens first).
+    const expiry = async (name: string) => ((await admin.get('/tokens')).body.tokens as Json[]).filter((entry) => entry['name'] === name).at(-1)?.['expiresAt'];
+    const grantorExpiry = Date.parse(String(await expiry('contractor-admin')));
+
+    assert.equal((await shortLived.post('/tokens', { name: 'minted-forever', scopes: ['scim:read'] })).status, 201);
+    assert.equal(Date.parse(String(await expiry('minted-forever'))), grantorExpiry, 'no expiry asked: expires with its grantor');
+    assert.equal((await shortLived.post('/tokens', { name: 'minted-short', scopes: ['scim:read'], expiresIn: '1d' })).status, 201);
+    assert.ok(Date.parse(String(await expiry('minted-short'))) < grantorExpiry);
+
+    const tooLong = await shortLived.post('/tokens', { name: 'minted-long', scopes: ['scim:read'], expiresIn: '30d' });
+    assertScimError(tooLong, 403);
+    assert.match(String(tooLong.body.detail), /cannot outlive it/);
+    assert.equal(await expiry('minted-long'), undefined, 'nothing stored');
+    // Rotating mints too: the new token keeps the old one's lifetime only within the rotating credential's.
+    assert.equal((await admin.post('/tokens', { name: 'yearly', scopes: ['scim:read'], expiresIn: '365d' })).status, 201);
+    assertScimError(await shortLived.post('/tokens/yearly/rotate', {}), 403);
+    assert.equal((await shortLived.post('/tokens/yearly/rotate', { expiresIn: '2d' })).status, 200);
+    assert.equal((await admin.post('/tokens', { name: 'forever', scopes: ['scim:read'] })).status, 201);
+    assert.equal((await shortLived.post('/tokens/forever/rotate', {})).status, 200);
+    assert.equal(Date.parse(String(await expiry('forever'))), grantorExpiry, 'a never-expiring token rotated by it expires with it');
+  });
+
   it('bad requests are 400/409 SCIM errors; other scopes get 403', async () => {
     assertScimError(await admin.post('/tokens', { name: 'x', scopes: ['root'] }), 400, 'invalidValue');
     assertScimError(await admin.post('/tokens', { name: 'x', scopes: [] }), 400, 'invalidValue');

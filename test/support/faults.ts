@@ -14,7 +14,12 @@ export function engineGone(): Error {
   return Object.assign(new Error('connection closed (injected)'), { name: 'MongoNetworkError' });
 }
 
-export function failNext<T extends object, K extends keyof T>(target: T, method: K): Fault {
+/** What the driver lets through when the engine dies while a command is being written: a bare socket error. */
+export function socketBroken(): Error {
+  return Object.assign(new Error('write EPIPE (injected)'), { code: 'EPIPE', errno: -32, syscall: 'write' });
+}
+
+export function failNext<T extends object, K extends keyof T>(target: T, method: K, failure: () => Error = engineGone): Fault {
   const original = target[method];
   const fault = {
     fired: false,
@@ -25,7 +30,7 @@ export function failNext<T extends object, K extends keyof T>(target: T, method:
   target[method] = (async () => {
     fault.restore();
     fault.fired = true;
-    throw engineGone();
+    throw failure();
   }) as T[K];
   return fault;
 }

@@ -43,10 +43,10 @@ async function streamOf(streams: EventStreamService, tenant: string, name: strin
   }
 }
 
-/** The caller grants as itself: its own scopes, its own tenant. */
+/** The caller grants as itself: its own scopes, its own tenant, its own lifetime. */
 function grantorOf(res: Response): Grantor {
-  const { tenant, scopes: held } = principalOf(res);
-  return { tenant, scopes: held };
+  const { tenant, scopes: held, expiresAt } = principalOf(res);
+  return { tenant, scopes: held, expiresAt };
 }
 
 function duration(body: Body, key: string): number | undefined {
@@ -61,7 +61,7 @@ async function run<T>(work: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (!(error instanceof TokenAdminError)) throw error;
     if (error.kind === 'beyondGrant') throw cannotGrant(error.scopes, error.message);
-    const kind = ({ notFound: 'notFound', exists: 'uniqueness', otherTenant: 'forbidden', invalid: 'invalidValue' } as const)[error.kind];
+    const kind = ({ notFound: 'notFound', exists: 'uniqueness', otherTenant: 'forbidden', outlivesGrantor: 'forbidden', invalid: 'invalidValue' } as const)[error.kind];
     throw new ScimError(kind, error.message);
   }
 }
