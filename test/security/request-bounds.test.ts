@@ -48,8 +48,8 @@ async function whilePending(pending: Promise<supertest.Response>, probe: () => P
 
 /**
  * Sends `slow` and returns it once it holds the credential's only expensive-query slot, proven by a
- * refusal (503) of `probe`, an expensive query of the same credential. The two race to the server:
- * when the probe got there first, `slow` is the one refused, and it is sent again. Fails if `slow`
+ * refusal (503) of `probe`, an expensive query of the same credential. `slow` is sent first, but the two
+ * still race to the slot: when the probe got there first, `slow` is the one refused, and it is sent again. Fails if `slow`
  * runs to its end while no probe was ever refused.
  */
 async function holdingTheSlot(slow: () => Promise<supertest.Response>, probe: () => Promise<supertest.Response>): Promise<{ first: Promise<supertest.Response>; refused: supertest.Response }> {
@@ -57,6 +57,8 @@ async function holdingTheSlot(slow: () => Promise<supertest.Response>, probe: ()
     const first = slow();
     let answered = false;
     void first.then(() => (answered = true));
+    // The slow request parses 60 value paths before it asks for the slot: give it a head start, longer each retry.
+    await delay(100 * attempt);
     for (;;) {
       const response = await probe();
       if (response.status === 503) return { first, refused: response };
