@@ -32,6 +32,8 @@ export interface ConsoleSessionView {
   scopes: readonly Scope[];
   /** The synchronizer token every state-changing form carries. */
   csrfToken: string;
+  /** When the credential signed in with expires, if it does. */
+  credentialExpiresAt?: Date | undefined;
 }
 
 /** One request to one page. */

@@ -41,6 +41,7 @@ export function createConsoleSessions(storage: Storage, config: ConsoleConfig, n
         scopes: [...principal.scopes],
         csrfToken: newSecret(),
         credentialHash: tokenHash(token),
+        ...(principal.expiresAt ? { credentialExpiresAt: principal.expiresAt } : {}),
         createdAt: at,
         lastSeenAt: at,
         expiresAt: new Date(principal.expiresAt ? Math.min(absolute, principal.expiresAt.getTime()) : absolute),

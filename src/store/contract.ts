@@ -514,6 +514,8 @@ export interface ConsoleSessionRecord {
   csrfToken: string;
   /** The SHA-256 of the credential signed in with (a stored credential's key): revoking it ends the session. */
   credentialHash: string;
+  /** When that credential expires, if it does: tokens minted in the session may not outlive it. */
+  credentialExpiresAt?: Date | undefined;
   createdAt: Date;
   lastSeenAt: Date;
   /** The absolute end: sign-in plus the absolute timeout, or the credential's own expiry if sooner. */

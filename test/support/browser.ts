@@ -49,6 +49,13 @@ export interface ConsoleBrowser {
   /** Signs in with a new token of these scopes (stored as `npm run tokens` stores it). */
   signInWith(scopes: Scope[], name?: string): Promise<HTTPResponse | null>;
   signOut(): Promise<void>;
+  /**
+   * POSTs a form with the browser's cookies (the session goes along, as with a real form), e.g. to
+   * try a state change without or with a wrong CSRF token; the page stays where it was.
+   */
+  post(consolePath: string, fields: Record<string, string>): Promise<{ status: number; text: string }>;
+  /** The session's CSRF token, read from the current page's forms. */
+  csrfToken(): Promise<string>;
   /** A stored token with these scopes in the default tenant. */
   token(scopes: Scope[], name?: string): Promise<string>;
   /** Runs axe-core on the current page (or `on`): the serious and critical violations. */
@@ -106,6 +113,13 @@ export async function startConsoleBrowser(fileTag: string, env: NodeJS.ProcessEn
       return response;
     },
     signIn,
+    // From outside the page (its CSP allows it no fetch), with the browser's cookies, as a forged or replayed form would come.
+    async post(consolePath, fields) {
+      const cookie = (await page.cookies()).map(({ name, value }) => `${name}=${value}`).join('; ');
+      const response = await fetch(`${origin}/console${consolePath}`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: cookie }, body: new URLSearchParams(fields), redirect: 'manual' });
+      return { status: response.status, text: await response.text() };
+    },
+    csrfToken: () => page.$eval('input[name="_csrf"]', (input) => (input as HTMLInputElement).value),
     signInWith: async (scopes, name) => signIn(await token(scopes, name)),
     async signOut() {
       await Promise.all([page.waitForNavigation(), page.click('header form button[type="submit"]')]);

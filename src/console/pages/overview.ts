@@ -42,7 +42,7 @@ ${figures([
 ])}
 <h2>Latest lifecycle events</h2>
 ${table(
-  'The latest changes in this tenant, newest first',
+  'The latest changes to users and groups, newest first',
   [
     { header: 'When', cell: (entry) => dateTime(entry.at) },
     { header: 'Change', cell: (entry) => `${entry.resourceType} ${entry.operation}` },
