@@ -40,6 +40,7 @@ ${figures([
   { key: 'webhook-backlog', label: 'Webhook deliveries owed', value: webhookBacklog, detail: `${delivery.webhooks.length} receiver(s) configured` },
   { key: 'stream-backlog', label: 'Stream events not acknowledged', value: streamBacklog, detail: `${streams.length} stream(s)` },
 ])}
+<p><a href="${ctx.href('/webhooks')}">Receivers, failures and retries: Webhooks and streams</a></p>
 <h2>Latest lifecycle events</h2>
 ${table(
   'The latest changes to users and groups, newest first',

@@ -216,11 +216,19 @@ export function createEventStore(db: Db, streams?: StreamFanOut): EventStore {
     async webhookBacklog(webhook) {
       await ready();
       const owed = { webhook, state: 'pending' as const };
-      const [pending, oldest] = await Promise.all([
+      const [pending, oldest, failing] = await Promise.all([
         deliveries.countDocuments(owed),
         deliveries.find(owed, { projection: { occurredAt: 1, lastError: 1 } }).sort({ occurredAt: 1 }).limit(1).next(),
+        // Read among the webhook's pending deliveries only (the index selects them).
+        deliveries.countDocuments({ ...owed, attempts: { $gt: 0 } }),
       ]);
-      return { pending, oldestOccurredAt: oldest?.occurredAt ?? null, oldestLastError: oldest?.lastError };
+      return { pending, oldestOccurredAt: oldest?.occurredAt ?? null, oldestLastError: oldest?.lastError, failing };
+    },
+
+    async retryNow(webhook, now) {
+      await ready();
+      const result = await deliveries.updateMany({ webhook, state: 'pending', nextAttemptAt: { $gt: now } }, { $set: { nextAttemptAt: now } });
+      return result.modifiedCount;
     },
 
     async forSubject(tenant, resourceId) {
