@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startConsoleBrowser, type ConsoleBrowser } from '../support/browser.js';
+import { grants, type Scope } from '../../src/auth/scopes.js';
+import { directPages, startConsoleBrowser, type ConsoleBrowser } from '../support/browser.js';
 
 const path = (c: ConsoleBrowser) => new URL(c.page.url()).pathname;
 const statusText = (c: ConsoleBrowser) => c.page.$eval('[role="status"]', (status) => status.textContent ?? '');
@@ -96,11 +97,18 @@ describe('Console: scopes decide what a session sees and does', function () {
     assert.deepEqual(names.filter(([name]) => name === 'connector' || name === 'minted'), [['connector', undefined]]);
   });
 
-  it('a tokens:manage session has no Overview (audit:read) and lands on Tokens', async () => {
+  for (const scopes of [['audit:read'], ['tokens:manage'], ['audit:read', 'tokens:manage']] as Scope[][]) {
+    it(`${scopes.join(' + ')}: every registered page answers 200 if the scopes open it, else 403; the navigation lists exactly those it opens`, async () => {
+      await c.signInWith(scopes);
+      const opened = directPages().filter((page) => grants(scopes, page.scope));
+      assert.deepEqual(await navLinks(), opened.filter((page) => page.nav).map((page) => `/console${page.path}`));
+      for (const page of directPages()) assert.equal((await c.visit(page.path)).status(), opened.includes(page) ? 200 : 403, page.path);
+    });
+  }
+
+  it('sign-in leads to the first page the scopes open: a tokens:manage session lands on Tokens', async () => {
     await c.signInWith(['tokens:manage']);
     assert.equal(path(c), '/console/tokens');
-    assert.deepEqual(await navLinks(), ['/console/tokens']);
-    assert.equal((await c.visit('/overview')).status(), 403);
   });
 
   it('an unknown console address is a 404 page, an unknown action too', async () => {
