@@ -18,7 +18,7 @@ export interface WebhookReceiver {
   /** Pending deliveries whose attempts failed so far (backing off until their next attempt). */
   failing: number;
   oldestPendingAt: Date | null;
-  /** Why the oldest pending delivery's last attempt failed, as the worker recorded it. */
+  /** Why the last attempt of the oldest failing delivery failed, as the worker recorded it. */
   lastError: string | null;
 }
 
@@ -42,7 +42,7 @@ export async function deliveryReceivers(storage: Storage, webhooks: readonly Web
         pending: backlog.pending,
         failing: backlog.failing,
         oldestPendingAt: backlog.oldestOccurredAt,
-        lastError: backlog.oldestLastError ?? null,
+        lastError: backlog.failingLastError ?? null,
       };
     }),
     streams: described,

@@ -413,6 +413,8 @@ export interface WebhookBacklog {
   oldestLastError: string | undefined;
   /** Of the pending deliveries, those whose attempts failed so far (backing off). */
   failing: number;
+  /** Why the last attempt of the oldest of those failed; undefined when none has failed. */
+  failingLastError: string | undefined;
 }
 
 /** A receiver's event stream (RFC 8936 poll): the events of its tenant it is sent. */

@@ -48,7 +48,7 @@ describe('Console: overview', function () {
     const expected = trail.entries.filter((entry) => entry.resourceType !== 'Token').slice(0, 10);
     assert.equal(expected.length, 10);
     await c.visit('/overview');
-    const shown = await c.page.$$eval('table tbody tr td:nth-child(3)', (cells) => cells.map((cell) => cell.textContent));
+    const shown = await c.page.$$eval('table tbody tr td:nth-child(3) code', (cells) => cells.map((cell) => cell.textContent));
     assert.deepEqual(shown, expected.map((entry) => entry.resourceId));
   });
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { CONSOLE_PAGES } from '../../src/console/pages/index.js';
 import type { ConsolePage } from '../../src/console/page.js';
 import { startConsoleBrowser, type ConsoleBrowser } from '../support/browser.js';
-import { seedDirectory } from '../support/console-data.js';
+import { webhooksFor } from '../../src/lifecycle/webhooks/webhook-config.js';
+import { DEMO_WEBHOOKS, seedDirectory, seedReceivers } from '../support/console-data.js';
 
 /** `/users/:id` → a pattern matching `/users/<anything but a slash>`. */
 function pathPattern(page: ConsolePage): RegExp {
@@ -45,8 +46,9 @@ describe('Console: every page', function () {
   let c: ConsoleBrowser;
 
   before(async () => {
-    c = await startConsoleBrowser('console-pages');
+    c = await startConsoleBrowser('console-pages', { WEBHOOKS: JSON.stringify(DEMO_WEBHOOKS) }, { webhooksFor: (event) => webhooksFor(event, DEMO_WEBHOOKS) });
     await seedDirectory(c.t);
+    await seedReceivers(c.t);
     await c.signInWith(['audit:read', 'tokens:manage'], 'console-admin');
     c.takeErrors();
   });
