@@ -55,7 +55,7 @@ async function measure(base: string, adminToken: string, requests: number, warmu
 
 async function main(args: { small: string; large: string; requests: string; warmup: string }): Promise<void> {
   const [small, large, requests] = [count('small', args.small), count('large', args.large), count('requests', args.requests)];
-  const warmup = Number(args.warmup);
+  const warmup = count('warmup', args.warmup);
   if (large <= small) throw new Error('--large must exceed --small');
   const token = randomBytes(24).toString('hex');
   const adminToken = randomBytes(24).toString('hex');
