@@ -33,6 +33,13 @@ function cookieOf(req: Request, name: string): string | undefined {
   return undefined;
 }
 
+/** body-parser's refusals of a form (too large, too many fields, bad encoding) are the sender's fault: 4xx, not a 500. */
+function formRefusal(error: unknown): ConsolePageError | undefined {
+  const { status, type } = (error ?? {}) as { status?: unknown; type?: unknown };
+  if (typeof status !== 'number' || status < 400 || status >= 500 || typeof type !== 'string') return undefined;
+  return new ConsolePageError(status, 'Form refused', 'The form could not be read (too large, too many fields, or badly encoded). Nothing was changed.');
+}
+
 function viewOf(session: ConsoleSessionRecord): ConsoleSessionView {
   return { tenant: session.tenant, credential: session.credential, scopes: session.scopes, csrfToken: session.csrfToken, credentialExpiresAt: session.credentialExpiresAt };
 }
@@ -101,15 +108,18 @@ export function consoleRoutes(deps: ConsoleDeps, authenticator: Authenticator): 
     const token = formOf(req)['token']?.trim() ?? '';
     const principal = token === '' ? null : await authenticator(token);
     if (!principal) {
+      deps.log({ level: 'info', msg: 'console sign-in refused: unknown, expired or revoked token', requestId: res.locals['requestId'] });
       signInForm(req, res, 401, { alert: 'That token is not valid, or it has expired or been revoked.' });
       return;
     }
     const landing = landingPage(principal.scopes);
     if (!landing) {
+      deps.log({ level: 'info', msg: 'console sign-in refused: no console scope', tenant: principal.tenant, credential: principal.credential, requestId: res.locals['requestId'] });
       signInForm(req, res, 403, { alert: 'This credential is for SCIM provisioning only (scim:read, scim:write). The console needs a credential with the audit:read or tokens:manage scope.' });
       return;
     }
     const { cookie } = await sessions.start(principal, token);
+    deps.log({ level: 'info', msg: 'console sign-in', tenant: principal.tenant, credential: principal.credential, scopes: principal.scopes, requestId: res.locals['requestId'] });
     res.clearCookie(SIGN_IN_COOKIE, cookieOptions(req));
     res.cookie(SESSION_COOKIE, cookie, cookieOptions(req));
     res.redirect(303, `${CONSOLE_BASE}${landing.path}`);
@@ -215,7 +225,7 @@ export function consoleRoutes(deps: ConsoleDeps, authenticator: Authenticator): 
       return;
     }
     const session = res.locals['consoleSession'] as ConsoleSessionRecord | undefined;
-    const known = error instanceof ConsolePageError ? error : undefined;
+    const known = error instanceof ConsolePageError ? error : formRefusal(error);
     const scim = known ? undefined : toScimError(error);
     if (scim && scim.status >= 500) {
       res.locals['errorCode'] = scim.code;

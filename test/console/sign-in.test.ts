@@ -93,4 +93,12 @@ describe('Console: signing in and out', function () {
     assert.equal(response.status, 403);
     assert.equal(response.headers.get('set-cookie')?.includes('scim_console_session'), undefined);
   });
+
+  it('a form too large or with too many fields is refused with a 4xx page, not a server error', async () => {
+    for (const body of [new URLSearchParams({ token: 'x'.repeat(20_000) }), new URLSearchParams(Array.from({ length: 60 }, (_, n) => [`f${n}`, 'v']))]) {
+      const response = await fetch(`${c.origin}/console/sign-in`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body, redirect: 'manual' });
+      assert.ok([400, 413].includes(response.status), String(response.status));
+      assert.match(await response.text(), /Form refused/);
+    }
+  });
 });
