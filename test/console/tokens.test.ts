@@ -108,4 +108,21 @@ describe('Console: tokens', function () {
       assert.equal(await statusOf('okta'), 'active');
     }
   });
+
+  it('keyboard only: the create form is filled and sent with Tab, Space and Enter (disabled scopes are skipped)', async () => {
+    await c.visit('/tokens');
+    await c.page.focus('#field-name');
+    await c.page.keyboard.type('keyboard-made');
+    await c.page.keyboard.press('Tab');
+    assert.equal(await c.page.evaluate(() => document.activeElement?.id), 'scope-audit:read', 'the scopes this credential cannot grant take no focus');
+    await c.page.keyboard.press('Space');
+    await c.page.keyboard.press('Tab');
+    await c.page.keyboard.press('Tab');
+    assert.equal(await c.page.evaluate(() => document.activeElement?.id), 'field-expiresIn');
+    await c.page.keyboard.type('1d');
+    await Promise.all([c.page.waitForNavigation(), c.page.keyboard.press('Enter')]);
+    assert.match(await c.page.$eval('#new-token', (output) => output.textContent ?? ''), /^scim_/);
+    const made = (await api(adminToken).tokens()).find((token) => token.name === 'keyboard-made');
+    assert.deepEqual(made?.scopes, ['audit:read']);
+  });
 });
