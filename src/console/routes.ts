@@ -116,6 +116,9 @@ export function consoleRoutes(deps: ConsoleDeps, authenticator: Authenticator): 
       signInForm(req, res, 403, { alert: 'This credential is for SCIM provisioning only (scim:read, scim:write). The console needs a credential with the audit:read or tokens:manage scope.' });
       return;
     }
+    // A sign-in over a live session replaces it: the earlier cookie stops working.
+    const earlier = cookieOf(req, SESSION_COOKIE);
+    if (earlier) await sessions.end(earlier);
     const { cookie } = await sessions.start(principal, token);
     deps.log({ level: 'info', msg: 'console sign-in', tenant: principal.tenant, credential: principal.credential, scopes: principal.scopes, requestId: res.locals['requestId'] });
     res.clearCookie(SIGN_IN_COOKIE, cookieOptions(req));

@@ -78,6 +78,18 @@ describe('Console: signing in and out', function () {
     assert.equal(new URL(c.page.url()).pathname, '/console/sign-in', 'the replayed cookie leads to sign-in');
   });
 
+  it('signing in again replaces the session: the earlier cookie opens nothing', async () => {
+    await c.signInWith(['audit:read']);
+    const earlier = (await c.page.cookies()).find((found) => found.name === 'scim_console_session');
+    assert.ok(earlier);
+    await c.signInWith(['audit:read']);
+    const later = (await c.page.cookies()).find((found) => found.name === 'scim_console_session');
+    assert.notEqual(later?.value, earlier.value);
+    await c.page.setCookie(earlier);
+    await c.visit('/overview');
+    assert.equal(new URL(c.page.url()).pathname, '/console/sign-in');
+  });
+
   it('revoking the credential ends its sessions', async () => {
     await c.signIn(await c.token(['audit:read'], 'revoked-while-signed-in'));
     assert.equal((await c.visit('/overview')).status(), 200);

@@ -48,6 +48,8 @@ describe('Console: tokens', function () {
   it('creates a token shown once, that works, is listed, and is audited with the session’s credential as actor', async () => {
     const token = await createThroughForm('auditor-bot', ['audit:read'], '30d');
     assert.match(token, /^scim_/);
+    assert.equal(c.takeErrors().length, 0);
+    assert.deepEqual(await c.axe(), [], 'the page showing the token is accessible too');
     assert.equal((await api(token).audit()).status, 200);
     assert.equal(await statusOf('auditor-bot'), 'active');
     const entries = (await api(adminToken).audit('?resourceType=Token&resource=auditor-bot')).body as { entries: { actor: string; operation: string }[] };
