@@ -3,8 +3,8 @@ import type { Model } from 'mongoose';
 import { correlatedValuePaths, filterToMongo, sortToMongo } from '../../scim/filter/to-mongo.js';
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
-import type { ListPage, ListQuery, NewResource, PendingEntries, PendingTarget, ReadBudget, Replacement, ResourceKind, ResourceRecord, ResourceStore, TakenEntries } from '../contract.js';
-import { isLive, nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
+import type { Census, CensusQuery, ListPage, ListQuery, NewResource, PendingEntries, PendingTarget, ReadBudget, Replacement, ResourceKind, ResourceRecord, ResourceStore, TakenEntries } from '../contract.js';
+import { isLive, lifecycleSummary, nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
 import { candidateIds, withinIds, type EqualityLookups } from './indexed-equality.js';
@@ -146,7 +146,7 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     const stored = replacementFields(definition, fields);
     const set: Partial<ResourceDocument> = { lastModified: new Date() };
     if (replacement.passwordHash) set.passwordHash = replacement.passwordHash;
-    if (replacement.lifecycle) set.lifecycle = replacement.lifecycle;
+    if (replacement.lifecycle) Object.assign(set, { lifecycle: replacement.lifecycle, ...lifecycleSummary(replacement.lifecycle) });
     if (replacement.groupIds) set.groupIds = replacement.groupIds;
     if (replacement.pending && hasEntries(replacement.pending)) set.hasPending = true;
     const unset = Object.keys(stored.unset).length > 0 ? { $unset: stored.unset } : {};
@@ -345,6 +345,25 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
 
   const count = () => collection.estimatedDocumentCount();
 
+  /**
+   * Each count reads only the index range of what it counts, and only the tenant's total and its
+   * inactive users are ranges that grow with the directory: "evaluated under another policy" is
+   * counted as the two ranges either side of the current fingerprint (usually empty), never as
+   * all active users minus those on the current one.
+   */
+  async function census(tenant: string, { policyFingerprint, staleBefore }: CensusQuery): Promise<Census> {
+    const active = { tenant, lifecycleState: 'active' as const };
+    const [total, inactive, inactiveWithAccess, olderPolicy, newerPolicy, stale] = await Promise.all([
+      collection.countDocuments({ tenant }),
+      collection.countDocuments({ tenant, lifecycleState: 'inactive' }),
+      collection.countDocuments({ tenant, lifecycleState: 'inactive', holdsAccess: true }),
+      collection.countDocuments({ ...active, policyFingerprint: { $lt: policyFingerprint } }),
+      collection.countDocuments({ ...active, policyFingerprint: { $gt: policyFingerprint } }),
+      collection.countDocuments({ tenant, lastModified: { $lt: staleBefore } }),
+    ]);
+    return { total, inactive, inactiveWithAccess, otherPolicy: olderPolicy + newerPolicy, stale };
+  }
+
   async function* walk(tenant: string, batch: number): AsyncGenerator<ResourceRecord[]> {
     const read = (after: ResourceDocument | undefined): Promise<ResourceDocument[]> => {
       const filter = after ? { tenant, ...keysetFilter('created', false, { sortValue: after.created, id: after._id, direction: 'after' }, true) } : { tenant };
@@ -364,5 +383,5 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     }
   }
 
-  return { kind, resolver, create, createMany, get, getMany, replace, touch, markDeleting, deleting, remove, list, walk, takePending, clearPending, withPending, pendingBacklog, scan, count };
+  return { kind, resolver, create, createMany, get, getMany, replace, touch, markDeleting, deleting, remove, list, walk, takePending, clearPending, withPending, pendingBacklog, scan, count, census };
 }

@@ -4,6 +4,7 @@ import { GROUP_RESOURCE, USER_RESOURCE } from '../../scim/schema-registry.js';
 import { nativeCollection, resourceSchema, type ResourceDocument } from './documents.js';
 import { backfillExternalIds } from './external-id-backfill.js';
 import { backfillExtensionSortKeys } from './sort-key-backfill.js';
+import { backfillLifecycleSummary } from './lifecycle-summary-backfill.js';
 import { createNameClaims } from './name-claims.js';
 import { createExternalIds } from './external-ids.js';
 import { createDocumentLocks } from './document-locks.js';
@@ -15,6 +16,7 @@ import { createEventStore } from './event-store.js';
 import { createStreamStore } from './stream-store.js';
 import { createJobStore } from './job-store.js';
 import { createSecretStore } from './secret-store.js';
+import { createSessionStore } from './session-store.js';
 import { createNamedIndexes } from './index-names.js';
 import { groupsOfMembers } from './member-filters.js';
 
@@ -46,6 +48,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   const locks = createDocumentLocks();
   const externalIds = createExternalIds(db.collection('external_ids'), locks);
   await backfillExternalIds(db, { User: nativeCollection(users), Group: nativeCollection(groups) }, externalIds);
+  await backfillLifecycleSummary(db, nativeCollection(users));
   await backfillExtensionSortKeys(db, [
     [nativeCollection(users), USER_RESOURCE],
     [nativeCollection(groups), GROUP_RESOURCE],
@@ -75,6 +78,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
     audit,
     jobs: createJobStore(db),
     secrets: createSecretStore(db.collection('secrets')),
+    sessions: createSessionStore(db.collection('console_sessions')),
     async ping() {
       await db.admin().ping();
     },
