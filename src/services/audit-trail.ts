@@ -61,7 +61,7 @@ export async function* auditEntries(storage: Storage, view: AuditView): AsyncGen
   }
 }
 
-export const AUDIT_CSV_COLUMNS = ['at', 'id', 'actor', 'requestId', 'operation', 'resourceType', 'resourceId', 'events', 'grantsAdded', 'grantsRevoked', 'refused', 'blocked', 'before', 'after'];
+export const AUDIT_CSV_COLUMNS = ['at', 'id', 'actor', 'requestId', 'operation', 'resourceType', 'resourceId', 'events', 'grantsAdded', 'grantsRevoked', 'refused', 'before', 'after', 'blocked'];
 
 const grantCells = (grants: AuditEntry['grantsAdded']) => grants.map((grant) => `${grant.kind}:${grant.name}`);
 const jsonCell = (value: unknown) => (value === null || value === undefined ? '' : JSON.stringify(value));
@@ -80,8 +80,9 @@ export function auditCsvLine(entry: AuditEntry): string {
     grantCells(entry.grantsAdded),
     grantCells(entry.grantsRevoked),
     jsonCell(entry.refused),
-    jsonCell(entry.blocked),
     jsonCell(entry.before),
     jsonCell(entry.after),
+    // Last, so that the columns before it keep their places for existing readers.
+    jsonCell(entry.blocked),
   ]);
 }

@@ -321,7 +321,10 @@ function conflictProblems(conflict: unknown, pointer: string, roles: Record<stri
     ...memberRoles.flatMap((role, index) => (Object.hasOwn(roles, role) ? [] : [{ pointer: `${pointer}/roles/${index}`, message: `names the role ${JSON.stringify(role)}, which is not defined under "roles"` }])),
     ...memberPermissions.flatMap((permission, index) => (granted.has(permission) ? [] : [{ pointer: `${pointer}/permissions/${index}`, message: `names the permission ${JSON.stringify(permission)}, which no role grants` }])),
   ];
-  const count = new Set([...memberRoles, ...memberPermissions]).size;
+  const members = [...memberRoles, ...memberPermissions];
+  // A repeated member is the schema's to report; counting would only say it again, less clearly.
+  if (new Set(members).size !== members.length) return unknown;
+  const count = members.length;
   if (count < 2) return [...unknown, { pointer, message: `names ${count === 0 ? 'no member' : 'one member'}: a conflict needs at least two (under "roles", "permissions" or both)` }];
   if (unknown.length > 0) return unknown;
   const alone = Object.keys(roles).find((role) => memberRoles.every((member) => member === role) && memberPermissions.every((permission) => permissionsOf(role).includes(permission)));
