@@ -1,5 +1,5 @@
-import { effectivePermissions } from './grants.js';
-import type { Policy, SodConflict } from './policy/types.js';
+import { effectivePermissions, grantsFor } from './grants.js';
+import type { Policy, PolicySubject, SodConflict } from './policy/types.js';
 import type { BlockedGrant, Grant, LifecycleState, SodState } from './types.js';
 
 /**
@@ -89,4 +89,9 @@ export function separateDuties(policy: Policy, proposed: readonly Grant[], previ
     newlyFlagged: flagged.filter((conflict) => !(before?.flagged ?? []).includes(conflict.name)),
     state: flagged.length + stored.length > 0 ? { flagged: flagged.map((conflict) => conflict.name), withheld: stored } : undefined,
   };
+}
+
+/** What evaluation grants an active user: what policy rules and the IdP propose, separated. */
+export function separatedGrantsFor(policy: Policy, subject: PolicySubject, previous: LifecycleState | undefined): Separation {
+  return separateDuties(policy, grantsFor(policy, subject), previous);
 }

@@ -1,7 +1,7 @@
 import type { ResourceAttributes } from '../scim/ingress.js';
-import { diffGrants, effectivePermissions, grantsFor, valuesOf } from './grants.js';
+import { diffGrants, effectivePermissions, valuesOf } from './grants.js';
 import type { Policy } from './policy/types.js';
-import { membersOf, separateDuties, type Separation } from './separation-of-duties.js';
+import { membersOf, separatedGrantsFor, type Separation } from './separation-of-duties.js';
 import { securityView } from './security-view.js';
 import type { Actor, AuditEntry, EventType, Grant, LifecycleEvent, LifecycleState } from './types.js';
 
@@ -125,7 +125,7 @@ export function transitionUser(input: UserTransitionInput): UserTransition {
   const { actor, now, sequence, before, after, userId } = input;
   const active = after ? isActive(after.attributes) : false;
   // Separation of duties: of the grants the policy and the IdP propose, those a `block` conflict withholds are not applied.
-  const separation = after && active ? separateDuties(input.policy, grantsFor(input.policy, { attributes: after.attributes, groups: after.groups }), before?.lifecycle) : undefined;
+  const separation = after && active ? separatedGrantsFor(input.policy, { attributes: after.attributes, groups: after.groups }, before?.lifecycle) : undefined;
   const attributes = after ? (active ? withoutDropped(after.attributes, separation?.dropped ?? []) : withoutGrantAttributes(after.attributes)) : undefined;
   const grants = separation?.grants ?? [];
   const lifecycle = after ? nextLifecycle(input, active, grants, separation) : undefined;

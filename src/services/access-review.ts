@@ -1,7 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { grantsFor } from '../lifecycle/grants.js';
 import type { Policy } from '../lifecycle/policy/types.js';
-import { heldConflicts, heldMembers, separateDuties } from '../lifecycle/separation-of-duties.js';
+import { heldConflicts, heldMembers, separatedGrantsFor } from '../lifecycle/separation-of-duties.js';
 import type { Grant } from '../lifecycle/types.js';
 import { isActive } from '../lifecycle/user-transition.js';
 import type { ResourceRecord, Storage } from '../store/contract.js';
@@ -122,7 +121,7 @@ const drift: ReviewSection<DriftRow> = {
   csvName: 'drift',
   rowsOf({ record, userName, active, grants, groups }, { policy }) {
     // What evaluation would grant now: a grant a `block` conflict withholds is not missing.
-    const expected = active ? policyRoles(separateDuties(policy, grantsFor(policy, { attributes: record.attributes, groups }), record.lifecycle).grants) : [];
+    const expected = active ? policyRoles(separatedGrantsFor(policy, { attributes: record.attributes, groups }, record.lifecycle).grants) : [];
     const actual = policyRoles(grants);
     if (isDeepStrictEqual(expected, actual)) return [];
     return [{ userId: record.id, userName, missing: expected.filter((role) => !actual.includes(role)), unexpected: actual.filter((role) => !expected.includes(role)), evaluatedWith: record.lifecycle?.policyFingerprint }];

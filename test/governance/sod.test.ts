@@ -107,6 +107,9 @@ describe('governance: separation of duties', function () {
     assert.equal(run.code, 0, run.stderr);
   };
 
+  /** The engineer in "Release Managers" (flag conflict code-and-release), for the policy edit at the end. */
+  let codeReleaseId: string;
+
   describe('flag: the grants are kept and the conflict reported', () => {
     let salesId: string;
 
@@ -138,6 +141,7 @@ describe('governance: separation of duties', function () {
 
     it('a conflict arising from a group membership change (PATCH on the Group): user.roles_changed and user.sod_conflict, once', async () => {
       const { id } = await create(person(uniqueName('code-release'), {}, { department: 'Engineering' }));
+      codeReleaseId = id;
       const group = await createGroup('Release Managers');
       await addMember(group, id);
       const lifecycle = await storedLifecycle(t, id);
@@ -208,6 +212,8 @@ describe('governance: separation of duties', function () {
       assert.deepEqual(typesOf(await eventsOf(t, id)).slice(-1), ['user.roles_changed']);
     });
 
+    let withheldFrom: string;
+
     it('a policy rule completing the set against a direct role: the direct role, held first, stays; the policy role is withheld', async () => {
       const { id } = await create(person(uniqueName('direct-approver'), { roles: [{ value: 'payroll-approver', primary: true }] }));
       const response = await okta.patch(`/Users/${id}`, patchOp({ op: 'replace', path: `${ENTERPRISE}:department`, value: 'Payroll' }));
@@ -216,6 +222,15 @@ describe('governance: separation of duties', function () {
       assert.deepEqual(roleValues(response.body as Body, 'roles'), ['payroll-approver']);
       const [blocked] = await onlyBlocked(id);
       assert.deepEqual(blocked!.grant, { kind: 'role', name: 'payroll-admin', source: 'policy', rules: ['payroll-admins'] });
+      withheldFrom = id;
+    });
+
+    it('the access review: a withheld policy role is not drift, and no block conflict is held', async () => {
+      const review = await supertest(t.app).get('/admin/access-review').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+      assert.equal(review.status, 200, context(review));
+      assert.ok(!(review.body.drift as Body[]).some((row) => row['userId'] === withheldFrom), JSON.stringify(review.body.drift));
+      assert.deepEqual((review.body.drift as Body[]).length, 0);
+      assert.ok(!(review.body.sodConflicts as Body[]).some((row) => row['mode'] === 'block'));
     });
 
     it('a direct entitlement from the IdP completing the set: dropped from the user, recorded, the PATCH still 200', async () => {
@@ -255,6 +270,27 @@ describe('governance: separation of duties', function () {
       const { events, entries } = await announced(id, 'user.sod_blocked');
       assert.equal(events.length, 2);
       assert.deepEqual(entries.map((entry) => entry.operation), ['replace', 'replace']);
+    });
+  });
+
+  describe('a policy edit', () => {
+    it('turning a held flag conflict into block: policy re-evaluate withholds the later grant by the documented order, once', async () => {
+      const edited = path.join(dir, 'edited.json');
+      const conflicts = POLICY.conflicts.map((conflict) => (conflict.name === 'code-and-release' ? { ...conflict, mode: 'block' } : conflict));
+      writeFileSync(edited, JSON.stringify({ ...POLICY, conflicts }));
+      for (let run = 0; run < 2; run += 1) {
+        const reevaluated = await runCli('policy', ['re-evaluate', '--restart'], { MONGODB_URI: testDatabaseUri(t.dbName!), POLICY_FILE: edited });
+        assert.equal(reevaluated.code, 0, reevaluated.stderr);
+      }
+      await sweep(t);
+      const lifecycle = await storedLifecycle(t, codeReleaseId);
+      assert.deepEqual(lifecycle.grants.map((grant) => grant.name), ['engineer'], 'both policy roles, so the later by name goes');
+      assert.deepEqual(lifecycle.sod?.withheld.map((entry) => entry.conflict), ['code-and-release']);
+      assert.deepEqual(typesOf(await eventsOf(t, codeReleaseId)).slice(-2), ['user.roles_changed', 'user.sod_blocked']);
+      const { events, entries } = await announced(codeReleaseId, 'user.sod_blocked');
+      assert.equal(events.length, 1, 'the second run changed nothing and announced nothing');
+      assert.equal(entries[0]!.operation, 'reevaluate');
+      assert.deepEqual(entries[0]!.grantsRevoked.map((grant) => grant.name), ['release-manager']);
     });
   });
 
