@@ -274,15 +274,35 @@ describe('governance: separation of duties', function () {
   });
 
   describe('a policy edit', () => {
-    it('turning a held flag conflict into block: policy re-evaluate withholds the later grant by the documented order, once', async () => {
+    const shipOwnCode = { name: 'ship-own-code', mode: 'flag', roles: ['engineer'], permissions: ['deploy:prod'] };
+
+    /** Re-evaluates every user under an edited policy, twice: the second run must change nothing. */
+    async function reevaluateTwiceUnder(conflicts: unknown[]): Promise<void> {
       const edited = path.join(dir, 'edited.json');
-      const conflicts = POLICY.conflicts.map((conflict) => (conflict.name === 'code-and-release' ? { ...conflict, mode: 'block' } : conflict));
       writeFileSync(edited, JSON.stringify({ ...POLICY, conflicts }));
       for (let run = 0; run < 2; run += 1) {
         const reevaluated = await runCli('policy', ['re-evaluate', '--restart'], { MONGODB_URI: testDatabaseUri(t.dbName!), POLICY_FILE: edited });
         assert.equal(reevaluated.code, 0, reevaluated.stderr);
       }
       await sweep(t);
+    }
+
+    it('a new flag conflict over grants already held: announced once by policy re-evaluate, the grants untouched', async () => {
+      const grantsBefore = (await storedLifecycle(t, codeReleaseId)).grants;
+      await reevaluateTwiceUnder([...POLICY.conflicts, shipOwnCode]);
+      const lifecycle = await storedLifecycle(t, codeReleaseId);
+      assert.deepEqual(lifecycle.grants, grantsBefore);
+      assert.deepEqual(lifecycle.sod?.flagged, ['code-and-release', 'ship-own-code']);
+      const { events, entries } = await announced(codeReleaseId, 'user.sod_conflict');
+      assert.equal(events.length, 2, 'the first conflict when it arose, the new one after the edit');
+      assert.deepEqual(events[1]!.data['conflicts'], [{ name: 'ship-own-code', mode: 'flag', members: ['engineer', 'deploy:prod'] }]);
+      assert.deepEqual(entries[1]!.events, ['user.sod_conflict']);
+      assert.equal(entries[1]!.operation, 'reevaluate');
+    });
+
+    it('turning a held flag conflict into block: policy re-evaluate withholds the later grant by the documented order, once', async () => {
+      const conflicts = POLICY.conflicts.map((conflict) => (conflict.name === 'code-and-release' ? { ...conflict, mode: 'block' } : conflict));
+      await reevaluateTwiceUnder([...conflicts, shipOwnCode]);
       const lifecycle = await storedLifecycle(t, codeReleaseId);
       assert.deepEqual(lifecycle.grants.map((grant) => grant.name), ['engineer'], 'both policy roles, so the later by name goes');
       assert.deepEqual(lifecycle.sod?.withheld.map((entry) => entry.conflict), ['code-and-release']);
