@@ -48,17 +48,13 @@ export function heldConflicts(policy: Policy, grants: readonly Grant[]): SodConf
   return policy.conflicts.filter((conflict) => holds(policy, conflict, grants));
 }
 
-function priority(held: ReadonlySet<string>) {
-  const rank = (grant: Grant) => [held.has(keyOf(grant)) ? 0 : 1, grant.source === 'policy' ? 0 : 1, grant.kind === 'role' ? 0 : 1];
-  return (a: Grant, b: Grant): number => {
-    const [x, y] = [rank(a), rank(b)];
-    const index = x.findIndex((value, position) => value !== y[position]);
-    if (index >= 0) return (x[index] as number) - (y[index] as number);
-    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-  };
+/** The documented order: already held, then policy before direct, roles before permissions, then name. */
+function priority(held: ReadonlySet<string>): (a: Grant, b: Grant) => number {
+  const rank = (grant: Grant) => (held.has(keyOf(grant)) ? 0 : 4) + (grant.source === 'policy' ? 0 : 2) + (grant.kind === 'role' ? 0 : 1);
+  return (a, b) => rank(a) - rank(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
-const describe = (grant: Grant) => `${grant.kind} "${grant.name}"`;
+const label = (grant: Grant) => `${grant.kind} "${grant.name}"`;
 
 /** Applies the policy's conflicts to the grants an active user would receive (`proposed`), knowing what they held before. */
 export function separateDuties(policy: Policy, proposed: readonly Grant[], previous: LifecycleState | undefined): Separation {
@@ -73,7 +69,7 @@ export function separateDuties(policy: Policy, proposed: readonly Grant[], previ
       continue;
     }
     const heldWith = heldMembers(policy, completed, kept);
-    const reason = `${describe(grant)} would complete the conflict "${completed.name}" (mode block) with ${heldWith.map((member) => `"${member}"`).join(', ')}, already held`;
+    const reason = `${label(grant)} would complete the conflict "${completed.name}" (mode block) with ${heldWith.map((member) => `"${member}"`).join(', ')}, already held`;
     withheld.push({ grant, conflict: completed.name, heldWith, reason });
   }
   const keptKeys = new Set(kept.map(keyOf));
