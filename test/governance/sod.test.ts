@@ -11,6 +11,7 @@ import { runCli } from '../support/cli.js';
 import { testDatabaseUri } from '../support/engine.js';
 import { auditOf, context, eventsOf, expectStatus, lifecycleIn, oktaClient, patchOp, responseRoles, storedLifecycle, TENANT, typesOf, uniqueName, type Body, type Client } from '../lifecycle/helpers.js';
 import { runServerExpectingFailure } from '../server/server-process.js';
+import { bindToken, decodeSet, poll, streamAdmin } from '../support/streams.js';
 
 /**
  * Separation of duties (issue 15 §3): the policy's `conflicts` name roles and permissions one
@@ -70,6 +71,8 @@ describe('governance: separation of duties', function () {
     writeFileSync(policyFile, JSON.stringify(POLICY, null, 2));
     t = await startTestApp('governance-sod', { POLICY_FILE: policyFile, ADMIN_TOKEN });
     okta = oktaClient(t);
+    // A pulling app that follows separation of duties only, subscribed before anything happens.
+    expectStatus(await streamAdmin(t, ADMIN_TOKEN).create({ name: 'sod-watch', events: ['user.sod_conflict', 'user.sod_blocked'] }), 201);
   });
 
   after(async () => {
@@ -184,6 +187,7 @@ describe('governance: separation of duties', function () {
 
     it('a group membership (PATCH on the Group) whose policy role completes the set: the role withheld, the membership kept', async () => {
       const { id } = await create(person(uniqueName('payroll-admin'), {}, { department: 'Payroll' }));
+      payrollAdminId = id;
       const group = await createGroup('Payroll Approvers');
       await addMember(group, id);
       const members = (await okta.get(`/Groups/${group}`)).body.members as Body[];
@@ -213,6 +217,7 @@ describe('governance: separation of duties', function () {
     });
 
     let withheldFrom: string;
+    let payrollAdminId: string;
 
     it('a policy rule completing the set against a direct role: the direct role, held first, stays; the policy role is withheld', async () => {
       const { id } = await create(person(uniqueName('direct-approver'), { roles: [{ value: 'payroll-approver', primary: true }] }));
@@ -270,6 +275,19 @@ describe('governance: separation of duties', function () {
       const { events, entries } = await announced(id, 'user.sod_blocked');
       assert.equal(events.length, 2);
       assert.deepEqual(entries.map((entry) => entry.operation), ['replace', 'replace']);
+    });
+
+    it('a stream subscribed to the two types gets each event once, as a SET with our event URI', async () => {
+      const token = await bindToken(t, 'sod-watch-reader', 'sod-watch');
+      const answer = await poll(t, token, 'sod-watch', { returnImmediately: true, maxEvents: 1000 });
+      assert.equal(answer.status, 200);
+      const sets = Object.values(answer.sets).map((set) => decodeSet(set).claims);
+      const uris = sets.map((claims) => Object.keys(claims.events ?? {})[0]);
+      assert.ok(uris.every((uri) => uri === 'urn:scim-identity-server:event:user.sod_conflict' || uri === 'urn:scim-identity-server:event:user.sod_blocked'), JSON.stringify(uris));
+      const payroll = sets.filter((claims) => claims.sub_id?.uri === `/Users/${payrollAdminId}`);
+      assert.equal(payroll.length, 1);
+      const blocked = payroll[0]!.events!['urn:scim-identity-server:event:user.sod_blocked']!['blocked'] as Body[];
+      assert.deepEqual(blocked.map((entry) => [entry['grant']['name'], entry['conflict']]), [['payroll-approver', 'payroll-four-eyes']]);
     });
   });
 
