@@ -28,6 +28,26 @@ export interface LifecycleState {
   grants: Grant[];
   /** Effective permissions: the union of granted roles' permissions and direct permissions. Empty when inactive. */
   permissions: string[];
+  /** Separation of duties (src/lifecycle/separation-of-duties.ts); absent when there is nothing to say. */
+  sod?: SodState;
+}
+
+/** A grant a `block` conflict kept from the user, the conflict, and the members the user already held. */
+export interface BlockedGrant {
+  grant: Grant;
+  conflict: string;
+  heldWith: string[];
+  reason: string;
+}
+
+/**
+ * What separation of duties last concluded for a user: the `flag` conflicts they hold, and the
+ * policy grants `block` conflicts withhold (re-derived at every evaluation, so kept to tell a new
+ * conflict or a newly withheld grant from one already reported).
+ */
+export interface SodState {
+  flagged: string[];
+  withheld: BlockedGrant[];
 }
 
 export const EVENT_TYPES = [
@@ -37,6 +57,8 @@ export const EVENT_TYPES = [
   'user.permissions_revoked',
   'user.reactivated',
   'user.deleted',
+  'user.sod_conflict',
+  'user.sod_blocked',
   'group.created',
   'group.members_changed',
   'group.deleted',
@@ -79,6 +101,8 @@ export interface AuditEntry {
   grantsRevoked: Grant[];
   /** Roles and entitlements the IdP sent for an inactive user: dropped, never stored or granted. */
   refused?: { roles: string[]; entitlements: string[] };
+  /** Grants a separation-of-duties `block` conflict kept from the user in this change (direct ones dropped from the attributes). */
+  blocked?: BlockedGrant[];
   events: EventType[];
 }
 

@@ -1,6 +1,7 @@
 import type { ResourceAttributes } from '../scim/ingress.js';
-import { diffGrants, effectivePermissions, grantsFor, valuesOf } from './grants.js';
+import { diffGrants, effectivePermissions, valuesOf } from './grants.js';
 import type { Policy } from './policy/types.js';
+import { membersOf, separatedGrantsFor, type Separation } from './separation-of-duties.js';
 import { securityView } from './security-view.js';
 import type { Actor, AuditEntry, EventType, Grant, LifecycleEvent, LifecycleState } from './types.js';
 
@@ -49,7 +50,22 @@ function withoutGrantAttributes(attributes: ResourceAttributes): ResourceAttribu
   return Object.fromEntries(Object.entries(attributes).filter(([key]) => !GRANT_ATTRIBUTES.includes(key)));
 }
 
-function nextLifecycle(input: UserTransitionInput, active: boolean, grants: Grant[]): LifecycleState {
+/** Removes the values of dropped direct grants from `roles` and `entitlements`; an attribute left empty goes. */
+function withoutDropped(attributes: ResourceAttributes, dropped: readonly Grant[]): ResourceAttributes {
+  if (dropped.length === 0) return attributes;
+  const result = { ...attributes };
+  for (const [attribute, kind] of [['roles', 'role'], ['entitlements', 'permission']] as const) {
+    const names = new Set(dropped.filter((grant) => grant.kind === kind).map((grant) => grant.name));
+    const values = result[attribute];
+    if (names.size === 0 || !Array.isArray(values)) continue;
+    const remaining = values.filter((item) => !names.has(valuesOf([item])[0] ?? ''));
+    if (remaining.length > 0) result[attribute] = remaining;
+    else delete result[attribute];
+  }
+  return result;
+}
+
+function nextLifecycle(input: UserTransitionInput, active: boolean, grants: Grant[], separation: Separation | undefined): LifecycleState {
   const previous = input.before?.lifecycle;
   const wasActive = previous?.state === 'active';
   const state: LifecycleState = {
@@ -60,6 +76,7 @@ function nextLifecycle(input: UserTransitionInput, active: boolean, grants: Gran
     grants,
     permissions: effectivePermissions(input.policy, grants),
   };
+  if (separation?.state) state.sod = separation.state;
   if (!active) state.deactivatedAt = previous && !wasActive && previous.deactivatedAt ? previous.deactivatedAt : input.now;
   if (active && previous?.reactivatedAt) state.reactivatedAt = previous.reactivatedAt;
   if (active && previous && !wasActive) state.reactivatedAt = input.now;
@@ -77,7 +94,7 @@ function accountDetails(attributes: ResourceAttributes, lifecycle: LifecycleStat
   };
 }
 
-function eventData(input: UserTransitionInput, next: LifecycleState | undefined, attributes: ResourceAttributes | undefined): Map<EventType, Record<string, unknown>> {
+function eventData(input: UserTransitionInput, next: LifecycleState | undefined, attributes: ResourceAttributes | undefined, separation: Separation | undefined): Map<EventType, Record<string, unknown>> {
   const previous = input.before?.lifecycle;
   const { added, revoked } = diffGrants(previous?.grants ?? [], next?.grants ?? []);
   const userName = (attributes ?? input.before?.attributes)?.['userName'];
@@ -94,6 +111,11 @@ function eventData(input: UserTransitionInput, next: LifecycleState | undefined,
   if (input.before && (next?.state !== 'active') && (previous?.grants.length ?? 0) > 0) {
     events.set('user.permissions_revoked', { userName, revoked: previous?.grants ?? [], permissions: previous?.permissions ?? [] });
   }
+  if (separation && separation.blocked.length > 0) events.set('user.sod_blocked', { userName, blocked: separation.blocked });
+  if (separation && separation.newlyFlagged.length > 0) {
+    const conflicts = separation.newlyFlagged.map((conflict) => ({ name: conflict.name, mode: conflict.mode, members: membersOf(conflict) }));
+    events.set('user.sod_conflict', { userName, conflicts, permissions: next?.permissions ?? [] });
+  }
   if (!next) events.set('user.deleted', { userName, tombstone: input.before ? securityView(input.before.attributes, input.before.groupIds) : {} });
   return events;
 }
@@ -102,14 +124,16 @@ function eventData(input: UserTransitionInput, next: LifecycleState | undefined,
 export function transitionUser(input: UserTransitionInput): UserTransition {
   const { actor, now, sequence, before, after, userId } = input;
   const active = after ? isActive(after.attributes) : false;
-  const attributes = after ? (active ? after.attributes : withoutGrantAttributes(after.attributes)) : undefined;
-  const grants = after && active ? grantsFor(input.policy, { attributes: after.attributes, groups: after.groups }) : [];
-  const lifecycle = after ? nextLifecycle(input, active, grants) : undefined;
+  // Separation of duties: of the grants the policy and the IdP propose, those a `block` conflict withholds are not applied.
+  const separation = after && active ? separatedGrantsFor(input.policy, { attributes: after.attributes, groups: after.groups }, before?.lifecycle) : undefined;
+  const attributes = after ? (active ? withoutDropped(after.attributes, separation?.dropped ?? []) : withoutGrantAttributes(after.attributes)) : undefined;
+  const grants = separation?.grants ?? [];
+  const lifecycle = after ? nextLifecycle(input, active, grants, separation) : undefined;
   // Only the deactivation itself leaves the groups: an inactive user added to a group later stays
   // listed (the IdP asked for it) and still confers nothing.
   const wasActive = before ? (before.lifecycle ? before.lifecycle.state === 'active' : isActive(before.attributes)) : false;
   const leaveGroups = Boolean(wasActive && after && !active && input.policy.deactivation.memberships === 'remove' && before && before.groupIds.length > 0);
-  const data = eventData(input, lifecycle, attributes);
+  const data = eventData(input, lifecycle, attributes, separation);
   // Events of one change share a sequence; the position in the id keeps their order when sorted by id.
   const envelope = (type: EventType, position: number): LifecycleEvent => ({
     id: `${userId}:${sequence}:${position}:${type}`,
@@ -141,6 +165,7 @@ export function transitionUser(input: UserTransitionInput): UserTransition {
     grantsAdded: added,
     grantsRevoked: revoked,
     ...(refused && refused.roles.length + refused.entitlements.length > 0 ? { refused } : {}),
+    ...(separation && separation.blocked.length > 0 ? { blocked: separation.blocked } : {}),
     events: events.map((event) => event.type),
   };
   return { attributes, lifecycle, leaveGroups, events, audit };

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { grantsFor } from '../lifecycle/grants.js';
 import type { Policy } from '../lifecycle/policy/types.js';
+import { heldConflicts, heldMembers, separatedGrantsFor } from '../lifecycle/separation-of-duties.js';
 import type { Grant } from '../lifecycle/types.js';
 import { isActive } from '../lifecycle/user-transition.js';
 import type { ResourceRecord, Storage } from '../store/contract.js';
@@ -10,7 +10,8 @@ import { createSpool } from './spool.js';
 /**
  * The periodic access review: who holds which role and permission and why, inactive users holding
  * anything (must always be none), users whose policy grants disagree with the current policy
- * (drift after a policy edit), and accounts the IdP has not touched for a while.
+ * (drift after a policy edit), accounts the IdP has not touched for a while, and users holding
+ * a separation-of-duties conflict.
  *
  * It is written as it is computed, in one pass over the users, so memory does not depend on the
  * directory's size: the first section's rows go out as they are found; the later sections' rows
@@ -49,6 +50,16 @@ export interface InactiveWithAccessRow {
   userName: string;
   grants: string[];
   permissions: string[];
+}
+
+export interface SodConflictRow {
+  userId: string;
+  userName: string;
+  conflict: string;
+  mode: 'flag' | 'block';
+  members: string[];
+  /** The grants that give the members, as `role:<name>` or `permission:<name>`. */
+  grants: string[];
 }
 
 /** A user as the sections see it. */
@@ -109,7 +120,8 @@ const drift: ReviewSection<DriftRow> = {
   summaryKey: 'drift',
   csvName: 'drift',
   rowsOf({ record, userName, active, grants, groups }, { policy }) {
-    const expected = active ? policyRoles(grantsFor(policy, { attributes: record.attributes, groups })) : [];
+    // What evaluation would grant now: a grant a `block` conflict withholds is not missing.
+    const expected = active ? policyRoles(separatedGrantsFor(policy, { attributes: record.attributes, groups }, record.lifecycle).grants) : [];
     const actual = policyRoles(grants);
     if (isDeepStrictEqual(expected, actual)) return [];
     return [{ userId: record.id, userName, missing: expected.filter((role) => !actual.includes(role)), unexpected: actual.filter((role) => !expected.includes(role)), evaluatedWith: record.lifecycle?.policyFingerprint }];
@@ -128,8 +140,25 @@ const stale: ReviewSection<StaleRow> = {
   csvCells: (row) => [row.userId, row.userName, '', '', '', '', '', `${row.daysSinceUpdate} days since ${row.lastModified}`],
 };
 
+/**
+ * Conflicts of the current policy the user's grants complete: `flag` ones as expected, `block` ones
+ * only until the user is evaluated under a policy that newly declares them.
+ */
+const sodConflicts: ReviewSection<SodConflictRow> = {
+  key: 'sodConflicts',
+  summaryKey: 'sodConflicts',
+  csvName: 'sod-conflict',
+  rowsOf: ({ record, userName, grants }, { policy }) =>
+    heldConflicts(policy, grants).map((conflict) => {
+      const members = heldMembers(policy, conflict, grants);
+      const contributing = grants.filter((grant) => heldMembers(policy, conflict, [grant]).length > 0).map((grant) => `${grant.kind}:${grant.name}`);
+      return { userId: record.id, userName, conflict: conflict.name, mode: conflict.mode, members, grants: [...new Set(contributing)] };
+    }),
+  csvCells: (row) => [row.userId, row.userName, true, '', row.conflict, '', '', `${row.mode}: ${row.members.join(' ')} (from ${row.grants.join(' ')})`],
+};
+
 /** In the order they are written; the first is never held back, so it should be the largest. */
-export const REVIEW_SECTIONS: readonly ReviewSection[] = [holders, inactiveWithAccess, drift, stale] as ReviewSection[];
+export const REVIEW_SECTIONS: readonly ReviewSection[] = [holders, inactiveWithAccess, drift, stale, sodConflicts] as ReviewSection[];
 
 /** How a review is written: JSON (one object, sections as arrays) or CSV (one table, a `section` column). */
 interface ReviewFormat {

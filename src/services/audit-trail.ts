@@ -61,7 +61,7 @@ export async function* auditEntries(storage: Storage, view: AuditView): AsyncGen
   }
 }
 
-export const AUDIT_CSV_COLUMNS = ['at', 'id', 'actor', 'requestId', 'operation', 'resourceType', 'resourceId', 'events', 'grantsAdded', 'grantsRevoked', 'refused', 'before', 'after'];
+export const AUDIT_CSV_COLUMNS = ['at', 'id', 'actor', 'requestId', 'operation', 'resourceType', 'resourceId', 'events', 'grantsAdded', 'grantsRevoked', 'refused', 'before', 'after', 'blocked'];
 
 const grantCells = (grants: AuditEntry['grantsAdded']) => grants.map((grant) => `${grant.kind}:${grant.name}`);
 const jsonCell = (value: unknown) => (value === null || value === undefined ? '' : JSON.stringify(value));
@@ -82,5 +82,7 @@ export function auditCsvLine(entry: AuditEntry): string {
     jsonCell(entry.refused),
     jsonCell(entry.before),
     jsonCell(entry.after),
+    // Last, so that the columns before it keep their places for existing readers.
+    jsonCell(entry.blocked),
   ]);
 }

@@ -10,7 +10,9 @@ import { createEntryWriter } from './entry-writer.js';
 /**
  * The lifecycle pipeline. Every change to a user runs the same named steps:
  *
- *   1. evaluate     compute the transition: state, grants, events, audit entry (pure)
+ *   1. evaluate     compute the transition (pure): the grants policy and IdP propose, separation
+ *                   of duties (separation-of-duties.ts: what `block` conflicts withhold, which
+ *                   `flag` conflicts arise), then state, events and the audit entry
  *   2. pre-persist  hooks that may veto by throwing a ScimError (nothing is written then)
  *   3. persist      one single-document write of attributes + lifecycle + pending entries
  *   4. post-persist relay pending entries to the audit trail and the event log (a group

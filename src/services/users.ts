@@ -248,6 +248,9 @@ function isUnchanged(current: ResourceRecord, transition: UserChange['transition
     isDeepStrictEqual(previous.grants, next.grants) &&
     !transition.leaveGroups &&
     // Grants refused to an inactive user are written to the audit trail, so they are a change to record.
-    transition.audit.refused === undefined
+    transition.audit.refused === undefined &&
+    // So are grants a separation-of-duties conflict blocks, and a conflict that arises or ends.
+    transition.audit.blocked === undefined &&
+    isDeepStrictEqual(previous.sod, next.sod)
   );
 }

@@ -181,7 +181,7 @@ describe('access policy', () => {
       const json = edited(example(), ['/extra', 1], ['/rules/6/when/all/1/any/0/attribute', 'dept'], ['/rules/3/grant/0', 'sales-boss']);
       const error = policyError(() => parsePolicy(json, 'p.json'));
       assert.deepEqual(error.problems, [
-        'p.json: /extra: is not allowed here; allowed: "$schema", "roles", "rules", "deactivation"',
+        'p.json: /extra: is not allowed here; allowed: "$schema", "roles", "rules", "conflicts", "deactivation"',
         'p.json: rules[3] "sales-managers" /rules/3/grant/0: grants the role "sales-boss", which is not defined under "roles"',
         'p.json: rules[6] "engineers" /rules/6/when/all/1/any/0/attribute: "dept" is not a User attribute; use a core name ("title", "name.familyName"), an extension name ("department", "manager.value") or a full URN path',
       ]);
@@ -231,7 +231,7 @@ describe('access policy', () => {
       it('names the file in schema errors and accepts a byte-order mark', () => {
         const file = path.join(dir, 'bom.json');
         writeFileSync(file, `\uFEFF${JSON.stringify({ roles: {}, rules: [], extra: 1 })}`);
-        assert.equal(policyError(() => loadPolicy(file)).message, `${file}: /extra: is not allowed here; allowed: "$schema", "roles", "rules", "deactivation"`);
+        assert.equal(policyError(() => loadPolicy(file)).message, `${file}: /extra: is not allowed here; allowed: "$schema", "roles", "rules", "conflicts", "deactivation"`);
       });
     });
   });

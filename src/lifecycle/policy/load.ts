@@ -7,12 +7,12 @@ import { ScimError } from '../../errors/scim-error.js';
 import { valuesEqual } from '../../scim/filter/evaluate.js';
 import type { AttributeSchema } from '../../scim/schema-registry.js';
 import { resolvePolicyAttribute } from './evaluate.js';
-import type { Policy, PolicyRule, RoleDefinition } from './types.js';
+import type { Policy, PolicyRule, RoleDefinition, SodConflict } from './types.js';
 
 /**
  * Loads the access policy at start-up: JSON syntax, then schemas/policy.schema.json, then what the
  * schema cannot express (granted roles exist, attribute paths name User attributes, unique rule
- * names). Every problem is reported at once, each naming file, rule and JSON pointer, so that an
+ * names, separation-of-duties conflicts that name at least two known members). Every problem is reported at once, each naming file, rule and JSON pointer, so that an
  * operator fixes the file in one pass rather than one restart per mistake.
  */
 
@@ -60,6 +60,7 @@ export function parsePolicy(json: unknown, source: string): Policy {
   return {
     roles: structuredClone(file.roles),
     rules: structuredClone(file.rules),
+    conflicts: structuredClone(file.conflicts ?? []),
     deactivation: { memberships: file.deactivation?.memberships ?? 'remove' },
     fingerprint: createHash('sha256').update(canonicalJson(json)).digest('hex'),
   };
@@ -68,6 +69,7 @@ export function parsePolicy(json: unknown, source: string): Policy {
 interface PolicyFile {
   roles: Record<string, RoleDefinition>;
   rules: PolicyRule[];
+  conflicts?: SodConflict[];
   deactivation?: { memberships: 'remove' | 'retain' };
 }
 
@@ -144,18 +146,18 @@ function collectProblems(json: unknown): Problem[] {
   return [...schema, ...semantic].sort((a, b) => a.pointer.localeCompare(b.pointer, 'en', { numeric: true }));
 }
 
-/** `rules[3] "sales-managers" /rules/3/when/all/1/attribute: ...` */
+/** `rules[3] "sales-managers" /rules/3/when/all/1/attribute: ...`, `conflicts[0] "payroll" /conflicts/0/roles/1: ...` */
 function describeProblem(json: unknown, problem: Problem): string {
-  const index = /^\/rules\/(\d+)(?:\/|$)/.exec(problem.pointer)?.[1];
-  const rule = index === undefined ? undefined : ruleLabel(json, Number(index));
-  return `${rule ? `${rule} ` : ''}${problem.pointer || '(top level)'}: ${problem.message}`;
+  const [, list, index] = /^\/(rules|conflicts)\/(\d+)(?:\/|$)/.exec(problem.pointer) ?? [];
+  const item = list === 'rules' || list === 'conflicts' ? itemLabel(json, list, Number(index)) : undefined;
+  return `${item ? `${item} ` : ''}${problem.pointer || '(top level)'}: ${problem.message}`;
 }
 
-function ruleLabel(json: unknown, index: number): string {
-  const rules = isRecord(json) && Array.isArray(json.rules) ? (json.rules as unknown[]) : [];
-  const rule = rules[index];
-  const name = isRecord(rule) && typeof rule.name === 'string' ? ` ${JSON.stringify(rule.name)}` : '';
-  return `rules[${index}]${name}`;
+function itemLabel(json: unknown, list: 'rules' | 'conflicts', index: number): string {
+  const items = isRecord(json) && Array.isArray(json[list]) ? (json[list] as unknown[]) : [];
+  const item = items[index];
+  const name = isRecord(item) && typeof item.name === 'string' ? ` ${JSON.stringify(item.name)}` : '';
+  return `${list}[${index}]${name}`;
 }
 
 // ---- JSON Schema ----
@@ -278,23 +280,55 @@ function escapePointer(key: string): string {
 // ---- Semantic checks (on possibly schema-invalid input, so every access is guarded) ----
 
 function semanticProblems(json: unknown): Problem[] {
-  if (!isRecord(json) || !Array.isArray(json.rules)) return [];
-  const rules = json.rules as unknown[];
+  if (!isRecord(json)) return [];
   const roles = isRecord(json.roles) ? json.roles : undefined;
-  return [...duplicateRuleNames(rules), ...rules.flatMap((rule, index) => ruleProblems(rule, `/rules/${index}`, roles))];
+  const rules = Array.isArray(json.rules) ? (json.rules as unknown[]) : [];
+  const conflicts = Array.isArray(json.conflicts) ? (json.conflicts as unknown[]) : [];
+  return [
+    ...duplicateNames(rules, 'rules', 'rule'),
+    ...rules.flatMap((rule, index) => ruleProblems(rule, `/rules/${index}`, roles)),
+    ...duplicateNames(conflicts, 'conflicts', 'conflict'),
+    ...conflicts.flatMap((conflict, index) => conflictProblems(conflict, `/conflicts/${index}`, roles)),
+  ];
 }
 
-/** Rule names explain grants in the access review, so two that differ only in case would mislead. */
-function duplicateRuleNames(rules: unknown[]): Problem[] {
+/** Rule and conflict names explain grants and conflicts in the access review and events, so two that differ only in case would mislead. */
+function duplicateNames(items: unknown[], list: 'rules' | 'conflicts', noun: string): Problem[] {
   const firstIndex = new Map<string, number>();
-  return rules.flatMap((rule, index): Problem[] => {
-    if (!isRecord(rule) || typeof rule.name !== 'string') return [];
-    const key = rule.name.toLowerCase();
+  return items.flatMap((item, index): Problem[] => {
+    if (!isRecord(item) || typeof item.name !== 'string') return [];
+    const key = item.name.toLowerCase();
     const earlier = firstIndex.get(key);
     if (earlier === undefined) firstIndex.set(key, index);
-    const message = `repeats the name of rules[${String(earlier)}]; rule names must be unique (ignoring case)`;
-    return earlier === undefined ? [] : [{ pointer: `/rules/${index}/name`, message }];
+    const message = `repeats the name of ${list}[${String(earlier)}]; ${noun} names must be unique (ignoring case)`;
+    return earlier === undefined ? [] : [{ pointer: `/${list}/${index}/name`, message }];
   });
+}
+
+const stringsOf = (value: unknown): string[] => (Array.isArray(value) ? (value as unknown[]).filter((item): item is string => typeof item === 'string') : []);
+
+/**
+ * A conflict names at least two members, each a defined role or a permission some role grants (a
+ * typo would otherwise never match, and the conflict would silently protect nothing), and no role
+ * alone holds them all (that role would be a conflict with itself).
+ */
+function conflictProblems(conflict: unknown, pointer: string, roles: Record<string, unknown> | undefined): Problem[] {
+  if (!isRecord(conflict) || !roles) return [];
+  const permissionsOf = (role: string) => stringsOf(isRecord(roles[role]) ? roles[role].permissions : undefined);
+  const granted = new Set(Object.keys(roles).flatMap(permissionsOf));
+  const [memberRoles, memberPermissions] = [stringsOf(conflict.roles), stringsOf(conflict.permissions)];
+  const unknown: Problem[] = [
+    ...memberRoles.flatMap((role, index) => (Object.hasOwn(roles, role) ? [] : [{ pointer: `${pointer}/roles/${index}`, message: `names the role ${JSON.stringify(role)}, which is not defined under "roles"` }])),
+    ...memberPermissions.flatMap((permission, index) => (granted.has(permission) ? [] : [{ pointer: `${pointer}/permissions/${index}`, message: `names the permission ${JSON.stringify(permission)}, which no role grants` }])),
+  ];
+  const members = [...memberRoles, ...memberPermissions];
+  // A repeated member is the schema's to report; counting would only say it again, less clearly.
+  if (new Set(members).size !== members.length) return unknown;
+  const count = members.length;
+  if (count < 2) return [...unknown, { pointer, message: `names ${count === 0 ? 'no member' : 'one member'}: a conflict needs at least two (under "roles", "permissions" or both)` }];
+  if (unknown.length > 0) return unknown;
+  const alone = Object.keys(roles).find((role) => memberRoles.every((member) => member === role) && memberPermissions.every((permission) => permissionsOf(role).includes(permission)));
+  return alone === undefined ? [] : [{ pointer, message: `the role ${JSON.stringify(alone)} alone holds every member: a conflict names what one person must not hold together` }];
 }
 
 function ruleProblems(rule: unknown, pointer: string, roles: Record<string, unknown> | undefined): Problem[] {

@@ -34,9 +34,23 @@ export interface PolicyRule {
   when: Condition;
 }
 
+/**
+ * Separation of duties: roles and permissions one person must not hold together. `flag` keeps the
+ * grants and reports the conflict; `block` withholds the grant that would complete the set.
+ */
+export interface SodConflict {
+  name: string;
+  description?: string;
+  mode: 'flag' | 'block';
+  roles?: string[];
+  permissions?: string[];
+}
+
 export interface Policy {
   roles: Record<string, RoleDefinition>;
   rules: PolicyRule[];
+  /** Separation-of-duties conflicts, in file order (src/lifecycle/separation-of-duties.ts). */
+  conflicts: SodConflict[];
   /** What deactivation does to group memberships; either way an inactive user confers nothing. */
   deactivation: { memberships: 'remove' | 'retain' };
   /** sha256 of the file's canonical content: grants record which policy produced them. */

@@ -30,7 +30,7 @@ const createdAttributes = (event: LifecycleEvent) => Object.keys(event.data).fil
 
 const created = (event: LifecycleEvent): SetEvents => ({ [`${PROV}:create:notice`]: { version: versionOf(event), attributes: createdAttributes(event) } });
 const deleted = (): SetEvents => ({ [`${PROV}:delete`]: {} });
-/** RFC 9967 has no event for derived access (grants from policy): our own URN, with our data. */
+/** RFC 9967 has no event for derived access (grants from policy, separation of duties): our own URN, with our data. */
 const own = (event: LifecycleEvent): SetEvents => ({ [`${OWN}:${event.type}`]: event.data });
 
 /**
@@ -44,6 +44,8 @@ const SET_EVENTS: Record<EventType, (event: LifecycleEvent) => SetEvents> = {
   'user.roles_changed': own,
   'user.permissions_revoked': own,
   'user.deleted': deleted,
+  'user.sod_conflict': own,
+  'user.sod_blocked': own,
   'group.created': created,
   'group.members_changed': (event) => ({ [`${PROV}:patch:notice`]: { version: versionOf(event), attributes: ['members'] } }),
   'group.deleted': deleted,
