@@ -33,6 +33,7 @@ const COMMANDS: { program: ProgramName; sub?: string; invocation: string; option
   { program: 'bench:membership-patch', invocation: 'npm run bench:membership-patch --', options: ['--sizes <sizes>', '--requests <n>', '--warmup <n>', '--round <n>', '--gets <n>', '--profile <n>', '--max-minutes <minutes>', '--out <file>'] },
   { program: 'bench:member-filter', invocation: 'npm run bench:member-filter --', options: ['--large <n>', '--small <n>', '--repeat <n>'] },
   { program: 'bench:contention', invocation: 'npm run bench:contention --', options: ['--users <n>', '--seconds <n>', '--expensive <n>'] },
+  { program: 'bench:policy-what-if', invocation: 'npm run bench:policy-what-if --', options: ['--users <n>', '--rounds <n>', '--scenarios <list>'] },
   { program: 'bench:baseline-server', invocation: 'node dist/bench/baseline-server.js', options: [] },
   { program: 'bench/lookup-cost', invocation: 'node bench/lookup-cost.mjs', options: ['--sizes <sizes>', '--requests <n>', '--warmup <n>', '--root <dir>'] },
   { program: 'bench/engine-write-cost', invocation: 'node bench/engine-write-cost.mjs', options: [] },
