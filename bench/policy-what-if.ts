@@ -18,23 +18,16 @@ import { EXAMPLE_POLICY_FILE } from '../src/lifecycle/policy/load.js';
 import { benchmark, count } from './lib/args.js';
 import { openBenchDatabase } from './lib/database.js';
 import { note } from './lib/progress.js';
-import { commandLine, fmt, printBlock, runHeader, table } from './lib/report.js';
+import { commandLine, fmt, printBlock, runHeader } from './lib/report.js';
 import { scimClient } from './lib/scim-client.js';
 import { createSeeder } from './lib/seed.js';
 import { startServerProcess, type ServerProcess } from './lib/server-process.js';
+import { runServerScenarios, scenarioReport, type ServerScenario } from './lib/server-scenarios.js';
 
 const TARGET_RATIO = 1.2;
 const TARGET_MIB = 256;
 const CAPPED_HEAP_MIB = 48;
 
-interface Run {
-  scenario: string;
-  round: number;
-  seconds: number;
-  idleMiB: number;
-  peakMiB: number;
-  detail: string;
-}
 
 type PolicyJson = { roles: Record<string, { permissions: string[] }>; rules: { name: string; grant: string[]; when: unknown }[] } & Record<string, unknown>;
 
@@ -104,45 +97,16 @@ async function main(args: { users: string; rounds: string; scenarios: string }):
     }
     note(`seeded ${users.toLocaleString('en-US')} users`);
 
-    const scenarios = (
-      [
-        ['review', 'access review, JSON', (server) => review(server, adminToken, users)],
-        ['what-if', 'policy what-if, JSON (limit 20)', (server) => whatIf(server, adminToken, draft, users)],
-        ['what-if-csv', 'policy what-if, CSV (every change)', (server) => whatIfCsv(server, adminToken, draft)],
-        ['capped', `policy what-if, JSON, heap capped (--max-old-space-size=${CAPPED_HEAP_MIB})`, (server) => whatIf(server, adminToken, draft, users), [`--max-old-space-size=${CAPPED_HEAP_MIB}`]],
-      ] as [string, string, (server: ServerProcess) => Promise<string>, string[]?][]
-    )
-      .filter(([key]) => which.includes(key))
-      .map(([, name, work, nodeArgs]) => [name, work, nodeArgs ?? []] as const);
-    const runs: Run[] = [];
-    for (let round = 1; round <= rounds; round += 1) {
-      for (const [scenario, work, nodeArgs] of scenarios) {
-        const server = await start(nodeArgs);
-        try {
-          const idleMiB = await server.peakRssMiB();
-          const started = performance.now();
-          const detail = await work(server);
-          const run = { scenario, round, seconds: (performance.now() - started) / 1000, idleMiB, peakMiB: await server.peakRssMiB(), detail };
-          note(`round ${round}, ${scenario}: ${fmt(run.seconds)} s, peak RSS ${fmt(run.peakMiB)} MiB; ${detail}`);
-          runs.push(run);
-        } finally {
-          await server.stop();
-        }
-      }
-    }
+    const scenarios: ServerScenario[] = [
+      ['review', 'access review, JSON', (server) => review(server, adminToken, users)],
+      ['what-if', 'policy what-if, JSON (limit 20)', (server) => whatIf(server, adminToken, draft, users)],
+      ['what-if-csv', 'policy what-if, CSV (every change)', (server) => whatIfCsv(server, adminToken, draft)],
+      // What the what-if keeps alive, shown by letting V8 keep little: it fails if it holds the users.
+      ['capped', `policy what-if, JSON, heap capped (--max-old-space-size=${CAPPED_HEAP_MIB})`, (server) => whatIf(server, adminToken, draft, users), [`--max-old-space-size=${CAPPED_HEAP_MIB}`]],
+    ];
+    const runs = await runServerScenarios(start, scenarios, which, rounds);
     const lines = runHeader(`Policy what-if of ${users.toLocaleString('en-US')} users vs the access review of the same users`, commandLine('policy-what-if'), database.label);
-    lines.push(`A fresh server process per scenario (node dist/src/server.js), ${rounds} round(s) in alternation; peak RSS is VmHWM from /proc/<pid>/status.`, '');
-    lines.push(...table(['scenario', 'round', 'seconds', 'RSS after start MiB', `peak RSS MiB (target ≤ ${TARGET_MIB})`, 'what came back'], runs.map((run) => [run.scenario, run.round, fmt(run.seconds), fmt(run.idleMiB), fmt(run.peakMiB), run.detail])), '');
-    const reviewName = 'access review, JSON';
-    lines.push(`Ratio to the access review of the same round (target ≤ ${TARGET_RATIO}×):`, '');
-    const ratioRows: (string | number)[][] = [];
-    for (const run of runs.filter((candidate) => candidate.scenario !== reviewName)) {
-      const baseline = runs.find((candidate) => candidate.scenario === reviewName && candidate.round === run.round);
-      const ratio = baseline ? run.seconds / baseline.seconds : undefined;
-      const timeTarget = ratio === undefined ? 'no review run' : ratio <= TARGET_RATIO ? 'met' : 'not met';
-      ratioRows.push([run.scenario, run.round, ratio === undefined ? '—' : `${fmt(ratio, 2)}×`, timeTarget, run.peakMiB <= TARGET_MIB ? 'met' : 'not met']);
-    }
-    lines.push(...table(['scenario', 'round', 'time / review', 'time target', 'RSS target'], ratioRows));
+    lines.push(...scenarioReport(runs, rounds, { name: 'access review, JSON', label: 'access review' }, { ratio: TARGET_RATIO, peakMiB: TARGET_MIB }));
     printBlock(lines);
   } finally {
     await database.close();
