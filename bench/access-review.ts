@@ -11,16 +11,13 @@
 // stale), one with staleDays=0 lists every user as stale, so that section goes through a file; the
 // same once more with V8's old space capped, which the review survives only if it holds no section.
 // Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { benchmark, count } from './lib/args.js';
 import { openBenchDatabase } from './lib/database.js';
-import { note, progress } from './lib/progress.js';
+import { progress } from './lib/progress.js';
 import { commandLine, fmt, printBlock, runHeader } from './lib/report.js';
 import { scimClient, type ScimClient } from './lib/scim-client.js';
-import { createSeeder } from './lib/seed.js';
-import { startServerProcess } from './lib/server-process.js';
-import { runServerScenarios, scenarioReport, type ServerScenario } from './lib/server-scenarios.js';
+import { runServerScenarios, scenarioReport, seededServers, type ServerScenario } from './lib/server-scenarios.js';
 
 const TARGET_RATIO = 1.2;
 const TARGET_MIB = 256;
@@ -75,19 +72,9 @@ function review(base: string, token: string, query: string, users: number): Prom
 async function main(args: { users: string; page: string; rounds: string; scenarios: string }): Promise<void> {
   const [users, page, rounds] = [count('users', args.users), count('page', args.page), count('rounds', args.rounds)];
   const which = args.scenarios.split(',');
-  const token = randomBytes(24).toString('hex');
-  const adminToken = randomBytes(24).toString('hex');
   const database = await openBenchDatabase('review');
   try {
-    const start = (nodeArgs: string[] = []) => startServerProcess({ MONGODB_URI: database.uri, SCIM_BEARER_TOKEN: token, ADMIN_TOKEN: adminToken }, undefined, nodeArgs);
-    const setup = await start();
-    try {
-      const seeder = await createSeeder(database.client.db(database.dbName), scimClient(setup.base, token), 'default');
-      await seeder.users(1, users);
-    } finally {
-      await setup.stop();
-    }
-    note(`seeded ${users.toLocaleString('en-US')} users`);
+    const { token, adminToken, start } = await seededServers(database, users);
 
     const scenarios: ServerScenario[] = [
       ['export', `export through GET /Users (cursor pages of ${page})`, (server) => exportUsers(scimClient(server.base, token, 1), page, users)],

@@ -11,18 +11,14 @@
 // the example policy with the contractors' rule removed and a new role for the Sales department, so
 // some users would gain and some lose a role.
 // Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import { EXAMPLE_POLICY_FILE } from '../src/lifecycle/policy/load.js';
 import { benchmark, count } from './lib/args.js';
 import { openBenchDatabase } from './lib/database.js';
-import { note } from './lib/progress.js';
 import { commandLine, fmt, printBlock, runHeader } from './lib/report.js';
-import { scimClient } from './lib/scim-client.js';
-import { createSeeder } from './lib/seed.js';
-import { startServerProcess, type ServerProcess } from './lib/server-process.js';
-import { runServerScenarios, scenarioReport, type ServerScenario } from './lib/server-scenarios.js';
+import type { ServerProcess } from './lib/server-process.js';
+import { runServerScenarios, scenarioReport, seededServers, type ServerScenario } from './lib/server-scenarios.js';
 
 const TARGET_RATIO = 1.2;
 const TARGET_MIB = 256;
@@ -82,20 +78,10 @@ async function whatIfCsv(server: ServerProcess, token: string, draft: string): P
 async function main(args: { users: string; rounds: string; scenarios: string }): Promise<void> {
   const [users, rounds] = [count('users', args.users), count('rounds', args.rounds)];
   const which = args.scenarios.split(',');
-  const token = randomBytes(24).toString('hex');
-  const adminToken = randomBytes(24).toString('hex');
   const draft = await draftPolicy();
   const database = await openBenchDatabase('what_if');
   try {
-    const start = (nodeArgs: string[] = []) => startServerProcess({ MONGODB_URI: database.uri, SCIM_BEARER_TOKEN: token, ADMIN_TOKEN: adminToken }, undefined, nodeArgs);
-    const setup = await start();
-    try {
-      const seeder = await createSeeder(database.client.db(database.dbName), scimClient(setup.base, token), 'default');
-      await seeder.users(1, users);
-    } finally {
-      await setup.stop();
-    }
-    note(`seeded ${users.toLocaleString('en-US')} users`);
+    const { adminToken, start } = await seededServers(database, users);
 
     const scenarios: ServerScenario[] = [
       ['review', 'access review, JSON', (server) => review(server, adminToken, users)],

@@ -1,11 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import type { BenchDatabase } from './database.js';
 import { note } from './progress.js';
 import { fmt, table } from './report.js';
-import type { ServerProcess } from './server-process.js';
+import { scimClient } from './scim-client.js';
+import { createSeeder } from './seed.js';
+import { startServerProcess, type ServerProcess } from './server-process.js';
 
 /**
  * Benchmarks that compare whole requests by time and peak memory: each scenario runs in a fresh
  * server process (so its peak RSS is its own), the scenarios in alternation, `rounds` times.
  */
+
+export interface SeededServers {
+  /** A SCIM token (scim:read, scim:write) and the ADMIN_TOKEN (audit:read, tokens:manage) of every server started. */
+  token: string;
+  adminToken: string;
+  start(nodeArgs?: string[]): Promise<ServerProcess>;
+}
+
+/** `users` users seeded into the database (through a first server), and how to start servers on it. */
+export async function seededServers(database: BenchDatabase, users: number): Promise<SeededServers> {
+  const token = randomBytes(24).toString('hex');
+  const adminToken = randomBytes(24).toString('hex');
+  const start = (nodeArgs: string[] = []) => startServerProcess({ MONGODB_URI: database.uri, SCIM_BEARER_TOKEN: token, ADMIN_TOKEN: adminToken }, undefined, nodeArgs);
+  const setup = await start();
+  try {
+    const seeder = await createSeeder(database.client.db(database.dbName), scimClient(setup.base, token), 'default');
+    await seeder.users(1, users);
+  } finally {
+    await setup.stop();
+  }
+  note(`seeded ${users.toLocaleString('en-US')} users`);
+  return { token, adminToken, start };
+}
 
 /** [key for --scenarios, name in the report, the work (returns what came back), node options]. */
 export type ServerScenario = [key: string, name: string, work: (server: ServerProcess) => Promise<string>, nodeArgs?: string[]];
