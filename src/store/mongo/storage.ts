@@ -15,6 +15,7 @@ import { createEventStore } from './event-store.js';
 import { createStreamStore } from './stream-store.js';
 import { createJobStore } from './job-store.js';
 import { createSecretStore } from './secret-store.js';
+import { createSessionStore } from './session-store.js';
 import { createNamedIndexes } from './index-names.js';
 import { groupsOfMembers } from './member-filters.js';
 
@@ -75,6 +76,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
     audit,
     jobs: createJobStore(db),
     secrets: createSecretStore(db.collection('secrets')),
+    sessions: createSessionStore(db.collection('console_sessions')),
     async ping() {
       await db.admin().ping();
     },
