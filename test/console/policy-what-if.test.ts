@@ -80,6 +80,7 @@ describe('Console: policy what-if', function () {
     assert.deepEqual(gainers.sort(), ['lea', 'leo']);
     assert.equal(await c.page.$eval('#field-draft', (area) => (area as HTMLTextAreaElement).value), draft, 'the draft stays in the form for the next edit');
     assert.deepEqual(await versions(), before);
+    await c.screenshot('policy-what-if-report');
     assert.deepEqual(await c.axe(), []);
     assert.deepEqual(c.takeErrors(), []);
     assert.deepEqual(await c.takeCspViolations(), []);

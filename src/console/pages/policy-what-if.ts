@@ -49,14 +49,16 @@ function sideSection(role: string, side: WhatIfSide, verb: 'gain' | 'lose'): Htm
   ], side.users)}${more}`;
 }
 
+const grants = (n: number) => `${n} ${n === 1 ? 'grant' : 'grants'}`;
+
 function reportBody(ctx: PageContext, report: WhatIfReport, text: string): Html {
   const { summary } = report;
   const unmatched = report.draftRules.filter((rule) => rule.users === 0).map((rule) => rule.rule);
   return html`<p class="notice" role="status">Nothing was written: this is what the draft would change for the ${summary.users} users of tenant <strong>${report.tenant}</strong>.</p>
 ${figures([
   { key: 'affected', label: 'Users who would change', value: summary.usersAffected },
-  { key: 'gaining', label: 'Would gain a role', value: summary.usersGaining, detail: `${summary.gains} grants` },
-  { key: 'losing', label: 'Would lose a role', value: summary.usersLosing, detail: `${summary.losses} grants` },
+  { key: 'gaining', label: 'Would gain a role', value: summary.usersGaining, detail: grants(summary.gains) },
+  { key: 'losing', label: 'Would lose a role', value: summary.usersLosing, detail: grants(summary.losses) },
 ])}
 <h2>Roles</h2>
 ${table('Every role: holders now and under the draft, who would gain and lose it', [
