@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { grants, type Scope } from '../../src/auth/scopes.js';
+import supertest from 'supertest';
 import { directPages, startConsoleBrowser, type ConsoleBrowser } from '../support/browser.js';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { issueToken } from '../security/helpers.js';
 
 const path = (c: ConsoleBrowser) => new URL(c.page.url()).pathname;
 const statusText = (c: ConsoleBrowser) => c.page.$eval('[role="status"]', (status) => status.textContent ?? '');
@@ -118,11 +121,40 @@ describe('Console: scopes decide what a session sees and does', function () {
     assert.equal(answer.status, 404);
   });
 
+  it('a bearer token is no session: the console answers a request carrying one as any request without a session', async () => {
+    const token = await c.token(['audit:read', 'tokens:manage']);
+    const response = await fetch(`${c.origin}/console/overview`, { headers: { Authorization: `Bearer ${token}` }, redirect: 'manual' });
+    assert.equal(response.status, 303);
+    assert.equal(response.headers.get('location'), '/console/sign-in');
+  });
+
   it('without a session, a page leads to sign-in and a POST is refused (401)', async () => {
     const response = await fetch(`${c.origin}/console/overview`, { redirect: 'manual' });
     assert.equal(response.status, 303);
     assert.equal(response.headers.get('location'), '/console/sign-in');
     const posted = await fetch(`${c.origin}/console/tokens/revoke`, { method: 'POST', body: new URLSearchParams({ name: 'x' }), redirect: 'manual' });
     assert.equal(posted.status, 401);
+  });
+});
+
+describe('Console: the session cookie behind HTTPS', function () {
+  this.timeout(30_000);
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp('console-https', { PUBLIC_BASE_URL: 'https://scim.example.com/scim/v2' });
+  });
+  after(() => t.close());
+
+  it('is Secure when PUBLIC_BASE_URL is https (a TLS-terminating proxy in front), as is the sign-in form’s cookie', async () => {
+    const agent = supertest.agent(t.app);
+    const form = await agent.get('/console/sign-in');
+    const formCookie = String(form.headers['set-cookie']);
+    assert.match(formCookie, /; Secure/);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1] ?? '';
+    const token = await issueToken(t.storage.credentials, 'default', 'https-admin', ['audit:read']);
+    const signedIn = await supertest(t.app).post('/console/sign-in').set('Cookie', formCookie.split(';', 1)[0] as string).type('form').send({ _csrf: csrf, token });
+    assert.equal(signedIn.status, 303);
+    const session = (signedIn.headers['set-cookie'] as unknown as string[]).find((cookie) => cookie.startsWith('scim_console_session='));
+    assert.match(session ?? '', /; Path=\/console; HttpOnly; Secure; SameSite=Strict$/);
   });
 });

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import supertest from 'supertest';
 import { webhooksFor } from '../../src/lifecycle/webhooks/webhook-config.js';
-import { createWebhookWorker } from '../../src/lifecycle/webhooks/worker.js';
 import { user } from '../support/app.js';
 import { startConsoleBrowser, type ConsoleBrowser } from '../support/browser.js';
+import { deliveryRound } from '../support/console-data.js';
 import { createStream, STREAM_ADMIN_TOKEN } from '../support/streams.js';
 
 const SECRET = 'whsec_dGVzdC13ZWJob29rLWtleS0wMTIzNDU2Nzg5YWJjZGVm';
@@ -27,26 +27,12 @@ describe('Console: webhooks and streams', function () {
   const attempts: string[] = [];
   let eventId = '';
 
-  /** One round of the delivery worker, its clock an hour ahead so that a failure backs off past the real now. */
-  async function deliverOnce(clockAheadMs = 0): Promise<void> {
-    const worker = createWebhookWorker({
-      events: c.t.storage.events,
-      webhooks: WEBHOOKS,
-      owner: 'console-test',
-      log: () => undefined,
-      fetch: async (url) => {
-        attempts.push(String(url));
-        return new Response(null, { status: receiverStatus });
-      },
-      now: () => new Date(Date.now() + clockAheadMs),
-      pollMs: 1000,
-      leaseMs: 3000,
-      timeoutMs: 1000,
-      maxBackoffMs: 60_000,
-    });
-    await worker.drain();
-    await worker.stop();
-  }
+  /** One round of the delivery worker; each attempt is recorded. */
+  const deliverOnce = (clockAheadMs = 0) =>
+    deliveryRound(c.t, WEBHOOKS, (url) => {
+      attempts.push(url);
+      return receiverStatus;
+    }, clockAheadMs);
 
   before(async () => {
     c = await startConsoleBrowser('console-webhooks', { ADMIN_TOKEN: STREAM_ADMIN_TOKEN, WEBHOOKS: JSON.stringify(WEBHOOKS) }, { webhooksFor: (event) => webhooksFor(event, WEBHOOKS) });

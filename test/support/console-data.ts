@@ -115,14 +115,23 @@ export async function seedReceivers(t: TestApp): Promise<void> {
   const stream = await t.storage.streams.get('default', 'hr-portal');
   const [queued] = stream ? await t.storage.streams.pending(stream, 1) : [];
   if (stream && queued) await t.storage.streams.reportErrors(stream, [{ eventId: queued.event.id, err: 'invalid_request', description: 'no such employee in the HR system', reportedAt: now }]);
+  // An hour ahead: the CRM's failed deliveries back off past the real now.
+  await deliveryRound(t, DEMO_WEBHOOKS, (url) => (url.includes('crm') ? 503 : 204), 3_600_000);
+}
+
+/**
+ * One round of the delivery worker over the app's deliveries, receivers answering `status(url)`.
+ * With the worker's clock `clockAheadMs` ahead, a failure backs off past the real now (a
+ * "retry now" then has something to do).
+ */
+export async function deliveryRound(t: TestApp, webhooks: readonly WebhookConfig[], status: (url: string) => number, clockAheadMs = 0): Promise<void> {
   const worker = createWebhookWorker({
     events: t.storage.events,
-    webhooks: DEMO_WEBHOOKS,
-    owner: 'seed',
+    webhooks,
+    owner: 'test-delivery-round',
     log: () => undefined,
-    fetch: async (url) => new Response(null, { status: String(url).includes('crm') ? 503 : 204 }),
-    // An hour ahead: the CRM's failed deliveries back off past the real now.
-    now: () => new Date(Date.now() + 3_600_000),
+    fetch: async (url) => new Response(null, { status: status(String(url)) }),
+    now: () => new Date(Date.now() + clockAheadMs),
     pollMs: 1000,
     leaseMs: 3000,
     timeoutMs: 1000,
