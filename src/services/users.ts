@@ -196,7 +196,11 @@ export function createUserService(storage: Storage, lifecycle: Lifecycle): UserS
         seen = current.version;
         return { attributes: current.attributes };
       });
-      return record.version !== seen;
+      if (record.version !== seen) return true;
+      // Nothing a client sees changed, so meta stays; only which policy confirmed the grants is noted.
+      const fingerprint = lifecycle.policy.fingerprint;
+      if (record.lifecycle && record.lifecycle.policyFingerprint !== fingerprint) await storage.users.notePolicyFingerprint(ctx.tenant, id, record.version, fingerprint);
+      return false;
     },
 
     /**

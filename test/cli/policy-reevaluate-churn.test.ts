@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EXAMPLE_POLICY_FILE } from '../../src/lifecycle/policy/load.js';
+import { EXAMPLE_POLICY_FILE, loadPolicy } from '../../src/lifecycle/policy/load.js';
 import { runCli } from '../support/cli.js';
 import { testDatabaseUri } from '../support/engine.js';
 import { ENTERPRISE, LIFECYCLE, startTestApp, user, USER_SCHEMA, type TestApp } from '../support/app.js';
@@ -126,6 +126,12 @@ describe('policy re-evaluate writes only the users whose access changes (no chur
     }
     assert.deepEqual(await changedSince(watermark), legalIds());
     assert.equal(await reevaluateEntries(), USERS / 10, 'an audit entry for each changed user, none for the others');
+
+    // Everyone is known to follow the new policy (the console's overview counts those who do not), meta or not.
+    const fingerprint = loadPolicy(file).fingerprint;
+    for (const { id } of seeded) assert.equal((await t.storage.users.get('default', id))?.lifecycle?.policyFingerprint, fingerprint);
+    const census = await t.storage.users.census('default', { policyFingerprint: fingerprint, staleBefore: new Date(0) });
+    assert.equal(census.otherPolicy, 0);
   });
 
   it('a second re-evaluate is a no-op: nothing to do, and --restart changes 0 users', async () => {
