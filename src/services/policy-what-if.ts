@@ -195,6 +195,22 @@ export async function policyWhatIf(storage: Storage, current: Policy, draft: Pol
   };
 }
 
+/** In words, for people (the CLI's text, the console): "rule legal (239), the IdP's roles attribute (1)". */
+export function describeResponsible(side: WhatIfSide): string {
+  const rules = Object.entries(side.rules).map(([rule, users]) => `rule ${rule} (${users.toLocaleString('en-US')})`);
+  if (side.direct > 0) rules.push(`the IdP's roles attribute (${side.direct.toLocaleString('en-US')})`);
+  return rules.join(', ') || 'no rule';
+}
+
+/** In words: "new role: contracts:read", "not in the draft", "+crm:export -crm:write", "unchanged". */
+export function describePermissionChange(role: WhatIfRole): string {
+  const { current, draft, added, removed } = role.permissions;
+  if (current === null && draft === null) return 'defined by neither policy';
+  if (current === null) return `new role: ${draft?.join(', ') || 'no permissions'}`;
+  if (draft === null) return 'not in the draft';
+  return [...added.map((name) => `+${name}`), ...removed.map((name) => `-${name}`)].join(' ') || 'unchanged';
+}
+
 export const WHAT_IF_CSV_COLUMNS = ['userId', 'userName', 'role', 'change', 'rules', 'direct'];
 
 /** Every change as one CSV row (a header line first), streamed as the users are read: nothing is held. */

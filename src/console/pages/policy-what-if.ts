@@ -2,7 +2,7 @@ import { ScimError } from '../../errors/scim-error.js';
 import type { Policy } from '../../lifecycle/policy/types.js';
 import { MAX_JSON_DEPTH } from '../../scim/limits.js';
 import { nestedDeeperThan } from '../../http/middleware/json-body.js';
-import { draftJson, draftPolicy, policyWhatIf, type WhatIfReport, type WhatIfRole, type WhatIfSide } from '../../services/policy-what-if.js';
+import { describePermissionChange, describeResponsible, draftJson, draftPolicy, policyWhatIf, type WhatIfReport, type WhatIfRole, type WhatIfSide } from '../../services/policy-what-if.js';
 import { badge, csrfField, figures, table } from '../components.js';
 import { html, type Html } from '../html.js';
 import type { ActionResult, ConsolePage, PageContext } from '../page.js';
@@ -24,23 +24,9 @@ function draftForm(ctx: PageContext, text: string): Html {
 <p><button type="submit" class="primary">Evaluate the draft</button></p></form>`;
 }
 
-function why(side: WhatIfSide): string {
-  const rules = Object.entries(side.rules).map(([rule, users]) => `rule ${rule} (${users})`);
-  if (side.direct > 0) rules.push(`the IdP's roles attribute (${side.direct})`);
-  return rules.join(', ') || 'no rule';
-}
-
-function permissionChange(role: WhatIfRole): string {
-  const { current, draft, added, removed } = role.permissions;
-  if (current === null && draft === null) return 'defined by neither policy';
-  if (current === null) return `new role: ${draft?.join(', ') || 'no permissions'}`;
-  if (draft === null) return 'not in the draft';
-  return [...added.map((name) => `+${name}`), ...removed.map((name) => `-${name}`)].join(' ') || 'unchanged';
-}
-
 function sideSection(role: string, side: WhatIfSide, verb: 'gain' | 'lose'): Html | string {
   if (side.count === 0) return '';
-  const caption = `${role}: ${side.count} ${side.count === 1 ? 'user' : 'users'} would ${verb} it (${verb === 'gain' ? 'granted by' : 'granted now by'} ${why(side)})`;
+  const caption = `${role}: ${side.count} ${side.count === 1 ? 'user' : 'users'} would ${verb} it (${verb === 'gain' ? 'granted by' : 'granted now by'} ${describeResponsible(side)})`;
   const more = side.truncated ? html`<p class="hint">${side.count - side.users.length} more not listed: the API's CSV (POST /admin/policy/what-if?format=csv) or <code>npm run policy -- diff --format csv</code> lists every change.</p>` : '';
   return html`${table(caption, [
     { header: 'User', cell: (user: WhatIfSide['users'][number]) => user.userName },
@@ -67,7 +53,7 @@ ${table('Every role: holders now and under the draft, who would gain and lose it
   { header: 'Under the draft', cell: (role) => String(role.holders.draft) },
   { header: 'Gain', cell: (role) => (role.gained.count > 0 ? badge(`+${role.gained.count}`, 'ok') : '0') },
   { header: 'Lose', cell: (role) => (role.lost.count > 0 ? badge(`-${role.lost.count}`, 'bad') : '0') },
-  { header: 'Permissions', cell: (role) => permissionChange(role) },
+  { header: 'Permissions', cell: (role) => describePermissionChange(role) },
 ], report.roles)}
 ${unmatched.length > 0 ? html`<p class="alert" role="alert">Draft rules that match nobody: ${unmatched.join(', ')}</p>` : ''}
 <h2>Who would gain and lose each role</h2>
