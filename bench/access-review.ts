@@ -11,28 +11,18 @@
 // stale), one with staleDays=0 lists every user as stale, so that section goes through a file; the
 // same once more with V8's old space capped, which the review survives only if it holds no section.
 // Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
-import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { benchmark, count } from './lib/args.js';
 import { openBenchDatabase } from './lib/database.js';
-import { note, progress } from './lib/progress.js';
-import { commandLine, fmt, printBlock, runHeader, table } from './lib/report.js';
+import { progress } from './lib/progress.js';
+import { commandLine, fmt, printBlock, runHeader } from './lib/report.js';
 import { scimClient, type ScimClient } from './lib/scim-client.js';
-import { createSeeder } from './lib/seed.js';
-import { startServerProcess, type ServerProcess } from './lib/server-process.js';
+import { runServerScenarios, scenarioReport, seededServers, type ServerScenario } from './lib/server-scenarios.js';
 
 const TARGET_RATIO = 1.2;
 const TARGET_MIB = 256;
 const CAPPED_HEAP_MIB = 48;
 
-interface Run {
-  scenario: string;
-  round: number;
-  seconds: number;
-  idleMiB: number;
-  peakMiB: number;
-  detail: string;
-}
 
 /** Follows nextCursor to the end, as a pulling app exports the directory. */
 async function exportUsers(api: ScimClient, page: number, total: number): Promise<string> {
@@ -82,61 +72,21 @@ function review(base: string, token: string, query: string, users: number): Prom
 async function main(args: { users: string; page: string; rounds: string; scenarios: string }): Promise<void> {
   const [users, page, rounds] = [count('users', args.users), count('page', args.page), count('rounds', args.rounds)];
   const which = args.scenarios.split(',');
-  const token = randomBytes(24).toString('hex');
-  const adminToken = randomBytes(24).toString('hex');
   const database = await openBenchDatabase('review');
   try {
-    const start = (nodeArgs: string[] = []) => startServerProcess({ MONGODB_URI: database.uri, SCIM_BEARER_TOKEN: token, ADMIN_TOKEN: adminToken }, undefined, nodeArgs);
-    const setup = await start();
-    try {
-      const seeder = await createSeeder(database.client.db(database.dbName), scimClient(setup.base, token), 'default');
-      await seeder.users(1, users);
-    } finally {
-      await setup.stop();
-    }
-    note(`seeded ${users.toLocaleString('en-US')} users`);
+    const { token, adminToken, start } = await seededServers(database, users);
 
-    const scenarios = (
-      [
-        ['export', `export through GET /Users (cursor pages of ${page})`, (server) => exportUsers(scimClient(server.base, token, 1), page, users)],
-        ['json', 'access review, JSON', (server) => review(server.base, adminToken, 'format=json', users)],
-        ['csv', 'access review, CSV', (server) => reviewCsv(server.base, adminToken)],
-        ['stale', 'access review, JSON, staleDays=0 (every user stale)', (server) => review(server.base, adminToken, 'format=json&staleDays=0', users)],
-        // What the review keeps alive, shown by letting V8 keep little: it fails if a section is held in memory.
-        ['capped', `access review, JSON, staleDays=0, heap capped (--max-old-space-size=${CAPPED_HEAP_MIB})`, (server) => review(server.base, adminToken, 'format=json&staleDays=0', users), [`--max-old-space-size=${CAPPED_HEAP_MIB}`]],
-      ] as [string, string, (server: ServerProcess) => Promise<string>, string[]?][]
-    )
-      .filter(([key]) => which.includes(key))
-      .map(([, name, work, nodeArgs]) => [name, work, nodeArgs ?? []] as const);
-    const runs: Run[] = [];
-    for (let round = 1; round <= rounds; round += 1) {
-      for (const [scenario, work, nodeArgs] of scenarios) {
-        const server = await start(nodeArgs);
-        try {
-          const idleMiB = await server.peakRssMiB();
-          const started = performance.now();
-          const detail = await work(server);
-          const run = { scenario, round, seconds: (performance.now() - started) / 1000, idleMiB, peakMiB: await server.peakRssMiB(), detail };
-          note(`round ${round}, ${scenario}: ${fmt(run.seconds)} s, peak RSS ${fmt(run.peakMiB)} MiB; ${detail}`);
-          runs.push(run);
-        } finally {
-          await server.stop();
-        }
-      }
-    }
+    const scenarios: ServerScenario[] = [
+      ['export', `export through GET /Users (cursor pages of ${page})`, (server) => exportUsers(scimClient(server.base, token, 1), page, users)],
+      ['json', 'access review, JSON', (server) => review(server.base, adminToken, 'format=json', users)],
+      ['csv', 'access review, CSV', (server) => reviewCsv(server.base, adminToken)],
+      ['stale', 'access review, JSON, staleDays=0 (every user stale)', (server) => review(server.base, adminToken, 'format=json&staleDays=0', users)],
+      // What the review keeps alive, shown by letting V8 keep little: it fails if a section is held in memory.
+      ['capped', `access review, JSON, staleDays=0, heap capped (--max-old-space-size=${CAPPED_HEAP_MIB})`, (server) => review(server.base, adminToken, 'format=json&staleDays=0', users), [`--max-old-space-size=${CAPPED_HEAP_MIB}`]],
+    ];
+    const runs = await runServerScenarios(start, scenarios, which, rounds);
     const lines = runHeader(`Access review of ${users.toLocaleString('en-US')} users vs exporting them through GET /Users`, commandLine('access-review'), database.label);
-    lines.push(`A fresh server process per scenario (node dist/src/server.js), ${rounds} rounds in alternation; peak RSS is VmHWM from /proc/<pid>/status.`, '');
-    lines.push(...table(['scenario', 'round', 'seconds', 'RSS after start MiB', `peak RSS MiB (target ≤ ${TARGET_MIB})`, 'what came back'], runs.map((run) => [run.scenario, run.round, fmt(run.seconds), fmt(run.idleMiB), fmt(run.peakMiB), run.detail])), '');
-    const exportName = `export through GET /Users (cursor pages of ${page})`;
-    lines.push(`Ratio to the export of the same round (target ≤ ${TARGET_RATIO}×):`, '');
-    const ratioRows: (string | number)[][] = [];
-    for (const run of runs.filter((candidate) => candidate.scenario !== exportName)) {
-      const baseline = runs.find((candidate) => candidate.scenario === exportName && candidate.round === run.round);
-      const ratio = baseline ? run.seconds / baseline.seconds : undefined;
-      const timeTarget = ratio === undefined ? 'no export run' : ratio <= TARGET_RATIO ? 'met' : 'not met';
-      ratioRows.push([run.scenario, run.round, ratio === undefined ? '—' : `${fmt(ratio, 2)}×`, timeTarget, run.peakMiB <= TARGET_MIB ? 'met' : 'not met']);
-    }
-    lines.push(...table(['scenario', 'round', 'time / export', 'time target', 'RSS target'], ratioRows));
+    lines.push(...scenarioReport(runs, rounds, { name: `export through GET /Users (cursor pages of ${page})`, label: 'export' }, { ratio: TARGET_RATIO, peakMiB: TARGET_MIB }));
     printBlock(lines);
   } finally {
     await database.close();

@@ -1,25 +1,32 @@
 // `npm run policy -- re-evaluate [--batch 200] [--restart]`: re-applies the access policy to every
-// user after a policy change. Idempotent (a user whose grants already follow the policy is not
+// user after a policy change. Idempotent (only users whose grants or permissions change are
 // written) and resumable (a checkpoint is saved after every batch and on Ctrl-C).
+// `npm run policy -- diff <draft.json>`: what a draft policy would change, writing nothing (policy-diff.ts).
 import { randomUUID } from 'node:crypto';
 import { loadConfig, type Config } from '../config.js';
 import { ScimError } from '../errors/scim-error.js';
 import { routeEvents } from '../lifecycle/background.js';
 import { ExtensionError, registerExtensionDirectory } from '../scim/extension-files.js';
-import { loadPolicy } from '../lifecycle/policy/load.js';
+import { describePolicy, loadConfiguredPolicy, loadPolicy } from '../lifecycle/policy/load.js';
 import type { Policy } from '../lifecycle/policy/types.js';
 import { createLifecycle } from '../services/lifecycle.js';
+import { policyWhatIf, policyWhatIfCsv } from '../services/policy-what-if.js';
 import { createUserService, type UserService } from '../services/users.js';
 import type { JobRecord, Storage } from '../store/contract.js';
 import { DATABASE_HELP, reason, withStorage } from './database.js';
 import { watchInterrupts } from './interrupts.js';
-import { CliError, EXIT, runProgram } from './run.js';
+import { formatReport, loadDraft } from './policy-diff.js';
+import { CliError, EXIT, runProgram, UsageError } from './run.js';
+import { TENANT, tenantOf } from './tenant-option.js';
 
 const JOB_ID = 'policy-reevaluate';
 const ACTOR = 'cli:policy-reevaluate';
 const DEFAULT_BATCH = 200;
 const MAX_BATCH = 10_000;
 const REDRAW_MS = 100;
+const DIFF_FORMATS = ['text', 'json', 'csv'] as const;
+const DEFAULT_DIFF_LIMIT = 20;
+const MAX_DIFF_LIMIT = 1000;
 
 interface Options {
   batch: number;
@@ -188,11 +195,18 @@ async function reevaluateAll(config: Config, policy: Policy, storage: Storage, o
   return 0;
 }
 
+/** Writes what the stream yields to stdout, as fast as stdout takes it. */
+async function printStreamed(pieces: AsyncIterable<string>): Promise<void> {
+  for await (const piece of pieces) {
+    if (!process.stdout.write(piece)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+  }
+}
+
 runProgram({
   name: 'policy',
   invocation: 'npm run policy --',
   direct: 'node dist/src/cli/policy.js',
-  summary: 'Applies the access policy (POLICY_FILE) to the users already stored.',
+  summary: 'Applies the access policy (POLICY_FILE) to the users already stored, or shows what a draft policy would change.',
   footer: DATABASE_HELP,
   exits: ['ok', 'error', 'usage', 'interrupted'],
   known: [ExtensionError],
@@ -218,6 +232,42 @@ runProgram({
         const policy = loadPolicy(config.policyFile);
         say(`access policy ${config.policyFile}: ${Object.keys(policy.roles).length} roles, ${policy.rules.length} rules (fingerprint ${policy.fingerprint.slice(0, 12)})`);
         return withStorage(config, say, { create: false }, (storage) => reevaluateAll(config, policy, storage, options));
+      },
+    },
+    diff: {
+      synopsis: '<draft.json> [options]',
+      summary: "what a draft policy would change: per role, who would gain and who would lose it, and the rules responsible",
+      description:
+        'Evaluates the draft against every user of the tenant and compares with the roles they hold now;\n' +
+        'writes nothing. The draft is validated as POLICY_FILE is at start-up: a bad draft exits 2 with\n' +
+        'one line per problem. The same report as POST /admin/policy/what-if (docs/governance.md).',
+      positionals: { name: 'draft policy file', min: 1, max: 1 },
+      options: {
+        tenant: TENANT,
+        limit: { type: 'string', value: '<n>', default: String(DEFAULT_DIFF_LIMIT), description: `users listed per role and direction, 0-${MAX_DIFF_LIMIT} (text and json)` },
+        format: { type: 'string', value: '<format>', default: 'text', description: 'text (a table and the first users), json (the admin API\'s report) or csv (every change)' },
+      },
+      async run(args) {
+        const limit = args.integer('limit', 0, MAX_DIFF_LIMIT);
+        const format = args.required('format');
+        if (!(DIFF_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format must be one of ${DIFF_FORMATS.join(', ')}, not "${format}"`);
+        const say = (line: string) => process.stderr.write(`[policy] ${line}\n`);
+        const config = loadConfig();
+        const tenant = tenantOf(args, config);
+        // Before the draft: its rules may name attributes of the deployment's schema extensions.
+        registerExtensionDirectory(config.schemaExtensionsDir);
+        const file = args.positionals[0] as string;
+        const draft = loadDraft(file);
+        const current = loadConfiguredPolicy(config.policyFile);
+        say(`current ${describePolicy(config.policyFile, current)}; draft ${file}: ${Object.keys(draft.roles).length} roles, ${draft.rules.length} rules`);
+        return withStorage(config, say, { create: false }, async (storage) => {
+          if (format === 'csv') await printStreamed(policyWhatIfCsv(storage, draft, tenant));
+          else {
+            const report = await policyWhatIf(storage, current, draft, { tenant, limit });
+            console.log(format === 'json' ? JSON.stringify(report, null, 2) : formatReport(report, file));
+          }
+          return EXIT.ok;
+        });
       },
     },
   },

@@ -237,7 +237,10 @@ export function reportError(program: Program, sub: string | undefined, error: un
   const prefix = `${program.name}${sub ? ` ${sub}` : ''}`;
   const say = (line: string) => process.stderr.write(`${prefix}: ${line}\n`);
   if (error instanceof UsageError) {
-    say(`${error.message}; see "${program.invocation}${sub ? ` ${sub}` : ''} --help"`);
+    // A list of problems (a bad draft policy) gives one line per problem; the hint ends the last.
+    const lines = error.message.split('\n');
+    for (const line of lines.slice(0, -1)) say(line);
+    say(`${lines.at(-1) ?? ''}; see "${program.invocation}${sub ? ` ${sub}` : ''} --help"`);
     return EXIT.usage;
   }
   // Configuration and policy mistakes are the operator's to fix, whichever program reads them.

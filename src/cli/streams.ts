@@ -1,7 +1,6 @@
 // `npm run streams -- <create|list|show|set-events|delete> ...`: event streams (RFC 8936 poll)
 // for pulling apps. A stream receives its tenant's events from its creation on; its receiver
 // polls it with a token bound to it (`npm run tokens -- create --scopes scim:read --stream <name>`).
-import { checkTenant, TokenAdminError } from '../auth/token-admin.js';
 import { loadConfig, type Config } from '../config.js';
 import { ScimError } from '../errors/scim-error.js';
 import { parseEventTypes, STREAM_NAME, STREAM_NAME_RULE } from '../lifecycle/event-streams.js';
@@ -9,6 +8,7 @@ import { EVENT_TYPES, type EventType } from '../lifecycle/types.js';
 import { DEFAULT_ISSUER } from '../lifecycle/webhooks/payload.js';
 import { createEventStreamService, type EventStreamService, type StreamView } from '../services/event-streams.js';
 import { DATABASE_HELP, withStorage } from './database.js';
+import { TENANT, tenantOf } from './tenant-option.js';
 import { EXIT, runProgram, UsageError, type Arguments, type OptionSpec } from './run.js';
 
 const say = (line: string) => process.stderr.write(`[streams] ${line}\n`);
@@ -17,19 +17,8 @@ const print = (line: string): void => {
 };
 
 const NAME: OptionSpec = { type: 'string', value: '<name>', description: `the stream's name: ${STREAM_NAME_RULE.replace(/^must be /, '')}` };
-const TENANT: OptionSpec = { type: 'string', value: '<tenant>', description: 'the tenant (default DEFAULT_TENANT)' };
 /** "Event types: a, b, c, d,\n             e, …": four to a line. */
 const EVENTS_HELP = `Event types: ${Array.from({ length: Math.ceil(EVENT_TYPES.length / 4) }, (_, i) => EVENT_TYPES.slice(i * 4, i * 4 + 4).join(', ')).join(',\n             ')}.`;
-
-/** The arguments every sub-command shares, checked before any database is opened. */
-function tenantOf(args: Arguments, config: Config): string {
-  const tenant = args.string('tenant') ?? config.defaultTenant;
-  try {
-    return checkTenant(tenant);
-  } catch (error) {
-    throw new UsageError(`--tenant: ${(error as TokenAdminError).message}`);
-  }
-}
 
 function nameOf(args: Arguments): string {
   const name = args.required('name');

@@ -83,6 +83,8 @@ export interface ConsolePage {
   render(ctx: PageContext): Promise<Html | { heading: string; body: Html }>;
   /** By action name: POST <path>/<name>. */
   actions?: Record<string, PageAction>;
+  /** The largest form its actions take, when above the console's default of 8 KiB (a pasted policy). */
+  formBytes?: number;
   /** By name: GET <path>/download/<name> streams a file (a CSV export), behind the page's scope. */
   downloads?: Record<string, (ctx: PageContext) => Promise<Download>>;
 }

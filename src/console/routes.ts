@@ -83,6 +83,8 @@ export function consoleRoutes(deps: ConsoleDeps, authenticator: Authenticator): 
     res.set('Cache-Control', 'public, max-age=86400');
     res.type('svg').send(CONSOLE_ICON);
   });
+  // A page whose forms are larger parses its own first; the general parser then leaves the body alone.
+  for (const page of CONSOLE_PAGES) if (page.formBytes) router.use(page.path, express.urlencoded({ extended: false, limit: page.formBytes, parameterLimit: 50 }));
   router.use(express.urlencoded({ extended: false, limit: 8192, parameterLimit: 50 }));
 
   const signInForm = (req: Request, res: Response, status: number, options: { alert?: string; notice?: string } = {}) => {

@@ -204,7 +204,8 @@ export function accessReviewCsv(storage: Storage, policy: Policy, request: Revie
 /** Users read per query. */
 const PAGE = 200;
 
-async function* reviewedUsers(storage: Storage, tenant: string): AsyncGenerator<ReviewedUser[]> {
+/** Every user of the tenant as the review sees it, a page at a time (also the policy what-if's input). */
+export async function* reviewedUsers(storage: Storage, tenant: string): AsyncGenerator<ReviewedUser[]> {
   for await (const records of storage.users.walk(tenant, PAGE)) {
     const groups = await storage.groups.getMany(tenant, [...new Set(records.flatMap((user) => user.groupIds))]);
     const displayNames = new Map(groups.map((group) => [group.id, group.attributes['displayName'] as string | undefined]));

@@ -196,7 +196,11 @@ export function createUserService(storage: Storage, lifecycle: Lifecycle): UserS
         seen = current.version;
         return { attributes: current.attributes };
       });
-      return record.version !== seen;
+      if (record.version !== seen) return true;
+      // Nothing a client sees changed, so meta stays; only which policy confirmed the grants is noted.
+      const fingerprint = lifecycle.policy.fingerprint;
+      if (record.lifecycle && record.lifecycle.policyFingerprint !== fingerprint) await storage.users.notePolicyFingerprint(ctx.tenant, id, record.version, fingerprint);
+      return false;
     },
 
     /**
@@ -235,7 +239,12 @@ function withoutPending({ pending: _pending, ...record }: ResourceRecord): Resou
   return record;
 }
 
-/** Nothing to store: same attributes and the same grants from the same policy (e.g. a no-op re-evaluation). */
+/**
+ * Nothing to store: same attributes, state, grants and permissions (e.g. a re-evaluation after a
+ * policy edit that does not concern this user). Which policy last evaluated the user, and when, is
+ * bookkeeping, not what a SCIM client sees change: writing only that would move `meta.version` and
+ * `meta.lastModified` and make every pulling app re-read the user for nothing.
+ */
 function isUnchanged(current: ResourceRecord, transition: UserChange['transition']): boolean {
   const previous = current.lifecycle;
   const next = transition.lifecycle;
@@ -244,8 +253,8 @@ function isUnchanged(current: ResourceRecord, transition: UserChange['transition
     previous !== undefined &&
     next !== undefined &&
     previous.state === next.state &&
-    previous.policyFingerprint === next.policyFingerprint &&
     isDeepStrictEqual(previous.grants, next.grants) &&
+    isDeepStrictEqual(previous.permissions, next.permissions) &&
     !transition.leaveGroups &&
     // Grants refused to an inactive user are written to the audit trail, so they are a change to record.
     transition.audit.refused === undefined &&

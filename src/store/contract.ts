@@ -209,6 +209,12 @@ export interface ResourceStore {
    * for a moment.
    */
   census(tenant: string, query: CensusQuery): Promise<Census>;
+  /**
+   * Users: notes that the policy with this fingerprint was applied and changed nothing, without a
+   * new version or lastModified (which policy evaluated a user is not part of its representation).
+   * False when the user was written since `expectedVersion` (that write recorded its own policy).
+   */
+  notePolicyFingerprint(tenant: string, id: string, expectedVersion: number, fingerprint: string): Promise<boolean>;
 }
 
 export interface CensusQuery {

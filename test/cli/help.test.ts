@@ -21,6 +21,7 @@ const COMMANDS: { program: ProgramName; sub?: string; invocation: string; option
   { program: 'streams', sub: 'delete', invocation: 'npm run streams -- delete', options: ['--name <name>', '--tenant <tenant>'] },
   { program: 'policy', invocation: 'npm run policy --', options: [] },
   { program: 'policy', sub: 're-evaluate', invocation: 'npm run policy -- re-evaluate', options: ['--batch <n>', '--restart'] },
+  { program: 'policy', sub: 'diff', invocation: 'npm run policy -- diff', options: ['--tenant <tenant>', '--limit <n>', '--format <format>'] },
   { program: 'import', invocation: 'npm run import --', options: ['--format <format>', '--upsert', '--dry-run', '--rejects <file>', '--batch <1-1000>', '--concurrency <1-64>', '--tenant <tenant>', '--init'] },
   { program: 'server', invocation: 'npm start --', options: [] },
   { program: 'bench:generate', invocation: 'npm run bench:generate --', options: ['--users <n>', '--out <file>', '--from <n>'] },
@@ -32,6 +33,7 @@ const COMMANDS: { program: ProgramName; sub?: string; invocation: string; option
   { program: 'bench:membership-patch', invocation: 'npm run bench:membership-patch --', options: ['--sizes <sizes>', '--requests <n>', '--warmup <n>', '--round <n>', '--gets <n>', '--profile <n>', '--max-minutes <minutes>', '--out <file>'] },
   { program: 'bench:member-filter', invocation: 'npm run bench:member-filter --', options: ['--large <n>', '--small <n>', '--repeat <n>'] },
   { program: 'bench:contention', invocation: 'npm run bench:contention --', options: ['--users <n>', '--seconds <n>', '--expensive <n>'] },
+  { program: 'bench:policy-what-if', invocation: 'npm run bench:policy-what-if --', options: ['--users <n>', '--rounds <n>', '--scenarios <list>'] },
   { program: 'bench:baseline-server', invocation: 'node dist/bench/baseline-server.js', options: [] },
   { program: 'bench/lookup-cost', invocation: 'node bench/lookup-cost.mjs', options: ['--sizes <sizes>', '--requests <n>', '--warmup <n>', '--root <dir>'] },
   { program: 'bench/engine-write-cost', invocation: 'node bench/engine-write-cost.mjs', options: [] },
@@ -67,7 +69,7 @@ describe('every command line: --help, --version, usage errors (real processes)',
       const run = await runCli(program, [...args, '--no-such-option'], ENV);
       assert.equal(run.code, 2);
       assert.equal(run.stdout, '');
-      const commands: Partial<Record<ProgramName, string>> = { tokens: 'create, list, revoke, rotate', streams: 'create, list, show, set-events, delete', policy: 're-evaluate' };
+      const commands: Partial<Record<ProgramName, string>> = { tokens: 'create, list, revoke, rotate', streams: 'create, list, show, set-events, delete', policy: 're-evaluate, diff' };
       const where = sub === undefined && commands[program] ? ` (a command comes first: ${commands[program]})` : '';
       assert.equal(run.stderr, `${name}: unknown option "--no-such-option"${where}; see "${invocation} --help"\n`);
     });

@@ -5,9 +5,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { effectivePermissions, grantsFor } from '../../src/lifecycle/grants.js';
 import { loadPolicy, PolicyError } from '../../src/lifecycle/policy/load.js';
 import type { Policy } from '../../src/lifecycle/policy/types.js';
+import type { Grant } from '../../src/lifecycle/types.js';
 import { createLifecycle } from '../../src/services/lifecycle.js';
 import { createUserService } from '../../src/services/users.js';
 import type { ResourceRecord, Storage } from '../../src/store/contract.js';
@@ -69,13 +71,23 @@ describe('policy re-evaluate (CLI)', function () {
     });
   }
 
+  /** The grants and permissions the policy gives the user. */
+  function expected(record: ResourceRecord, policy: Policy): { grants: Grant[]; permissions: string[] } {
+    const grants = record.lifecycle?.state === 'active' ? grantsFor(policy, { attributes: record.attributes, groups: [] }) : [];
+    return { grants, permissions: record.lifecycle?.state === 'active' ? effectivePermissions(policy, grants) : [] };
+  }
+
+  /** Whether re-evaluating against the policy changes what the user holds (and so writes the user). */
+  function changedBy(record: ResourceRecord, policy: Policy): boolean {
+    return !isDeepStrictEqual(expected(record, policy), { grants: record.lifecycle?.grants, permissions: record.lifecycle?.permissions });
+  }
+
   function assertFollows(record: ResourceRecord, policy: Policy): void {
     const lifecycle = record.lifecycle;
     assert.ok(lifecycle, `${record.id} has no lifecycle`);
-    assert.equal(lifecycle.policyFingerprint, policy.fingerprint, `${String(record.attributes['userName'])} was not re-evaluated`);
-    const grants = lifecycle.state === 'active' ? grantsFor(policy, { attributes: record.attributes, groups: [] }) : [];
+    const { grants, permissions } = expected(record, policy);
     assert.deepEqual(lifecycle.grants, grants, `${String(record.attributes['userName'])} grants`);
-    assert.deepEqual(lifecycle.permissions, lifecycle.state === 'active' ? effectivePermissions(policy, grants) : []);
+    assert.deepEqual(lifecycle.permissions, permissions);
   }
 
   const env = (policyFile: string) => ({ MONGODB_URI: dbUri, POLICY_FILE: policyFile });
@@ -121,9 +133,12 @@ describe('policy re-evaluate (CLI)', function () {
     assert.equal(await storage.users.count(), PEOPLE.length);
   });
 
-  it('applies the new policy to every user, with audit entries, events and progress', async () => {
+  it('applies the new policy to every user, writing those whose access changes, with audit entries, events and progress', async () => {
     for (const record of await stored()) assertFollows(record, policyA);
     const before = await stored();
+    // Sales reps gain crm:export through their role, contractors lose theirs; the others keep what they hold.
+    const changing = before.filter((record) => changedBy(record, policyB)).length;
+    assert.equal(changing, 5);
 
     const run = await runCli('policy', ['re-evaluate', '--batch', '2'], env(fileB));
     assert.equal(run.code, 0, run.stderr);
@@ -131,16 +146,25 @@ describe('policy re-evaluate (CLI)', function () {
     // Not a terminal: one progress line per batch of 2, the last at 100%.
     const lines = run.stderr.split('\n').filter((line) => /^\[policy\] \d+% \d+\/\d+ users · \d+ changed · \d+ users\/s$/.test(line));
     assert.equal(lines.length, Math.ceil(PEOPLE.length / 2), run.stderr);
-    assert.match(lines.at(-1) ?? '', new RegExp(`^\\[policy\\] 100% ${PEOPLE.length}/${PEOPLE.length} users · ${PEOPLE.length} changed`));
-    assert.match(run.stdout, new RegExp(`re-evaluated ${PEOPLE.length} users against policy ${policyB.fingerprint.slice(0, 12)}: ${PEOPLE.length} changed`));
+    assert.match(lines.at(-1) ?? '', new RegExp(`^\\[policy\\] 100% ${PEOPLE.length}/${PEOPLE.length} users · ${changing} changed`));
+    assert.match(run.stdout, new RegExp(`re-evaluated ${PEOPLE.length} users against policy ${policyB.fingerprint.slice(0, 12)}: ${changing} changed`));
 
     const after = await stored();
     for (const record of after) assertFollows(record, policyB);
     for (const [index, record] of after.entries()) {
       const previous = before[index] as ResourceRecord;
-      assert.equal(record.version, previous.version + 1);
       const { tenant, id, userName } = ids[index] as (typeof ids)[number];
       const entries = (await storage.audit.query({ tenant, resourceId: id, limit: 100 })).filter((entry) => entry.operation === 'reevaluate');
+      if (!changedBy(previous, policyB)) {
+        // Nothing a SCIM client sees changed: no new version, no audit entry; the policy that confirmed the grants is noted.
+        assert.equal(record.version, previous.version, `${userName}: not written`);
+        assert.equal(record.lastModified.getTime(), previous.lastModified.getTime());
+        assert.equal(record.lifecycle?.policyFingerprint, policyB.fingerprint);
+        assert.equal(entries.length, 0, `${userName}: no audit entry`);
+        continue;
+      }
+      assert.equal(record.version, previous.version + 1);
+      assert.equal(record.lifecycle?.policyFingerprint, policyB.fingerprint);
       assert.equal(entries.length, 1, `${userName}: one reevaluate audit entry`);
       const entry = entries[0];
       assert.equal(entry?.actor, 'cli:policy-reevaluate');
@@ -166,7 +190,7 @@ describe('policy re-evaluate (CLI)', function () {
     const job = await storage.jobs.get(JOB_ID);
     assert.equal(job?.fingerprint, policyB.fingerprint);
     assert.equal(job?.processed, PEOPLE.length);
-    assert.equal(job?.changed, PEOPLE.length);
+    assert.equal(job?.changed, changing);
     assert.ok(job?.finishedAt);
   });
 
@@ -183,7 +207,7 @@ describe('policy re-evaluate (CLI)', function () {
     const after = await stored();
     assert.deepEqual(after.map((record) => record.version), before.map((record) => record.version));
     const entries = await Promise.all(ids.map(({ tenant, id }) => storage.audit.query({ tenant, resourceId: id, limit: 100 })));
-    assert.equal(entries.flat().filter((entry) => entry.operation === 'reevaluate').length, PEOPLE.length, 'no new audit entries');
+    assert.equal(entries.flat().filter((entry) => entry.operation === 'reevaluate').length, 5, 'no new audit entries');
   });
 
   it('resumes an interrupted run after the last user it saved', async () => {
@@ -198,6 +222,7 @@ describe('policy re-evaluate (CLI)', function () {
     const lastId = ids[half - 1]?.id;
     await storage.jobs.save({ id: JOB_ID, fingerprint: policyC.fingerprint, lastId, processed: half, changed: 1, startedAt: new Date() });
     const before = await stored();
+    const changing = before.slice(half).filter((record) => changedBy(record, policyC)).length;
 
     const run = await runCli('policy', ['re-evaluate', '--batch', '3'], env(fileC));
     assert.equal(run.code, 0, run.stderr);
@@ -206,24 +231,26 @@ describe('policy re-evaluate (CLI)', function () {
     for (const [index, record] of after.entries()) {
       if (index < half) {
         assert.equal(record.version, before[index]?.version, 'users before the checkpoint are not processed again');
-        assert.equal(record.lifecycle?.policyFingerprint, policyB.fingerprint);
+        assert.notEqual(record.lifecycle?.policyFingerprint, policyC.fingerprint);
       } else {
         assertFollows(record, policyC);
       }
     }
     const job = await storage.jobs.get(JOB_ID);
     assert.equal(job?.processed, PEOPLE.length);
-    assert.equal(job?.changed, 1 + PEOPLE.length - half);
+    assert.equal(job?.changed, 1 + changing);
     assert.ok(job?.finishedAt);
   });
 
   it('Ctrl-C finishes the current user, saves the checkpoint and exits 130; the next run completes', async () => {
+    // Policy D: nobody gets the baseline any more, and no sales manager role: most users change.
     const d = await examplePolicy();
     d.roles['engineer']?.permissions.push('ci:approve');
-    d.rules = d.rules.filter((rule) => rule.name !== 'sales-managers');
+    d.rules = d.rules.filter((rule) => rule.name !== 'sales-managers' && rule.name !== 'employee-baseline');
     const fileD = await writePolicy('policy-d.json', d);
     const policyD = loadPolicy(fileD);
 
+    const before = await stored();
     let sent = false;
     const interrupted = await runCli('policy', ['re-evaluate', '--batch', '1'], env(fileD), { onStderr: (stderr, child) => {
       if (!sent && /\[policy\] \d+% 1\//.test(stderr)) {
@@ -238,9 +265,10 @@ describe('policy re-evaluate (CLI)', function () {
     assert.equal(saved?.fingerprint, policyD.fingerprint);
     assert.equal(saved?.finishedAt, undefined);
     assert.ok(saved && saved.processed >= 1 && saved.processed < PEOPLE.length, `processed ${saved?.processed}`);
-    // Exactly the users up to the checkpoint follow the new policy.
+    // Of the users the new policy changes, exactly those up to the checkpoint were written.
     const middle = await stored();
     for (const [index, record] of middle.entries()) {
+      if (!changedBy(before[index] as ResourceRecord, policyD)) continue;
       assert.equal(record.lifecycle?.policyFingerprint === policyD.fingerprint, index < (saved?.processed ?? 0), `user ${index}`);
     }
 

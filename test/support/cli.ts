@@ -47,6 +47,7 @@ export const PROGRAMS = {
   'bench:member-filter': 'bench/member-filter.js',
   'bench:contention': 'bench/contention.js',
   'bench:baseline-server': 'bench/baseline-server.js',
+  'bench:policy-what-if': 'bench/policy-what-if.js',
   'bench/lookup-cost': '../bench/lookup-cost.mjs',
   'bench/engine-write-cost': '../bench/engine-write-cost.mjs',
   'bench/engine-concurrent-writes': '../bench/engine-concurrent-writes.mjs',

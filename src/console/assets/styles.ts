@@ -53,6 +53,7 @@ button.danger { background: var(--alarm); border-color: var(--alarm); }
 .badge.ok { color: var(--ok); border-color: var(--ok); }
 .badge.bad { color: var(--alarm); border-color: var(--alarm); }
 .signin { max-width: 32rem; margin: 4rem auto; }
+textarea.policy-draft { width: 100%; padding: 0.5rem; border: 1px solid var(--muted); border-radius: 4px; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.85rem; }
 `;
 
 export const CONSOLE_CSS_PATH = `/assets/console-${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;

@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { ScimError } from '../../errors/scim-error.js';
 import { MAX_JSON_DEPTH } from '../../scim/limits.js';
 
-const JSON_TYPES = ['application/json', 'application/scim+json', 'application/*+json'];
+export const JSON_TYPES = ['application/json', 'application/scim+json', 'application/*+json'];
 
 /**
  * Content codings a body may arrive in (RFC 9110 §8.4.1): body-parser inflates them, and the body

@@ -173,6 +173,26 @@ function adminPaths(): Json {
         },
       },
     },
+    '/admin/policy/what-if': {
+      post: {
+        tags: ['Admin'],
+        summary: 'What a draft policy would change: per role, who would gain and lose it, and the rules responsible',
+        operationId: 'policyWhatIf',
+        description:
+          `${admin('audit:read')} Writes nothing. The body is a draft policy file (schemas/policy.schema.json), validated exactly as POLICY_FILE is at start-up: ` +
+          'a bad draft is 400 invalidValue whose detail names every problem, one per line. JSON: counts and the rules responsible per role, and at most `limit` users per role and direction; ' +
+          'format=csv (or Accept: text/csv) streams every change, one row per user and role.',
+        parameters: [
+          param('limit', 'query', 'Users listed per role and direction (default 20, at most 1000).', { type: 'string', pattern: '^[0-9]{1,9}$' }),
+          param('format', 'query', 'json (default) or csv.', { enum: ['json', 'csv'] }),
+        ],
+        requestBody: requestBody('PolicyDraft', JSON_TYPE),
+        responses: {
+          '200': { description: 'The what-if report.', content: { [JSON_TYPE]: { schema: ref('PolicyWhatIf') }, 'text/csv': { schema: { type: 'string' } } } },
+          ...errors(400, 401, 403, 413, 415, 503),
+        },
+      },
+    },
     '/admin/tokens': {
       get: { tags: ['Tokens'], summary: 'List tokens (never a token or its hash)', operationId: 'listTokens', description: admin('tokens:manage'), responses: { '200': ok('Tokens.', 'TokenList', JSON_TYPE), ...errors(401, 403, 503) } },
       post: {

@@ -8,6 +8,7 @@ import { authenticate, requireScope } from '../middleware/authenticate.js';
 import { bodyErrorToScim } from '../middleware/json-body.js';
 import { accessReviewRoutes } from './admin-access-review.js';
 import { auditRoutes } from './admin-audit.js';
+import { policyWhatIfRoutes } from './admin-policy-what-if.js';
 import { streamAdminRoutes } from './admin-streams.js';
 import { tokenRoutes } from './admin-tokens.js';
 
@@ -18,6 +19,7 @@ import { tokenRoutes } from './admin-tokens.js';
  * /admin/audit (audit:read): the audit trail, see admin-audit.ts. Read-only: nothing here or in
  * SCIM can change or delete an entry.
  * /admin/access-review (audit:read): see admin-access-review.ts.
+ * /admin/policy/what-if (audit:read: it reads who holds what, and writes nothing): see admin-policy-what-if.ts.
  * /admin/tokens (tokens:manage): see admin-tokens.ts.
  * /admin/streams (tokens:manage: a stream is read through the credentials bound to it): see admin-streams.ts.
  */
@@ -27,6 +29,7 @@ export function adminRoutes(storage: Storage, policy: Policy, authenticator: Aut
 
   router.use('/audit', requireScope('audit:read'), auditRoutes(storage));
   router.use('/access-review', requireScope('audit:read'), accessReviewRoutes(storage, policy));
+  router.use('/policy', requireScope('audit:read'), policyWhatIfRoutes(storage, policy));
   router.use('/tokens', requireScope('tokens:manage'), express.json({ limit: 1024 }), bodyErrorToScim, tokenRoutes(storage.credentials, streams));
   router.use('/streams', requireScope('tokens:manage'), express.json({ limit: 4096 }), bodyErrorToScim, streamAdminRoutes(streams));
 

@@ -34,7 +34,13 @@ export const POLICY_SCHEMA_FILE = path.join(REPOSITORY_ROOT, 'schemas', 'policy.
 export const EXAMPLE_POLICY_FILE = path.join(REPOSITORY_ROOT, 'schemas', 'policy.example.json');
 
 export function loadPolicy(file: string): Policy {
-  return parsePolicy(parseJson(readText(file), file), file);
+  return parsePolicy(readPolicyText(readText(file), file), file);
+}
+
+/** A policy's JSON text, read as a file's is (a byte-order mark allowed); a syntax error names line and column. */
+export function readPolicyText(text: string, source: string): unknown {
+  // Editors on Windows may save a byte-order mark, which JSON.parse rejects.
+  return parseJson(text.replace(/^\uFEFF/, ''), source);
 }
 
 /**
@@ -82,8 +88,7 @@ interface Problem {
 
 function readText(file: string): string {
   try {
-    // Editors on Windows may save a byte-order mark, which JSON.parse rejects.
-    return readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
+    return readFileSync(file, 'utf8');
   } catch (error) {
     const reason = errorCode(error) === 'ENOENT' ? 'the file does not exist' : String(error);
     throw new PolicyError(file, [`cannot read the policy file: ${reason}`]);

@@ -190,6 +190,14 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
 
   const touch = (tenant: string, id: string, expectedVersion: number, pending: PendingEntries) => writeVersion(tenant, id, expectedVersion, {}, pending);
 
+  /** The summary field the census counts moves with the fingerprint in `lifecycle`; version and lastModified stay. */
+  function notePolicyFingerprint(tenant: string, id: string, expectedVersion: number, fingerprint: string): Promise<boolean> {
+    return locks.withLock(`${kind}:${id}`, async () => {
+      const result = await collection.updateOne({ _id: id, tenant, version: expectedVersion, lifecycle: { $exists: true } }, { $set: { 'lifecycle.policyFingerprint': fingerprint, policyFingerprint: fingerprint } });
+      return result.matchedCount > 0;
+    });
+  }
+
   // hasPending stays set until the document is removed, so the sweep finds a delete a crash interrupted.
   const markDeleting = (tenant: string, id: string, expectedVersion: number, pending: PendingEntries) => writeVersion(tenant, id, expectedVersion, { deleting: true, hasPending: true }, pending);
 
@@ -383,5 +391,5 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     }
   }
 
-  return { kind, resolver, create, createMany, get, getMany, replace, touch, markDeleting, deleting, remove, list, walk, takePending, clearPending, withPending, pendingBacklog, scan, count, census };
+  return { kind, resolver, create, createMany, get, getMany, replace, touch, markDeleting, deleting, remove, list, walk, takePending, clearPending, withPending, pendingBacklog, scan, count, census, notePolicyFingerprint };
 }
