@@ -22,10 +22,18 @@ export interface UserTransitionInput {
   now: Date;
   /** undefined when the user is being created. */
   before: UserSnapshot | undefined;
-  /** undefined when the user is being deleted. */
-  after: { attributes: ResourceAttributes; groups: GroupRef[] } | undefined;
+  /** undefined when the user is being deleted; `exceptions`: roles policy must not grant (policy exceptions in force). */
+  after: { attributes: ResourceAttributes; groups: GroupRef[]; exceptions?: readonly string[] } | undefined;
+  /** The change is an access review's revocation of this grant: announced as access.revoked_by_review when it really goes. */
+  review?: ReviewRevocation | undefined;
   /** The user's version once this change is stored: orders its events. */
   sequence: number;
+}
+
+export interface ReviewRevocation {
+  grant: Grant;
+  /** The campaign, item, reviewer and comment, for the event. */
+  data: Record<string, unknown>;
 }
 
 export interface UserTransition {
@@ -94,6 +102,10 @@ function eventData(input: UserTransitionInput, next: LifecycleState | undefined,
   if (input.before && (next?.state !== 'active') && (previous?.grants.length ?? 0) > 0) {
     events.set('user.permissions_revoked', { userName, revoked: previous?.grants ?? [], permissions: previous?.permissions ?? [] });
   }
+  const reviewed = input.review;
+  if (reviewed && revoked.some((grant) => grant.kind === reviewed.grant.kind && grant.source === reviewed.grant.source && grant.name === reviewed.grant.name)) {
+    events.set('access.revoked_by_review', { userName, grant: { kind: reviewed.grant.kind, name: reviewed.grant.name, source: reviewed.grant.source }, ...reviewed.data });
+  }
   if (!next) events.set('user.deleted', { userName, tombstone: input.before ? securityView(input.before.attributes, input.before.groupIds) : {} });
   return events;
 }
@@ -103,7 +115,7 @@ export function transitionUser(input: UserTransitionInput): UserTransition {
   const { actor, now, sequence, before, after, userId } = input;
   const active = after ? isActive(after.attributes) : false;
   const attributes = after ? (active ? after.attributes : withoutGrantAttributes(after.attributes)) : undefined;
-  const grants = after && active ? grantsFor(input.policy, { attributes: after.attributes, groups: after.groups }) : [];
+  const grants = after && active ? grantsFor(input.policy, { attributes: after.attributes, groups: after.groups, exceptions: after.exceptions }) : [];
   const lifecycle = after ? nextLifecycle(input, active, grants) : undefined;
   // Only the deactivation itself leaves the groups: an inactive user added to a group later stays
   // listed (the IdP asked for it) and still confers nothing.

@@ -58,6 +58,7 @@ const tokenProperties: Record<string, Schema> = {
   lastUsedAt: nullable(dateTime),
   status: { enum: ['active', 'expired', 'revoked'] },
   stream: nullable(string),
+  reviewer: nullable({ type: 'string', description: 'A reviewer credential (campaigns:review): the user id of its reviewer.' }),
 };
 
 export const SCHEMAS: Record<string, Schema> = {
@@ -235,8 +236,8 @@ export const SCHEMAS: Record<string, Schema> = {
       tenant: string,
       actor: { type: 'string', description: 'The credential name (never a token), or cli:…/server:… for the operator.' },
       requestId: string,
-      operation: { enum: ['create', 'replace', 'patch', 'delete', 'membership', 'bulk', 'reevaluate', 'rotate', 'revoke'] },
-      resourceType: { enum: ['User', 'Group', 'Token'] },
+      operation: { enum: ['create', 'replace', 'patch', 'delete', 'membership', 'bulk', 'reevaluate', 'rotate', 'revoke', 'review', 'activate', 'close'] },
+      resourceType: { enum: ['User', 'Group', 'Token', 'Campaign'] },
       resourceId: string,
       before: nullable({ type: 'object' }),
       after: nullable({ type: 'object' }),
