@@ -203,6 +203,30 @@ export interface ResourceStore {
   scan(afterId: string | undefined, limit: number): Promise<{ tenant: string; id: string }[]>;
   /** Maintenance jobs: how many resources there are in all tenants (a cheap count, for progress). */
   count(): Promise<number>;
+  /**
+   * Counts for the console's overview, each from an index (never a read of the documents): the
+   * tenant's resources and, for users, their lifecycle figures. A delete in progress may be counted
+   * for a moment.
+   */
+  census(tenant: string, query: CensusQuery): Promise<Census>;
+}
+
+export interface CensusQuery {
+  /** The current policy's fingerprint: active users evaluated under another one are counted as `otherPolicy`. */
+  policyFingerprint: string;
+  /** Resources last modified before this instant are counted as `stale`. */
+  staleBefore: Date;
+}
+
+export interface Census {
+  total: number;
+  /** Users only (0 for groups). */
+  inactive: number;
+  /** Inactive users still holding a grant or a permission: must be 0. */
+  inactiveWithAccess: number;
+  /** Active users whose grants were last evaluated under a policy other than the current one. */
+  otherPolicy: number;
+  stale: number;
 }
 
 export interface MemberRef {
@@ -590,6 +614,38 @@ export interface CampaignStore {
   unapplied(limit: number): Promise<CampaignItemRecord[]>;
 }
 
+/**
+ * A signed-in admin console session (src/console/sessions.ts). `id` is the SHA-256 of the cookie's
+ * value, so the stored form cannot be replayed as a cookie.
+ */
+export interface ConsoleSessionRecord {
+  id: string;
+  tenant: string;
+  credential: string;
+  scopes: Scope[];
+  /** The CSRF synchronizer token its forms carry. */
+  csrfToken: string;
+  /** The SHA-256 of the credential signed in with (a stored credential's key): revoking it ends the session. */
+  credentialHash: string;
+  /** When that credential expires, if it does: tokens minted in the session may not outlive it. */
+  credentialExpiresAt?: Date | undefined;
+  createdAt: Date;
+  lastSeenAt: Date;
+  /** The absolute end: sign-in plus the absolute timeout, or the credential's own expiry if sooner. */
+  expiresAt: Date;
+}
+
+/** Console sessions, shared by every server process on the database. */
+export interface SessionStore {
+  create(session: ConsoleSessionRecord): Promise<void>;
+  get(id: string): Promise<ConsoleSessionRecord | null>;
+  /** Records activity (the idle timeout counts from it). */
+  touch(id: string, at: Date): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Removes sessions past their absolute end or idle since `idleBefore`; returns how many. */
+  purge(now: Date, idleBefore: Date): Promise<number>;
+}
+
 export interface Storage {
   users: ResourceStore;
   groups: ResourceStore;
@@ -602,6 +658,7 @@ export interface Storage {
   secrets: SecretStore;
   policyExceptions: PolicyExceptionStore;
   campaigns: CampaignStore;
+  sessions: SessionStore;
   /** Throws when the engine is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

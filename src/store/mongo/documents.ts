@@ -77,6 +77,8 @@ resourceSchema.index({ tenant: 1, created: 1, _id: 1 }, { name: 'scalar_tenant_c
 resourceSchema.index({ tenant: 1, lastModified: 1, _id: 1 }, { name: 'scalar_tenant_lastModified_id' });
 resourceSchema.index({ tenant: 1, groupIds: 1 }, { name: 'elements_tenant_groupIds' });
 resourceSchema.index({ hasPending: 1 }, { name: 'scalar_hasPending' });
+// The console's overview counts (ResourceStore.census): users by state, and active ones by the policy they were evaluated with.
+resourceSchema.index({ tenant: 1, 'lifecycle.state': 1, 'lifecycle.policyFingerprint': 1 });
 
 export interface StoredFields {
   nameLc: string;

@@ -3,7 +3,7 @@ import type { Model } from 'mongoose';
 import { correlatedValuePaths, filterToMongo, sortToMongo } from '../../scim/filter/to-mongo.js';
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
-import type { ListPage, ListQuery, NewResource, PendingEntries, PendingTarget, ReadBudget, Replacement, ResourceKind, ResourceRecord, ResourceStore, TakenEntries } from '../contract.js';
+import type { Census, CensusQuery, ListPage, ListQuery, NewResource, PendingEntries, PendingTarget, ReadBudget, Replacement, ResourceKind, ResourceRecord, ResourceStore, TakenEntries } from '../contract.js';
 import { isLive, nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
@@ -345,6 +345,20 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
 
   const count = () => collection.estimatedDocumentCount();
 
+  async function census(tenant: string, { policyFingerprint, staleBefore }: CensusQuery): Promise<Census> {
+    const inactive = { tenant, 'lifecycle.state': 'inactive' };
+    const [total, inactiveCount, inactiveWithAccess, active, activeCurrent, stale] = await Promise.all([
+      collection.countDocuments({ tenant }),
+      collection.countDocuments(inactive),
+      // Read from the inactive users only (the index selects them), which hold nothing as a rule.
+      collection.countDocuments({ ...inactive, $or: [{ 'lifecycle.grants.0': { $exists: true } }, { 'lifecycle.permissions.0': { $exists: true } }] }),
+      collection.countDocuments({ tenant, 'lifecycle.state': 'active' }),
+      collection.countDocuments({ tenant, 'lifecycle.state': 'active', 'lifecycle.policyFingerprint': policyFingerprint }),
+      collection.countDocuments({ tenant, lastModified: { $lt: staleBefore } }),
+    ]);
+    return { total, inactive: inactiveCount, inactiveWithAccess, otherPolicy: active - activeCurrent, stale };
+  }
+
   async function* walk(tenant: string, batch: number): AsyncGenerator<ResourceRecord[]> {
     const read = (after: ResourceDocument | undefined): Promise<ResourceDocument[]> => {
       const filter = after ? { tenant, ...keysetFilter('created', false, { sortValue: after.created, id: after._id, direction: 'after' }, true) } : { tenant };
@@ -364,5 +378,5 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     }
   }
 
-  return { kind, resolver, create, createMany, get, getMany, replace, touch, markDeleting, deleting, remove, list, walk, takePending, clearPending, withPending, pendingBacklog, scan, count };
+  return { kind, resolver, create, createMany, get, getMany, replace, touch, markDeleting, deleting, remove, list, walk, takePending, clearPending, withPending, pendingBacklog, scan, count, census };
 }

@@ -17,6 +17,7 @@ import { createJobStore } from './job-store.js';
 import { createSecretStore } from './secret-store.js';
 import { createPolicyExceptionStore } from './policy-exception-store.js';
 import { createCampaignStore } from './campaign-store.js';
+import { createSessionStore } from './session-store.js';
 import { createNamedIndexes } from './index-names.js';
 import { groupsOfMembers } from './member-filters.js';
 
@@ -82,6 +83,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
     secrets: createSecretStore(db.collection('secrets')),
     policyExceptions,
     campaigns,
+    sessions: createSessionStore(db.collection('console_sessions')),
     async ping() {
       await db.admin().ping();
     },
