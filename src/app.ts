@@ -118,7 +118,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(SCIM_BASE_PATH, scim);
   app.use('/admin', adminRoutes(storage, policy, authenticator, streams, campaigns));
   app.use('/streams', streamPollRoutes({ config, authenticator, streams, shutdown }));
-  app.use(CONSOLE_BASE, consoleRoutes({ config, storage, policy, services: { users, groups }, streams, health, log, cursors: async () => createCursorCodec(await cursorKey()), onEvents }, authenticator));
+  app.use(CONSOLE_BASE, consoleRoutes({ config, storage, policy, services: { users, groups, campaigns }, streams, health, log, cursors: async () => createCursorCodec(await cursorKey()), onEvents }, authenticator));
 
   app.use(() => {
     throw new ScimError('notFound', 'No such endpoint');

@@ -34,7 +34,7 @@ function cookieOf(req: Request, name: string): string | undefined {
 }
 
 function viewOf(session: ConsoleSessionRecord): ConsoleSessionView {
-  return { tenant: session.tenant, credential: session.credential, scopes: session.scopes, csrfToken: session.csrfToken, credentialExpiresAt: session.credentialExpiresAt };
+  return { tenant: session.tenant, credential: session.credential, scopes: session.scopes, csrfToken: session.csrfToken, credentialExpiresAt: session.credentialExpiresAt, reviewer: session.reviewer };
 }
 
 /** The first page the scopes open, where sign-in leads; undefined when none (a SCIM-only credential). */

@@ -629,6 +629,8 @@ export interface ConsoleSessionRecord {
   credentialHash: string;
   /** When that credential expires, if it does: tokens minted in the session may not outlive it. */
   credentialExpiresAt?: Date | undefined;
+  /** A reviewer credential's reviewer (user id): the review items the session sees. */
+  reviewer?: string | undefined;
   createdAt: Date;
   lastSeenAt: Date;
   /** The absolute end: sign-in plus the absolute timeout, or the credential's own expiry if sooner. */

@@ -3,6 +3,7 @@ import { CONSOLE_PAGES } from '../../src/console/pages/index.js';
 import type { ConsolePage } from '../../src/console/page.js';
 import { startConsoleBrowser, type ConsoleBrowser } from '../support/browser.js';
 import { seedDirectory } from '../support/console-data.js';
+import { issueToken } from '../security/helpers.js';
 
 /** `/users/:id` → a pattern matching `/users/<anything but a slash>`. */
 function pathPattern(page: ConsolePage): RegExp {
@@ -46,8 +47,10 @@ describe('Console: every page', function () {
 
   before(async () => {
     c = await startConsoleBrowser('console-pages');
-    await seedDirectory(c.t);
-    await c.signInWith(['audit:read', 'tokens:manage'], 'console-admin');
+    const { users } = await seedDirectory(c.t);
+    // Every scope a page needs, the reviewer's too (bound to a seeded person, as a reviewer credential is).
+    const reviewer = users.get('ada.lovelace@example.com');
+    await c.signIn(await issueToken(c.t.storage.credentials, 'default', 'console-admin', ['audit:read', 'tokens:manage', 'campaigns:review'], { reviewer }));
     c.takeErrors();
   });
   after(() => c.close());

@@ -3,11 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import supertest from 'supertest';
 import { parseScopeList, type Scope } from '../../src/auth/scopes.js';
-import { createToken } from '../../src/auth/token-admin.js';
 import { tokenHash } from '../../src/auth/tokens.js';
 import { testDatabaseUri } from '../support/engine.js';
 import { assertScimError, group, startTestApp, TEST_TOKEN, user, type TestApp } from '../support/app.js';
-import { bulk, CLI_ACTOR, clientFor, issueToken, patchOp, search, type Json, type TokenClient } from './helpers.js';
+import { bulk, clientFor, issueToken, patchOp, search, type Json, type TokenClient } from './helpers.js';
 
 const ADMIN_TOKEN = 'admin-token-for-the-scope-matrix-0123';
 const TENANT = 'default';
@@ -42,8 +41,7 @@ async function storedByEarlierRelease(t: TestApp): Promise<string> {
 /** A reviewer's personal credential, bound to a user (as POST /admin/campaigns/reviewer-tokens mints it). */
 async function reviewer(t: TestApp): Promise<string> {
   const created = await t.scim.post('/Users').send(user('matrix-reviewer@example.com'));
-  const spec = { grantor: 'root' as const, tenant: TENANT, name: 'reviewer', scopes: ['campaigns:review' as const], reviewer: String(created.body.id) };
-  return (await createToken(t.storage.credentials, spec, CLI_ACTOR)).token;
+  return issueToken(t.storage.credentials, TENANT, 'reviewer', ['campaigns:review'], { reviewer: String(created.body.id) });
 }
 
 const CALLERS: Caller[] = [

@@ -1,9 +1,10 @@
 import type { ConsolePage } from '../page.js';
 import { overviewPage } from './overview.js';
+import { reviewsPage } from './reviews.js';
 import { tokensPage } from './tokens.js';
 
 /**
  * Every console page, in navigation order. The router serves them, the navigation lists those the
  * session may open, and the browser tests visit each (see "Adding a page" in docs/console.md).
  */
-export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, tokensPage];
+export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, tokensPage, reviewsPage];
