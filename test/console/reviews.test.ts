@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
 import supertest from 'supertest';
-import { ENTERPRISE_USER_SCHEMA } from '../../src/scim/schema-registry.js';
 import { issueToken } from '../security/helpers.js';
 import { startConsoleBrowser, type ConsoleBrowser } from '../support/browser.js';
-import { user } from '../support/app.js';
+import { employee, type ReviewItem as Item } from '../support/campaigns.js';
 
-interface Item {
-  id: string;
-  userId: string;
-  userName: string;
-  grant: { kind: string; name: string; source: string };
-  decision: string | null;
-  comment: string | null;
-}
-
-/** A person the example policy grants employee-baseline, in Engineering, managed by `manager`. */
-const engineer = (userName: string, manager: string | undefined, extra: Record<string, unknown> = {}) =>
-  user(userName, { userType: 'Employee', [ENTERPRISE_USER_SCHEMA]: { employeeNumber: userName.split('@')[0], department: 'Engineering', ...(manager ? { manager: { value: manager } } : {}) }, ...extra });
+const engineer = (userName: string, manager: string | undefined, extra: Record<string, unknown> = {}) => employee(userName, 'Engineering', manager, extra);
 
 describe('Console: a reviewer drives an access certification campaign', function () {
   this.timeout(90_000);

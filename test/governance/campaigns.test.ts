@@ -3,34 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'csv-parse/sync';
 import type { CampaignService } from '../../src/services/campaigns.js';
 import { createServices } from '../../src/services/wiring.js';
-import { ENTERPRISE_USER_SCHEMA } from '../../src/scim/schema-registry.js';
-import { assertScimError, examplePolicy, group, startTestApp, user, type TestApp } from '../support/app.js';
+import { assertScimError, examplePolicy, group, startTestApp, type TestApp } from '../support/app.js';
+import { employee, type ReviewItem as Item } from '../support/campaigns.js';
 import { clientFor, issueToken, type Json, type TokenClient } from '../security/helpers.js';
 
 const TENANT = 'default';
 const DAY_MS = 86_400_000;
 
-/** An employee the example policy grants employee-baseline (userType Employee with an employee number). */
-function employee(userName: string, department: string, manager?: string, extra: Json = {}): Json {
-  return user(userName, {
-    userType: 'Employee',
-    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', ENTERPRISE_USER_SCHEMA],
-    [ENTERPRISE_USER_SCHEMA]: { employeeNumber: userName.split('@')[0], department, ...(manager ? { manager: { value: manager } } : {}) },
-    ...extra,
-  });
-}
-
 const inDays = (days: number) => new Date(Date.now() + days * DAY_MS).toISOString();
-
-interface Item {
-  id: string;
-  userId: string;
-  userName: string;
-  grant: { kind: string; name: string; source: string };
-  decision: string | null;
-  decidedBy: string | null;
-  comment: string | null;
-}
 
 describe('access certification campaigns (issue 15 §4)', () => {
   let t: TestApp;
