@@ -176,8 +176,8 @@ export function createLifecycle({ storage, policy, webhooksFor, hooks = {}, log,
       const snapshot = before ? { attributes: before.attributes, groupIds, lifecycle: before.lifecycle } : undefined;
       const groups = after ? await groupsOf(ctx.tenant, groupIds) : [];
       const now = new Date();
-      // A new user has no exceptions yet: only an existing one's are read.
-      const exceptions = after && before ? (await storage.policyExceptions.inForce(ctx.tenant, userId, now)).map((exception) => exception.role) : [];
+      // A new user has no exceptions yet, and a policy without rules grants nothing to withhold.
+      const exceptions = after && before && policy.rules.length > 0 ? (await storage.policyExceptions.inForce(ctx.tenant, userId, now)).map((exception) => exception.role) : [];
       const transition = transitionUser({
         userId,
         policy,

@@ -29,19 +29,23 @@ function toCampaignDocument({ pending, ...rest }: CampaignRecord): CampaignDocum
 
 const INSERT_BATCH = 1000;
 
-/** Collections `campaigns` and `campaign_items`. */
+/**
+ * Collections `campaigns` and `campaign_items`. Index names promise the embedded engine the fields'
+ * types (src/store/mongo/documents.ts): strings, dates and booleans (`hasPending`, `unapplied`: true
+ * or absent) under `scalar_`, the reviewers' ids (an array of strings) under `elements_`.
+ */
 export function createCampaignStore(db: Db): CampaignStore & { ensureIndexes(): Promise<void> } {
   const campaigns = db.collection<CampaignDocument>('campaigns');
   const items = db.collection<ItemDocument>('campaign_items');
   return {
     async ensureIndexes() {
       await Promise.all([
-        campaigns.createIndex({ tenant: 1, createdAt: -1 }),
-        campaigns.createIndex({ state: 1 }),
-        campaigns.createIndex({ hasPending: 1 }),
-        items.createIndex({ tenant: 1, campaignId: 1 }),
-        items.createIndex({ tenant: 1, reviewers: 1 }),
-        items.createIndex({ unapplied: 1 }),
+        campaigns.createIndex({ tenant: 1, createdAt: -1 }, { name: 'scalar_tenant_createdAt' }),
+        campaigns.createIndex({ state: 1 }, { name: 'scalar_state' }),
+        campaigns.createIndex({ hasPending: 1 }, { name: 'scalar_hasPending' }),
+        items.createIndex({ tenant: 1, campaignId: 1 }, { name: 'scalar_tenant_campaignId' }),
+        items.createIndex({ tenant: 1, reviewers: 1 }, { name: 'elements_tenant_reviewers' }),
+        items.createIndex({ unapplied: 1 }, { name: 'scalar_unapplied' }),
       ]);
     },
     async create(campaign) {

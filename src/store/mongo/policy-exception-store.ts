@@ -11,12 +11,15 @@ function toRecord({ _id: _key, expiresAt, ...rest }: ExceptionDocument): PolicyE
   return { ...rest, ...(expiresAt ? { expiresAt } : {}) };
 }
 
-/** Collection `policy_exceptions`; every user write reads its user's exceptions, by the (tenant, userId) index. */
+/**
+ * Collection `policy_exceptions`; every write of an existing user reads its user's exceptions, by
+ * the (tenant, userId) index (`scalar_`: both are always strings, so the embedded engine uses it).
+ */
 export function createPolicyExceptionStore(db: Db): PolicyExceptionStore & { ensureIndexes(): Promise<void> } {
   const collection = db.collection<ExceptionDocument>('policy_exceptions');
   return {
     async ensureIndexes() {
-      await collection.createIndex({ tenant: 1, userId: 1 });
+      await collection.createIndex({ tenant: 1, userId: 1 }, { name: 'scalar_tenant_userId' });
     },
     async put(exception) {
       const doc: ExceptionDocument = { ...exception, _id: `${exception.tenant}|${exception.userId}|${exception.role}`, expiresAt: exception.expiresAt ?? null };
