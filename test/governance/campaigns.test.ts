@@ -147,6 +147,13 @@ describe('access certification campaigns (issue 15 §4)', () => {
       assert.deepEqual(await grantsOf(ids['alice'] as string), []);
     });
 
+    it('the access review counts a withheld role as expected, not as drift', async () => {
+      const auditor = clientFor(t.app, await issueToken(t.storage.credentials, TENANT, 'auditor', ['audit:read']), '/admin');
+      const review = await auditor.get('/access-review');
+      assert.equal(review.status, 200);
+      assert.deepEqual((review.body.drift as Json[]).filter((row) => row['userId'] === ids['alice']), []);
+    });
+
     it('an exception with an expiry stops applying once it has expired', async () => {
       const item = itemOf(ids['carol'] as string, 'employee-baseline');
       const expiresAt = new Date(Date.now() + 1500).toISOString();
@@ -219,6 +226,20 @@ describe('access certification campaigns (issue 15 §4)', () => {
       assert.deepEqual(await grantsOf(ids['erin'] as string), []);
       assert.ok((await eventsOf(ids['erin'] as string)).includes('access.revoked_by_review'));
       assert.equal(await reevaluate(ids['erin'] as string), false);
+    });
+
+    it('finishes a revocation whose decision was stored but not carried out (a crash in between)', async () => {
+      const campaign = await openCampaign({ name: 'Interrupted', scope: { kind: 'role', role: 'employee-baseline' }, reviewers: { kind: 'named', users: [ids['mia']] }, dueAt: inDays(7) });
+      const bob = campaign.items.find((item) => item.userId === ids['bob']) as Item;
+      // What POST /admin/reviews/{id} stores first; the process stops before the user's write.
+      await t.storage.campaigns.decide(TENANT, bob.id, { decision: 'revoke', decidedBy: ids['mia'] as string, decidedAt: new Date(), comment: 'moved to sales' });
+      assert.deepEqual(await grantsOf(ids['bob'] as string), ['policy:employee-baseline']);
+      await campaignsService.sweep(new Date());
+      assert.deepEqual(await grantsOf(ids['bob'] as string), []);
+      assert.deepEqual(await t.storage.campaigns.unapplied(10), []);
+      const announced = (await t.storage.events.forSubject(TENANT, ids['bob'] as string)).filter((event) => event.type === 'access.revoked_by_review');
+      assert.deepEqual(announced.map((event) => [event.data['itemId'], event.data['comment']]), [[bob.id, 'moved to sales']]);
+      assert.equal((await admin.post(`/campaigns/${campaign.id}/close`)).status, 200);
     });
 
     it('reminds reviewers with pending items at most once a day', async () => {
