@@ -106,7 +106,7 @@ export function consoleRoutes(deps: ConsoleDeps, authenticator: Authenticator): 
     }
     const landing = landingPage(principal.scopes);
     if (!landing) {
-      signInForm(req, res, 403, { alert: 'This credential is for SCIM provisioning only (scim:read, scim:write). The console needs a credential with the audit:read or tokens:manage scope.' });
+      signInForm(req, res, 403, { alert: 'This credential is for SCIM provisioning only (scim:read, scim:write). The console needs a credential with the audit:read, tokens:manage or campaigns:review scope.' });
       return;
     }
     const { cookie } = await sessions.start(principal, token);
