@@ -50,7 +50,7 @@ describe('Console: every page', function () {
     const { users } = await seedDirectory(c.t);
     // Every scope a page needs, the reviewer's too (bound to a seeded person, as a reviewer credential is).
     const reviewer = users.get('ada.lovelace@example.com');
-    await c.signIn(await issueToken(c.t.storage.credentials, 'default', 'console-admin', ['audit:read', 'tokens:manage', 'campaigns:review'], { reviewer }));
+    await c.signIn(await issueToken(c.t.storage.credentials, 'default', 'console-admin', ['audit:read', 'tokens:manage', 'campaigns:manage', 'campaigns:review'], { reviewer }));
     c.takeErrors();
   });
   after(() => c.close());

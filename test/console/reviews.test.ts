@@ -7,7 +7,7 @@ import { employee, type ReviewItem as Item } from '../support/campaigns.js';
 
 const engineer = (userName: string, manager: string | undefined, extra: Record<string, unknown> = {}) => employee(userName, 'Engineering', manager, extra);
 
-describe('Console: a reviewer drives an access certification campaign', function () {
+describe('Console: an access certification campaign driven through the browser', function () {
   this.timeout(90_000);
   let c: ConsoleBrowser;
   let manage: string;
@@ -36,12 +36,50 @@ describe('Console: a reviewer drives an access certification campaign', function
     ids['alice'] = await create(engineer('alice@example.com', ids['mia'], { roles: [{ value: 'oncall' }] }));
     ids['bob'] = await create(engineer('bob@example.com', ids['mia']));
     manage = await issueToken(c.t.storage.credentials, 'default', 'campaign-admin', ['campaigns:manage']);
-    const created = await api(manage).post('/admin/campaigns', { name: 'Engineering Q4', scope: { kind: 'department', department: 'Engineering' }, reviewers: { kind: 'manager' }, dueAt: new Date(Date.now() + 7 * 86_400_000).toISOString() });
-    campaignId = String(created.body.id);
-    assert.equal((await api(manage).post(`/admin/campaigns/${campaignId}/activate`)).status, 200);
-    reviewerToken = String((await api(manage).post('/admin/campaigns/reviewer-tokens', { reviewer: ids['mia'] })).body.token);
   });
   after(() => c.close());
+
+  /** Fills the "Open a campaign" form as an administrator does and submits it. */
+  async function openThroughForm(fields: { name: string; scopeKind: string; scopeValue: string; reviewerKind: string; dueAt: string; undecided: string }): Promise<number | undefined> {
+    await c.visit('/campaigns');
+    await c.page.type('#field-name', fields.name);
+    await c.page.select('#field-scopeKind', fields.scopeKind);
+    await c.page.type('#field-scopeValue', fields.scopeValue);
+    await c.page.select('#field-reviewerKind', fields.reviewerKind);
+    await c.page.type('#field-dueAt', fields.dueAt);
+    await c.page.select('#field-undecided', fields.undecided);
+    const [response] = await Promise.all([c.page.waitForNavigation(), c.page.click('form[action="/console/campaigns/create"] button[type="submit"]')]);
+    return response?.status();
+  }
+
+  it('a campaign administrator opens a campaign through the form and activates it', async () => {
+    const landed = await c.signIn(manage);
+    assert.equal(landed?.status(), 200);
+    assert.equal(new URL(c.page.url()).pathname, '/console/campaigns');
+    const due = new Date(Date.now() + 7 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    assert.equal(await openThroughForm({ name: 'Engineering Q4', scopeKind: 'department', scopeValue: 'Engineering', reviewerKind: 'manager', dueAt: due, undecided: 'keep' }), 200);
+    assert.match(await c.page.$eval('[role="status"]', (status) => status.textContent ?? ''), /opened as a draft/);
+    const [listed] = (await api(manage).get('/admin/campaigns')).body.campaigns as { id: string; name: string; state: string; scope: unknown; reviewers: unknown; dueAt: string }[];
+    assert.deepEqual([listed?.name, listed?.state, listed?.scope, listed?.reviewers, listed?.dueAt], ['Engineering Q4', 'draft', { kind: 'department', department: 'Engineering' }, { kind: 'manager', fallback: [] }, new Date(due).toISOString()]);
+    campaignId = String(listed?.id);
+    const [response] = await Promise.all([c.page.waitForNavigation(), c.page.click('form[action="/console/campaigns/activate"] button')]);
+    assert.equal(response?.status(), 200);
+    // alice's two grants, bob's and mia's own (which has no reviewer: mia has no manager; the close decides it).
+    assert.match(await c.page.$eval('[role="status"]', (status) => status.textContent ?? ''), /is active: 4 items to review/);
+    assert.equal((await api(manage).get(`/admin/campaigns/${campaignId}`)).body.state, 'active');
+    assert.deepEqual(c.takeErrors(), []);
+    assert.deepEqual(await c.axe(), []);
+    await c.screenshot('campaign-activated');
+  });
+
+  it('refuses a campaign due in the past with the reason, storing nothing', async () => {
+    assert.equal(await openThroughForm({ name: 'Too late', scopeKind: 'all', scopeValue: '', reviewerKind: 'manager', dueAt: '2020-01-01T00:00:00Z', undecided: 'keep' }), 400);
+    assert.match(await c.page.$eval('[role="alert"]', (alert) => alert.textContent ?? ''), /must be in the future/);
+    assert.equal(((await api(manage).get('/admin/campaigns')).body.campaigns as unknown[]).length, 1);
+    c.takeErrors();
+    await c.signOut();
+    reviewerToken = String((await api(manage).post('/admin/campaigns/reviewer-tokens', { reviewer: ids['mia'] })).body.token);
+  });
 
   it('a reviewer credential signs in to its reviews, the only page it may open', async () => {
     const response = await c.signIn(reviewerToken);
@@ -61,7 +99,7 @@ describe('Console: a reviewer drives an access certification campaign', function
     assert.deepEqual(c.takeErrors(), []);
     assert.deepEqual(await c.takeCspViolations(), []);
     assert.deepEqual(await c.axe(), []);
-    await c.screenshot('reviews');
+    await c.screenshot('campaign-review');
   });
 
   it('revokes a direct grant with a comment: the user loses it, and the IdP side is told', async () => {
@@ -103,12 +141,23 @@ describe('Console: a reviewer drives an access certification campaign', function
     assert.equal(await c.page.$(`form:has(input[value="${(await itemOf('bob@example.com', 'employee-baseline')).id}"])`), null);
   });
 
-  it('the campaign report carries the decisions made in the console', async () => {
-    assert.equal((await api(manage).post(`/admin/campaigns/${campaignId}/close`)).status, 200);
-    const rows = parse((await api(manage).get(`/admin/campaigns/${campaignId}/report`)).text, { columns: true }) as Record<string, string>[];
+  it('the administrator closes the campaign; its report, downloaded from the console, carries the decisions made there', async () => {
+    await c.signOut();
+    await c.signIn(manage);
+    const [closed] = await Promise.all([c.page.waitForNavigation(), c.page.click('form[action="/console/campaigns/close"] button')]);
+    assert.equal(closed?.status(), 200);
+    assert.equal((await api(manage).get(`/admin/campaigns/${campaignId}`)).body.state, 'closed');
+    const href = await c.page.$eval('a[href*="/campaigns/download/csv"]', (anchor) => anchor.getAttribute('href') ?? '');
+    const cookie = (await c.page.cookies()).map(({ name, value }) => `${name}=${value}`).join('; ');
+    const download = await fetch(`${c.origin}${href}`, { headers: { Cookie: cookie } });
+    assert.equal(download.status, 200);
+    const text = await download.text();
+    assert.equal(text, (await api(manage).get(`/admin/campaigns/${campaignId}/report`)).text, 'the same report as the API');
+    const rows = parse(text, { columns: true }) as Record<string, string>[];
     const byMia = rows.filter((row) => row['decidedBy'] === ids['mia']).map((row) => `${row['userName']} ${row['grant']} ${row['decision']} ${row['comment']}`).sort();
     assert.deepEqual(byMia, ['alice@example.com employee-baseline revoke contractor now', 'alice@example.com oncall revoke left the rota', 'bob@example.com employee-baseline keep still on the team']);
-    await c.visit('/reviews');
+    await c.signOut();
+    await c.signIn(reviewerToken);
     assert.match(await c.page.$eval('tbody', (body) => body.textContent ?? ''), /No items to review/);
   });
 });

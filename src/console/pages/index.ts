@@ -1,4 +1,5 @@
 import type { ConsolePage } from '../page.js';
+import { campaignsPage } from './campaigns.js';
 import { overviewPage } from './overview.js';
 import { reviewsPage } from './reviews.js';
 import { tokensPage } from './tokens.js';
@@ -7,4 +8,4 @@ import { tokensPage } from './tokens.js';
  * Every console page, in navigation order. The router serves them, the navigation lists those the
  * session may open, and the browser tests visit each (see "Adding a page" in docs/console.md).
  */
-export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, tokensPage, reviewsPage];
+export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, tokensPage, campaignsPage, reviewsPage];

@@ -11,7 +11,18 @@ function reviewerOf(ctx: PageContext): string {
   return reviewer;
 }
 
-const requestContext = (ctx: PageContext) => ({ tenant: ctx.session.tenant, actor: ctx.session.credential, requestId: ctx.requestId });
+/** Who acts, for the campaign service (audit entries name the session's credential). */
+export const requestContext = (ctx: PageContext) => ({ tenant: ctx.session.tenant, actor: ctx.session.credential, requestId: ctx.requestId });
+
+/** Runs a campaign service call for an action; its refusals (ScimErrors of the client's making) are told to the person. */
+export async function asAction(work: () => Promise<ActionResult>): Promise<ActionResult> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof ScimError) || ![400, 403, 404, 409].includes(error.status)) throw error;
+    return { error: error.message, status: error.status as 400 | 403 | 404 | 409 };
+  }
+}
 
 /** Keep or revoke, with a comment (required to revoke), posted with the session's CSRF token. */
 function decisionForm(ctx: PageContext, item: CampaignItemRecord): ReturnType<typeof html> {
@@ -58,17 +69,13 @@ ${table(
   actions: {
     decide: {
       scope: 'campaigns:review',
-      async handle(ctx, form): Promise<ActionResult> {
-        const comment = form['comment']?.trim() ?? '';
-        const body = { decision: form['decision'], ...(comment !== '' ? { comment } : {}) };
-        try {
+      handle: (ctx, form) =>
+        asAction(async () => {
+          const comment = form['comment']?.trim() ?? '';
+          const body = { decision: form['decision'], ...(comment !== '' ? { comment } : {}) };
           const item = await ctx.deps.services.campaigns.decide(requestContext(ctx), reviewerOf(ctx), form['itemId'] ?? '', body);
           return { notice: `${item.decision === 'keep' ? 'Kept' : 'Revoked'}: ${item.grant.name} of ${item.userName}.` };
-        } catch (error) {
-          if (!(error instanceof ScimError) || ![400, 403, 404, 409].includes(error.status)) throw error;
-          return { error: error.message, status: error.status as 400 | 403 | 404 | 409 };
-        }
-      },
+        }),
     },
   },
 };

@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import { createToken, rotateToken, TokenAdminError } from '../../auth/token-admin.js';
 import { ScimError } from '../../errors/scim-error.js';
 import type { CampaignService } from '../../services/campaigns.js';
-import { csvLine } from '../../services/csv.js';
+import { campaignReportCsv } from '../../services/campaign-report.js';
 import type { CampaignItemRecord, CampaignRecord, CredentialStore } from '../../store/contract.js';
 import { principalOf } from '../middleware/authenticate.js';
 import { bodyErrorToScim } from '../middleware/json-body.js';
@@ -41,16 +41,6 @@ export function itemView(item: CampaignItemRecord): Record<string, unknown> {
     decidedAt: item.decidedAt?.toISOString() ?? null,
     exceptionExpiresAt: item.exceptionExpiresAt?.toISOString() ?? null,
   };
-}
-
-const REPORT_COLUMNS = ['campaignId', 'campaign', 'itemId', 'userId', 'userName', 'grantKind', 'grant', 'source', 'reviewers', 'decision', 'decidedBy', 'comment', 'decidedAt', 'exceptionExpiresAt'];
-
-function report(campaign: CampaignRecord, items: readonly CampaignItemRecord[]): string {
-  const rows = items.map((item) => {
-    const view = itemView(item);
-    return csvLine([campaign.id, campaign.name, item.id, item.userId, item.userName, item.grant.kind, item.grant.name, item.grant.source, item.reviewers, view['decision'], view['decidedBy'], view['comment'], view['decidedAt'], view['exceptionExpiresAt']]);
-  });
-  return [csvLine(REPORT_COLUMNS), ...rows].join('');
 }
 
 /** A reviewer credential's name: one per reviewer, so issuing again rotates it. */
@@ -124,7 +114,7 @@ export function campaignRoutes(campaigns: CampaignService, credentials: Credenti
     const id = String(req.params['id']);
     const campaign = await campaigns.get(ctx, id);
     res.set('Content-Disposition', `attachment; filename="campaign-${campaign.id}.csv"`);
-    res.type('text/csv; charset=utf-8').send(report(campaign, await campaigns.items(ctx, id)));
+    res.type('text/csv; charset=utf-8').send(campaignReportCsv(campaign, await campaigns.items(ctx, id)));
   });
 
   return router;
