@@ -321,6 +321,17 @@ describe('access certification campaigns (issue 15 §4)', () => {
       assertScimError(await manager.post('/tokens', { name: 'sneaky', scopes: ['campaigns:review'] }), 403);
     });
 
+    it('another tenant sees none of the campaigns, and cannot name this tenant\'s users as reviewers', async () => {
+      const acme = clientFor(t.app, await issueToken(t.storage.credentials, 'acme', 'acme-campaigns', ['campaigns:manage']), '/admin');
+      const [campaign] = (await admin.get('/campaigns')).body.campaigns as { id: string }[];
+      assert.deepEqual((await acme.get('/campaigns')).body.campaigns, []);
+      assertScimError(await acme.get(`/campaigns/${campaign?.id}`), 404);
+      assertScimError(await acme.post(`/campaigns/${campaign?.id}/close`), 404);
+      assertScimError(await acme.get(`/campaigns/${campaign?.id}/report`), 404);
+      assertScimError(await acme.post('/campaigns/reviewer-tokens', { reviewer: ids['mia'] }), 400, 'invalidValue');
+      assertScimError(await acme.post('/campaigns', { name: 'Cross', scope: { kind: 'all' }, reviewers: { kind: 'named', users: [ids['mia']] }, dueAt: inDays(1) }), 400, 'invalidValue');
+    });
+
     it('issuing a reviewer credential again replaces the old token', async () => {
       const first = await admin.post('/campaigns/reviewer-tokens', { reviewer: ids['bob'] });
       const second = await admin.post('/campaigns/reviewer-tokens', { reviewer: ids['bob'] });
