@@ -399,6 +399,11 @@ export interface EventStore {
   forSubject(tenant: string, resourceId: string): Promise<LifecycleEvent[]>;
   /** For monitoring, from an index: what is still owed to one webhook. */
   webhookBacklog(webhook: string): Promise<WebhookBacklog>;
+  /**
+   * "Retry now": the webhook's deliveries backing off after failed attempts become due at `now`
+   * (order per subject still holds: claim takes a queue's head only). Returns how many.
+   */
+  retryNow(webhook: string, now: Date): Promise<number>;
 }
 
 export interface WebhookBacklog {
@@ -408,6 +413,10 @@ export interface WebhookBacklog {
   oldestOccurredAt: Date | null;
   /** Why the last attempt of that oldest delivery failed, as the worker recorded it; undefined when it has not failed. */
   oldestLastError: string | undefined;
+  /** Of the pending deliveries, those whose attempts failed so far (backing off). */
+  failing: number;
+  /** Why the last attempt of the oldest of those failed; undefined when none has failed. */
+  failingLastError: string | undefined;
 }
 
 /** A receiver's event stream (RFC 8936 poll): the events of its tenant it is sent. */

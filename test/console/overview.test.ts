@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { MongoClient } from 'mongodb';
 import supertest from 'supertest';
 import { startConsoleBrowser, type ConsoleBrowser } from '../support/browser.js';
 import { seedDirectory, type SeededDirectory } from '../support/console-data.js';
-import { testDatabaseUri } from '../support/engine.js';
+import type { LifecycleState } from '../../src/lifecycle/types.js';
 
 /** The figures the overview shows, by their data-figure key. */
 async function figuresShown(c: ConsoleBrowser): Promise<Record<string, string>> {
@@ -48,20 +47,20 @@ describe('Console: overview', function () {
     const expected = trail.entries.filter((entry) => entry.resourceType !== 'Token').slice(0, 10);
     assert.equal(expected.length, 10);
     await c.visit('/overview');
-    const shown = await c.page.$$eval('table tbody tr td:nth-child(3)', (cells) => cells.map((cell) => cell.textContent));
+    const shown = await c.page.$$eval('table tbody tr td:nth-child(3) code', (cells) => cells.map((cell) => cell.textContent));
     assert.deepEqual(shown, expected.map((entry) => entry.resourceId));
   });
 
   it('raises the alarm when an inactive user holds access, and counts users evaluated under another policy', async () => {
-    const client = await new MongoClient(testDatabaseUri(c.t.dbName as string)).connect();
-    try {
-      const users = client.db().collection<{ _id: string }>('users');
-      // What the lifecycle never writes: a leaver keeping a permission, and a user evaluated under an older policy.
-      await users.updateOne({ _id: seeded.users.get(seeded.inactive[0] as string) as string }, { $set: { 'lifecycle.permissions': ['crm:read'] } });
-      await users.updateOne({ _id: seeded.users.get('ada.lovelace@example.com') as string }, { $set: { 'lifecycle.policyFingerprint': 'an-older-policy' } });
-    } finally {
-      await client.close();
-    }
+    // What the lifecycle never writes, stored past it: a leaver keeping a permission, and a user evaluated under an older policy.
+    const change = async (userName: string, lifecycle: (current: LifecycleState) => LifecycleState) => {
+      const id = seeded.users.get(userName) as string;
+      const current = await c.t.storage.users.get('default', id);
+      assert.ok(current?.lifecycle);
+      assert.notEqual(await c.t.storage.users.replace('default', id, current.version, { attributes: current.attributes, lifecycle: lifecycle(current.lifecycle) }), 'conflict');
+    };
+    await change(seeded.inactive[0] as string, (current) => ({ ...current, permissions: ['crm:read'] }));
+    await change('ada.lovelace@example.com', (current) => ({ ...current, policyFingerprint: 'an-older-policy' }));
     const review = (await supertest(c.t.app).get('/admin/access-review').set('Authorization', `Bearer ${auditToken}`)).body as { summary: Record<string, number> };
     const shown = await figuresShown(c);
     assert.equal(shown['inactive-with-access'], '1');

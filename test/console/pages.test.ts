@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { CONSOLE_PAGES } from '../../src/console/pages/index.js';
 import type { ConsolePage } from '../../src/console/page.js';
 import { startConsoleBrowser, type ConsoleBrowser } from '../support/browser.js';
-import { seedDirectory } from '../support/console-data.js';
+import { webhooksFor } from '../../src/lifecycle/webhooks/webhook-config.js';
+import { DEMO_WEBHOOKS, seedDirectory, seedReceivers } from '../support/console-data.js';
 import { issueToken } from '../security/helpers.js';
 
 /** `/users/:id` → a pattern matching `/users/<anything but a slash>`. */
@@ -46,8 +47,9 @@ describe('Console: every page', function () {
   let c: ConsoleBrowser;
 
   before(async () => {
-    c = await startConsoleBrowser('console-pages');
+    c = await startConsoleBrowser('console-pages', { WEBHOOKS: JSON.stringify(DEMO_WEBHOOKS) }, { webhooksFor: (event) => webhooksFor(event, DEMO_WEBHOOKS) });
     const { users } = await seedDirectory(c.t);
+    await seedReceivers(c.t);
     // Every scope a page needs, the reviewer's too (bound to a seeded person, as a reviewer credential is).
     const reviewer = users.get('ada.lovelace@example.com');
     await c.signIn(await issueToken(c.t.storage.credentials, 'default', 'console-admin', ['audit:read', 'tokens:manage', 'campaigns:manage', 'campaigns:review'], { reviewer }));
@@ -88,6 +90,20 @@ describe('Console: every page', function () {
     assert.equal(await c.page.evaluate(() => document.activeElement?.id), 'main');
     await c.page.keyboard.press('Tab');
     assert.equal(await c.page.evaluate(() => document.activeElement?.closest('header') ?? null), null, 'the next Tab goes on from the main content, not back to the navigation');
+  });
+
+  it('the error pages too: a 404 and a 403 have no axe violation', async () => {
+    assert.equal((await c.visit('/no-such-page')).status(), 404);
+    assert.deepEqual(await c.axe(), []);
+    const other = await c.browser.createBrowserContext();
+    const page = await other.newPage();
+    await page.goto(`${c.origin}/console/sign-in`);
+    await page.type('#field-token', await c.token(['tokens:manage']));
+    await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+    assert.equal((await page.goto(`${c.origin}/console/overview`))?.status(), 403);
+    assert.deepEqual(await c.axe(page), []);
+    await other.close();
+    c.takeErrors();
   });
 
   it('the sign-in page too: labelled, no axe violation', async () => {

@@ -36,7 +36,7 @@ describe('storage start on a database with the old index names', function () {
     return (await db.collection(collection).indexes()).map((index) => String(index.name)).sort();
   }
 
-  const expected = ['_id_', 'elements_tenant_groupIds', 'scalar_hasPending', 'scalar_tenant_created_id', 'scalar_tenant_lastModified_id', 'scalar_tenant_nameLc', 'tenant_1_data.externalId_1'];
+  const expected = ['_id_', 'elements_tenant_groupIds', 'scalar_hasPending', 'scalar_tenant_created_id', 'scalar_tenant_lastModified_id', 'scalar_tenant_lifecycleState_holdsAccess', 'scalar_tenant_lifecycleState_policyFingerprint', 'scalar_tenant_nameLc', 'tenant_1_data.externalId_1'];
 
   for (const attempt of ['first', 'second']) {
     it(`${attempt} start: the keys are indexed once, under the scalar_ names, and the documents are kept`, async () => {

@@ -1,3 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import type { Scope } from '../../src/auth/scopes.js';
+import { createToken, revokeToken } from '../../src/auth/token-admin.js';
+import type { WebhookConfig } from '../../src/lifecycle/webhooks/webhook-config.js';
+import { createWebhookWorker } from '../../src/lifecycle/webhooks/worker.js';
 import { ENTERPRISE, group, user, type TestApp } from './app.js';
 
 /** What seedDirectory stored, for tests to compare the console's pages with. */
@@ -80,4 +85,58 @@ export async function seedDirectory(t: TestApp): Promise<SeededDirectory> {
     if (response.status !== 200) throw new Error(`deactivating ${userName}: ${response.status} ${JSON.stringify(response.body)}`);
   }
   return { users, groups, inactive };
+}
+
+const DEMO_SECRET = 'whsec_dGVzdC13ZWJob29rLWtleS0wMTIzNDU2Nzg5YWJjZGVm';
+
+/** Receivers for seedReceivers: pass as `WEBHOOKS` (env) and route events with `webhooksFor` (options). */
+export const DEMO_WEBHOOKS: readonly WebhookConfig[] = [
+  { name: 'crm', url: 'https://crm.example.com/hooks/scim', secret: DEMO_SECRET, format: 'json' },
+  { name: 'siem', url: 'https://siem.example.com/ingest', secret: DEMO_SECRET, format: 'set', events: ['user.deactivated', 'user.permissions_revoked', 'user.deleted'] },
+];
+
+/**
+ * What receivers and operators leave behind: connector, auditor and stream tokens (one revoked), a
+ * stream whose receiver reported an error, and one delivery round in which the CRM answered 503
+ * (so its deliveries back off, with a last error) while the SIEM accepted everything.
+ */
+export async function seedReceivers(t: TestApp): Promise<void> {
+  const actor = { actor: 'cli:tokens', requestId: 'seed' };
+  const token = (name: string, scopes: Scope[], extra: { stream?: string; lifetimeMs?: number } = {}) => createToken(t.storage.credentials, { grantor: 'root', tenant: 'default', name, scopes, ...extra }, actor);
+  await token('okta-provisioning', ['scim:read', 'scim:write']);
+  await token('entra-provisioning', ['scim:read', 'scim:write'], { lifetimeMs: 90 * 86_400_000 });
+  await token('security-auditor', ['audit:read'], { lifetimeMs: 30 * 86_400_000 });
+  await token('old-connector', ['scim:write']);
+  await revokeToken(t.storage.credentials, 'default', 'old-connector', actor);
+  const now = new Date();
+  await t.storage.streams.create({ id: randomUUID(), tenant: 'default', name: 'hr-portal', createdAt: now, updatedAt: now });
+  await token('hr-portal', ['scim:read'], { stream: 'hr-portal' });
+  await t.scim.post('/Users').send(user('new.joiner@example.com', { name: { givenName: 'New', familyName: 'Joiner' }, userType: 'Employee' }));
+  const stream = await t.storage.streams.get('default', 'hr-portal');
+  const [queued] = stream ? await t.storage.streams.pending(stream, 1) : [];
+  if (stream && queued) await t.storage.streams.reportErrors(stream, [{ eventId: queued.event.id, err: 'invalid_request', description: 'no such employee in the HR system', reportedAt: now }]);
+  // An hour ahead: the CRM's failed deliveries back off past the real now.
+  await deliveryRound(t, DEMO_WEBHOOKS, (url) => (url.includes('crm') ? 503 : 204), 3_600_000);
+}
+
+/**
+ * One round of the delivery worker over the app's deliveries, receivers answering `status(url)`.
+ * With the worker's clock `clockAheadMs` ahead, a failure backs off past the real now (a
+ * "retry now" then has something to do).
+ */
+export async function deliveryRound(t: TestApp, webhooks: readonly WebhookConfig[], status: (url: string) => number, clockAheadMs = 0): Promise<void> {
+  const worker = createWebhookWorker({
+    events: t.storage.events,
+    webhooks,
+    owner: 'test-delivery-round',
+    log: () => undefined,
+    fetch: async (url) => new Response(null, { status: status(String(url)) }),
+    now: () => new Date(Date.now() + clockAheadMs),
+    pollMs: 1000,
+    leaseMs: 3000,
+    timeoutMs: 1000,
+    maxBackoffMs: 60_000,
+  });
+  await worker.drain();
+  await worker.stop();
 }

@@ -38,7 +38,9 @@ th { background: var(--panel); }
 td.empty { color: var(--muted); font-style: italic; }
 code, .secret { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 .secret { display: block; padding: 0.75rem; background: var(--panel); border: 1px solid var(--line); border-radius: 6px; word-break: break-all; user-select: all; }
-form.inline { display: inline; }
+form.inline { display: inline-flex; flex-wrap: wrap; align-items: center; gap: 0.35rem; margin: 0 0.35rem 0.35rem 0; }
+form.inline select { width: auto; padding: 0.3rem; }
+code.id { font-size: 0.8rem; color: var(--muted); }
 form.stacked { display: grid; gap: 0.75rem; max-width: 32rem; padding: 1rem; border: 1px solid var(--line); border-radius: 6px; background: var(--panel); }
 label { font-weight: 600; }
 .hint { color: var(--muted); font-size: 0.9rem; font-weight: 400; }

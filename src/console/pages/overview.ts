@@ -1,7 +1,15 @@
 import { directoryOverview } from '../../services/overview.js';
 import { age, dateTime, figures, table } from '../components.js';
 import { html } from '../html.js';
+import type { AuditEntry } from '../../lifecycle/types.js';
 import type { ConsolePage } from '../page.js';
+
+/** The userName or displayName an entry recorded (absent from some entries, e.g. a membership change). */
+function nameOf(entry: AuditEntry): string | undefined {
+  const state = entry.after ?? entry.before;
+  const name = state?.['userName'] ?? state?.['displayName'];
+  return typeof name === 'string' ? name : undefined;
+}
 
 /** The directory at a glance: who is active, whether anyone inactive still holds access, what is still owed to receivers. */
 export const overviewPage: ConsolePage = {
@@ -40,13 +48,14 @@ ${figures([
   { key: 'webhook-backlog', label: 'Webhook deliveries owed', value: webhookBacklog, detail: `${delivery.webhooks.length} receiver(s) configured` },
   { key: 'stream-backlog', label: 'Stream events not acknowledged', value: streamBacklog, detail: `${streams.length} stream(s)` },
 ])}
+<p><a href="${ctx.href('/webhooks')}">Receivers, failures and retries: Webhooks and streams</a></p>
 <h2>Latest lifecycle events</h2>
 ${table(
   'The latest changes to users and groups, newest first',
   [
     { header: 'When', cell: (entry) => dateTime(entry.at) },
     { header: 'Change', cell: (entry) => `${entry.resourceType} ${entry.operation}` },
-    { header: 'Resource', cell: (entry) => html`<code>${entry.resourceId}</code>` },
+    { header: 'Resource', cell: (entry) => html`${nameOf(entry) ?? ''}<br><code class="id">${entry.resourceId}</code>` },
     { header: 'Events', cell: (entry) => entry.events.join(', ') || '—' },
     { header: 'By', cell: (entry) => entry.actor },
   ],

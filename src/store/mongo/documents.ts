@@ -21,6 +21,9 @@ import { sortKeys } from './sort-keys.js';
  *   passwordHash never mapped back out
  *   deleting     set by the first step of a delete: the document is gone for every reader, and
  *                stays only until its delete is finished (it keeps hasPending until then)
+ *   lifecycleState, policyFingerprint, holdsAccess
+ *                users: a summary of `lifecycle` written with it (lifecycleSummary), top-level so
+ *                that `scalar_` indexes count them (the console's overview, ResourceStore.census)
  */
 export interface ResourceDocument {
   _id: string;
@@ -43,6 +46,15 @@ export interface ResourceDocument {
   hasPending?: boolean;
   /** Marked for deletion (see above); never queried on, only checked on the documents read. */
   deleting?: boolean;
+  lifecycleState?: LifecycleState['state'];
+  policyFingerprint?: string;
+  /** Holds a grant or a permission. */
+  holdsAccess?: boolean;
+}
+
+/** The top-level fields the census counts, always written with `lifecycle`. */
+export function lifecycleSummary(lifecycle: LifecycleState): Pick<ResourceDocument, 'lifecycleState' | 'policyFingerprint' | 'holdsAccess'> {
+  return { lifecycleState: lifecycle.state, policyFingerprint: lifecycle.policyFingerprint, holdsAccess: lifecycle.grants.length > 0 || lifecycle.permissions.length > 0 };
 }
 
 export const resourceSchema = new Schema<ResourceDocument>(
@@ -62,6 +74,9 @@ export const resourceSchema = new Schema<ResourceDocument>(
     pending: { type: Schema.Types.Mixed },
     hasPending: { type: Boolean },
     deleting: { type: Boolean },
+    lifecycleState: { type: String },
+    policyFingerprint: { type: String },
+    holdsAccess: { type: Boolean },
   },
   { versionKey: false, minimize: false, autoIndex: false, autoCreate: false },
 );
@@ -77,8 +92,10 @@ resourceSchema.index({ tenant: 1, created: 1, _id: 1 }, { name: 'scalar_tenant_c
 resourceSchema.index({ tenant: 1, lastModified: 1, _id: 1 }, { name: 'scalar_tenant_lastModified_id' });
 resourceSchema.index({ tenant: 1, groupIds: 1 }, { name: 'elements_tenant_groupIds' });
 resourceSchema.index({ hasPending: 1 }, { name: 'scalar_hasPending' });
-// The console's overview counts (ResourceStore.census): users by state, and active ones by the policy they were evaluated with.
-resourceSchema.index({ tenant: 1, 'lifecycle.state': 1, 'lifecycle.policyFingerprint': 1 });
+// The console's overview counts (ResourceStore.census): users by state, inactive ones holding
+// access, active ones by the policy they were evaluated with. Groups have none of these fields.
+resourceSchema.index({ tenant: 1, lifecycleState: 1, policyFingerprint: 1 }, { name: 'scalar_tenant_lifecycleState_policyFingerprint' });
+resourceSchema.index({ tenant: 1, lifecycleState: 1, holdsAccess: 1 }, { name: 'scalar_tenant_lifecycleState_holdsAccess' });
 
 export interface StoredFields {
   nameLc: string;
@@ -125,7 +142,7 @@ export function newDocument(definition: ResourceTypeDefinition, nameAttribute: s
   const { tenant, id, attributes, passwordHash, lifecycle, pending } = resource;
   const doc: ResourceDocument = { _id: id, tenant, version: 1, created: now, lastModified: now, ...toStoredFields(definition, nameAttribute, attributes), groupIds: [] };
   if (passwordHash) doc.passwordHash = passwordHash;
-  if (lifecycle) doc.lifecycle = lifecycle;
+  if (lifecycle) Object.assign(doc, { lifecycle, ...lifecycleSummary(lifecycle) });
   if (pending && hasEntries(pending)) Object.assign(doc, { pending: storePending(pending), hasPending: true });
   return doc;
 }

@@ -4,7 +4,7 @@ import { correlatedValuePaths, filterToMongo, sortToMongo } from '../../scim/fil
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { Census, CensusQuery, ListPage, ListQuery, NewResource, PendingEntries, PendingTarget, ReadBudget, Replacement, ResourceKind, ResourceRecord, ResourceStore, TakenEntries } from '../contract.js';
-import { isLive, nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
+import { isLive, lifecycleSummary, nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
 import { candidateIds, withinIds, type EqualityLookups } from './indexed-equality.js';
@@ -146,7 +146,7 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     const stored = replacementFields(definition, fields);
     const set: Partial<ResourceDocument> = { lastModified: new Date() };
     if (replacement.passwordHash) set.passwordHash = replacement.passwordHash;
-    if (replacement.lifecycle) set.lifecycle = replacement.lifecycle;
+    if (replacement.lifecycle) Object.assign(set, { lifecycle: replacement.lifecycle, ...lifecycleSummary(replacement.lifecycle) });
     if (replacement.groupIds) set.groupIds = replacement.groupIds;
     if (replacement.pending && hasEntries(replacement.pending)) set.hasPending = true;
     const unset = Object.keys(stored.unset).length > 0 ? { $unset: stored.unset } : {};
@@ -346,17 +346,15 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
   const count = () => collection.estimatedDocumentCount();
 
   async function census(tenant: string, { policyFingerprint, staleBefore }: CensusQuery): Promise<Census> {
-    const inactive = { tenant, 'lifecycle.state': 'inactive' };
-    const [total, inactiveCount, inactiveWithAccess, active, activeCurrent, stale] = await Promise.all([
+    const [total, inactive, inactiveWithAccess, active, activeCurrent, stale] = await Promise.all([
       collection.countDocuments({ tenant }),
-      collection.countDocuments(inactive),
-      // Read from the inactive users only (the index selects them), which hold nothing as a rule.
-      collection.countDocuments({ ...inactive, $or: [{ 'lifecycle.grants.0': { $exists: true } }, { 'lifecycle.permissions.0': { $exists: true } }] }),
-      collection.countDocuments({ tenant, 'lifecycle.state': 'active' }),
-      collection.countDocuments({ tenant, 'lifecycle.state': 'active', 'lifecycle.policyFingerprint': policyFingerprint }),
+      collection.countDocuments({ tenant, lifecycleState: 'inactive' }),
+      collection.countDocuments({ tenant, lifecycleState: 'inactive', holdsAccess: true }),
+      collection.countDocuments({ tenant, lifecycleState: 'active' }),
+      collection.countDocuments({ tenant, lifecycleState: 'active', policyFingerprint }),
       collection.countDocuments({ tenant, lastModified: { $lt: staleBefore } }),
     ]);
-    return { total, inactive: inactiveCount, inactiveWithAccess, otherPolicy: active - activeCurrent, stale };
+    return { total, inactive, inactiveWithAccess, otherPolicy: active - activeCurrent, stale };
   }
 
   async function* walk(tenant: string, batch: number): AsyncGenerator<ResourceRecord[]> {

@@ -4,6 +4,7 @@ import { GROUP_RESOURCE, USER_RESOURCE } from '../../scim/schema-registry.js';
 import { nativeCollection, resourceSchema, type ResourceDocument } from './documents.js';
 import { backfillExternalIds } from './external-id-backfill.js';
 import { backfillExtensionSortKeys } from './sort-key-backfill.js';
+import { backfillLifecycleSummary } from './lifecycle-summary-backfill.js';
 import { createNameClaims } from './name-claims.js';
 import { createExternalIds } from './external-ids.js';
 import { createDocumentLocks } from './document-locks.js';
@@ -49,6 +50,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   const locks = createDocumentLocks();
   const externalIds = createExternalIds(db.collection('external_ids'), locks);
   await backfillExternalIds(db, { User: nativeCollection(users), Group: nativeCollection(groups) }, externalIds);
+  await backfillLifecycleSummary(db, nativeCollection(users));
   await backfillExtensionSortKeys(db, [
     [nativeCollection(users), USER_RESOURCE],
     [nativeCollection(groups), GROUP_RESOURCE],
