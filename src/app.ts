@@ -79,7 +79,7 @@ export function createApp(deps: AppDeps): Express {
     onEvents?.();
   };
   const postPersist = [...(metrics ? [transitionMetricsHook(metrics)] : []), ...(hooks.postPersist ?? [])];
-  const { users, groups } = createServices({ storage, policy, webhooksFor, hooks: { ...hooks, postPersist }, log, onEvents: eventsStored });
+  const { users, groups, campaigns } = createServices({ storage, policy, webhooksFor, hooks: { ...hooks, postPersist }, log, onEvents: eventsStored });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -116,9 +116,9 @@ export function createApp(deps: AppDeps): Express {
   cursorKey().catch(() => undefined);
   for (const endpoint of endpoints) scim.use(resourceRoutes(config, endpoint, cursorKey));
   app.use(SCIM_BASE_PATH, scim);
-  app.use('/admin', adminRoutes(storage, policy, authenticator, streams));
+  app.use('/admin', adminRoutes(storage, policy, authenticator, streams, campaigns));
   app.use('/streams', streamPollRoutes({ config, authenticator, streams, shutdown }));
-  app.use(CONSOLE_BASE, consoleRoutes({ config, storage, policy, services: { users, groups }, streams, health, log, cursors: async () => createCursorCodec(await cursorKey()), onEvents }, authenticator));
+  app.use(CONSOLE_BASE, consoleRoutes({ config, storage, policy, services: { users, groups, campaigns }, streams, health, log, cursors: async () => createCursorCodec(await cursorKey()), onEvents }, authenticator));
 
   app.use(() => {
     throw new ScimError('notFound', 'No such endpoint');

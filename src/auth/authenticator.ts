@@ -49,7 +49,7 @@ export function createAuthenticator(config: Config, credentials: CredentialStore
     const at = now();
     if (!stored || !isUsable(stored, at)) return null;
     if (!stored.lastUsedAt || at.getTime() - stored.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) await credentials.markUsed(stored.hash, at);
-    return { tenant: stored.tenant, credential: stored.name, scopes: stored.scopes, ...(stored.stream ? { stream: stored.stream } : {}), ...(stored.expiresAt ? { expiresAt: stored.expiresAt } : {}) };
+    return { tenant: stored.tenant, credential: stored.name, scopes: stored.scopes, ...(stored.stream ? { stream: stored.stream } : {}), ...(stored.reviewer ? { reviewer: stored.reviewer } : {}), ...(stored.expiresAt ? { expiresAt: stored.expiresAt } : {}) };
   };
 }
 

@@ -8,6 +8,8 @@ export interface Principal {
   scopes: readonly Scope[];
   /** The event stream of its tenant the credential polls (RFC 8936), if it is bound to one. */
   stream?: string | undefined;
+  /** A reviewer credential's reviewer (a user id): the campaign items it sees and decides. */
+  reviewer?: string | undefined;
   /** When the credential itself stops working: nothing it mints may outlive it. */
   expiresAt?: Date | undefined;
 }

@@ -4,14 +4,20 @@
  * `audit:read` (audit trail, access review, read-only admin views) and `tokens:manage` (create,
  * rotate, revoke, list tokens) imply nothing else: an auditor needs no SCIM access, a connector no
  * audit trail, and neither may mint credentials.
+ * `campaigns:manage` opens and closes access certification campaigns and mints reviewer
+ * credentials; `campaigns:review` is a reviewer's personal credential (bound to one reviewer, a
+ * user), which sees and decides only that reviewer's items (docs/governance.md). Neither implies
+ * anything else.
  */
-export const SCOPES = ['scim:read', 'scim:write', 'audit:read', 'tokens:manage'] as const;
+export const SCOPES = ['scim:read', 'scim:write', 'audit:read', 'tokens:manage', 'campaigns:manage', 'campaigns:review'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /**
  * The first release's single admin scope, kept as a name for exactly these two. It is expanded
  * wherever scope names are read (CLI, admin API, JWT claims, stored credentials, ADMIN_TOKEN), so
- * no principal or listing ever holds `admin` itself, and a scope added later never widens it.
+ * no principal or listing ever holds `admin` itself, and a scope added later never widens it:
+ * the campaign scopes are not part of it (an existing admin credential must not start deciding
+ * who keeps access).
  */
 export const ADMIN_ALIAS = 'admin';
 export const ADMIN_SCOPES: readonly Scope[] = ['audit:read', 'tokens:manage'];

@@ -87,6 +87,8 @@ export interface TokenInfo {
   status: 'active' | 'expired' | 'revoked';
   /** The event stream it polls; null when none. */
   stream: string | null;
+  /** A reviewer credential's reviewer (user id); null when none. */
+  reviewer: string | null;
 }
 
 export function tokenInfo(record: CredentialRecord, now: Date): TokenInfo {
@@ -101,6 +103,7 @@ export function tokenInfo(record: CredentialRecord, now: Date): TokenInfo {
     lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
     status,
     stream: record.stream ?? null,
+    reviewer: record.reviewer ?? null,
   };
 }
 
@@ -131,6 +134,8 @@ export interface NewToken {
    * checks that the stream exists (EventStreamService.require).
    */
   stream?: string | undefined;
+  /** Binds a campaigns:review credential to this reviewer (a user id the caller checked). */
+  reviewer?: string | undefined;
 }
 
 /** A stream binding is for polling, which needs scim:read. */
@@ -150,6 +155,7 @@ function issue(spec: Omit<NewToken, 'grantor'>, now: Date): { token: string; rec
     createdAt: now,
     ...(spec.lifetimeMs !== undefined ? { expiresAt: new Date(now.getTime() + spec.lifetimeMs) } : {}),
     ...(spec.stream !== undefined ? { stream: spec.stream } : {}),
+    ...(spec.reviewer !== undefined ? { reviewer: spec.reviewer } : {}),
   };
   return { token, record };
 }
@@ -199,7 +205,7 @@ export async function rotateToken(
   if (!current) throw new TokenAdminError('notFound', `no token named "${name}" in tenant "${tenant}"`);
   checkGrantScopes(options.grantor, current.scopes);
   const lifetimeMs = lifetimeWithin(options.grantor, options.lifetimeMs ?? (current.expiresAt ? current.expiresAt.getTime() - current.createdAt.getTime() : undefined), now);
-  const { token, record } = issue({ tenant, name, scopes: current.scopes, lifetimeMs, stream: current.stream }, now);
+  const { token, record } = issue({ tenant, name, scopes: current.scopes, lifetimeMs, stream: current.stream, reviewer: current.reviewer }, now);
   const oldValidUntil = new Date(now.getTime() + (options.graceMs ?? 0));
   const entry = tokenAudit(by, 'rotate', tenant, name, now, describeToken(current), { ...describeToken(record), previousTokensValidUntil: oldValidUntil.toISOString() });
   const rotated = await store.rotate(record, oldValidUntil, entry);

@@ -10,7 +10,7 @@ export interface TokenActor {
 
 /** What an audit entry says about a token: its name, scopes and expiry, never the token or its hash. */
 export function describeToken(record: CredentialRecord): Record<string, unknown> {
-  return { name: record.name, scopes: record.scopes, expiresAt: record.expiresAt?.toISOString() ?? null };
+  return { name: record.name, scopes: record.scopes, expiresAt: record.expiresAt?.toISOString() ?? null, ...(record.reviewer ? { reviewer: record.reviewer } : {}) };
 }
 
 /** A token change's audit entry; `resourceId` is the token's name (unique per tenant). */

@@ -84,9 +84,11 @@ runProgram({
       synopsis: '--name <name> --scopes <scopes> [options]',
       summary: 'a new token with these scopes, printed once',
       description:
-        'Scopes (comma-separated): scim:read, scim:write, audit:read, tokens:manage; admin stands for\n' +
-        'audit:read,tokens:manage. With --stream the token may poll that event stream of its tenant\n' +
-        '(npm run streams); it needs scim:read.',
+        'Scopes (comma-separated): scim:read, scim:write, audit:read, tokens:manage, campaigns:manage,\n' +
+        'campaigns:review; admin stands for audit:read,tokens:manage. A reviewer\'s campaigns:review\n' +
+        'credential is minted by POST /admin/campaigns/reviewer-tokens, which binds it to the reviewer.\n' +
+        'With --stream the token may poll that event stream of its tenant (npm run streams); it needs\n' +
+        'scim:read.',
       options: {
         name: NAME,
         scopes: { type: 'string', value: '<scopes>', description: 'comma-separated scopes, e.g. scim:read,scim:write' },

@@ -14,7 +14,7 @@ export interface ConsoleDeps {
   config: Config;
   storage: Storage;
   policy: Policy;
-  services: Pick<Services, 'users' | 'groups'>;
+  services: Pick<Services, 'users' | 'groups' | 'campaigns'>;
   streams: EventStreamService;
   health: DeliveryHealthReader;
   log: Log;
@@ -34,6 +34,8 @@ export interface ConsoleSessionView {
   csrfToken: string;
   /** When the credential signed in with expires, if it does. */
   credentialExpiresAt?: Date | undefined;
+  /** A reviewer credential's reviewer (user id). */
+  reviewer?: string | undefined;
 }
 
 /** One request to one page. */

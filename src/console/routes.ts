@@ -39,7 +39,7 @@ function cookieOf(req: Request, name: string): string | undefined {
 }
 
 export function viewOf(session: ConsoleSessionRecord): ConsoleSessionView {
-  return { tenant: session.tenant, credential: session.credential, scopes: session.scopes, csrfToken: session.csrfToken, credentialExpiresAt: session.credentialExpiresAt };
+  return { tenant: session.tenant, credential: session.credential, scopes: session.scopes, csrfToken: session.csrfToken, credentialExpiresAt: session.credentialExpiresAt, reviewer: session.reviewer };
 }
 
 /** The first page the scopes open, where sign-in leads; undefined when none (a SCIM-only credential). */
@@ -115,7 +115,7 @@ export function consoleRoutes(deps: ConsoleDeps, authenticator: Authenticator): 
     const landing = landingPage(principal.scopes);
     if (!landing) {
       deps.log({ level: 'info', msg: 'console sign-in refused: no console scope', tenant: principal.tenant, credential: principal.credential, requestId: res.locals['requestId'] });
-      signInForm(req, res, 403, { alert: 'This credential is for SCIM provisioning only (scim:read, scim:write). The console needs a credential with the audit:read or tokens:manage scope.' });
+      signInForm(req, res, 403, { alert: 'This credential is for SCIM provisioning only (scim:read, scim:write). The console needs a credential with the audit:read, tokens:manage, campaigns:manage or campaigns:review scope.' });
       return;
     }
     // A sign-in over a live session replaces it: the earlier cookie stops working.

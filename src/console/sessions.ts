@@ -42,6 +42,7 @@ export function createConsoleSessions(storage: Storage, config: ConsoleConfig, n
         csrfToken: newSecret(),
         credentialHash: tokenHash(token),
         ...(principal.expiresAt ? { credentialExpiresAt: principal.expiresAt } : {}),
+        ...(principal.reviewer ? { reviewer: principal.reviewer } : {}),
         createdAt: at,
         lastSeenAt: at,
         expiresAt: new Date(principal.expiresAt ? Math.min(absolute, principal.expiresAt.getTime()) : absolute),

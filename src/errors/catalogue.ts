@@ -26,6 +26,8 @@ export const ERROR_CATALOGUE = {
   methodNotAllowed: { status: 405 },
   uniqueness: { status: 409, scimType: 'uniqueness' },
   unresolvedReference: { status: 409, scimType: 'invalidValue' },
+  /** A change the resource's current state does not allow (RFC 7644 §3.12 "mutability": "… or current state"), e.g. activating a closed campaign. */
+  invalidState: { status: 409, scimType: 'mutability' },
   preconditionFailed: { status: 412 },
   payloadTooLarge: { status: 413 },
   unsupportedMediaType: { status: 415 },

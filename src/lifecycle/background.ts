@@ -38,8 +38,9 @@ export function routeEvents(config: Config): (event: LifecycleEvent) => string[]
 
 /**
  * What runs beside the HTTP server: the sweep that relays entries a crash left in documents (and
- * finishes the changes they record, deletes included), the webhook delivery worker and event-stream
- * retention. Several processes may run all three: relaying is idempotent, deliveries are claimed
+ * finishes the changes they record, deletes included) and does the campaigns' work (closes at the
+ * due date, reminders: so a due campaign closes within SWEEP_MAX_MS), the webhook delivery worker
+ * and event-stream retention. Several processes may run all three: relaying is idempotent, deliveries are claimed
  * under leases, and retention only deletes.
  */
 export function startBackgroundWork(config: Config, storage: Storage, policy: Policy, log: (entry: Record<string, unknown>) => void, metrics?: Metrics): BackgroundWork {

@@ -62,6 +62,8 @@ export const EVENT_TYPES = [
   'group.created',
   'group.members_changed',
   'group.deleted',
+  'access.revoked_by_review',
+  'campaign.reminder',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -70,6 +72,7 @@ export interface LifecycleEvent {
   id: string;
   type: EventType;
   tenant: string;
+  /** campaign.reminder's subject is the reviewer (a User). */
   resourceType: 'User' | 'Group';
   resourceId: string;
   /** The subject's version after the change: orders events per subject. */
@@ -80,10 +83,10 @@ export interface LifecycleEvent {
   data: Record<string, unknown>;
 }
 
-export type AuditOperation = 'create' | 'replace' | 'patch' | 'delete' | 'membership' | 'bulk' | 'reevaluate' | 'rotate' | 'revoke';
+export type AuditOperation = 'create' | 'replace' | 'patch' | 'delete' | 'membership' | 'bulk' | 'reevaluate' | 'rotate' | 'revoke' | 'review' | 'activate' | 'close';
 
-/** What an audit entry is about: a SCIM resource, or an API token (`resourceId` is then the token's name). */
-export type AuditResourceType = 'User' | 'Group' | 'Token';
+/** What an audit entry is about: a SCIM resource, an API token (`resourceId` is then the token's name) or an access certification campaign. */
+export type AuditResourceType = 'User' | 'Group' | 'Token' | 'Campaign';
 
 export interface AuditEntry {
   id: string;

@@ -23,10 +23,18 @@ export interface UserTransitionInput {
   now: Date;
   /** undefined when the user is being created. */
   before: UserSnapshot | undefined;
-  /** undefined when the user is being deleted. */
-  after: { attributes: ResourceAttributes; groups: GroupRef[] } | undefined;
+  /** undefined when the user is being deleted; `exceptions`: roles policy must not grant (policy exceptions in force). */
+  after: { attributes: ResourceAttributes; groups: GroupRef[]; exceptions?: readonly string[] } | undefined;
+  /** The change is an access review's revocation of this grant: announced as access.revoked_by_review when it really goes. */
+  review?: ReviewRevocation | undefined;
   /** The user's version once this change is stored: orders its events. */
   sequence: number;
+}
+
+export interface ReviewRevocation {
+  grant: Grant;
+  /** The campaign, item, reviewer and comment, for the event. */
+  data: Record<string, unknown>;
 }
 
 export interface UserTransition {
@@ -116,6 +124,10 @@ function eventData(input: UserTransitionInput, next: LifecycleState | undefined,
     const conflicts = separation.newlyFlagged.map((conflict) => ({ name: conflict.name, mode: conflict.mode, members: membersOf(conflict) }));
     events.set('user.sod_conflict', { userName, conflicts, permissions: next?.permissions ?? [] });
   }
+  const reviewed = input.review;
+  if (reviewed && revoked.some((grant) => grant.kind === reviewed.grant.kind && grant.source === reviewed.grant.source && grant.name === reviewed.grant.name)) {
+    events.set('access.revoked_by_review', { userName, grant: { kind: reviewed.grant.kind, name: reviewed.grant.name, source: reviewed.grant.source }, ...reviewed.data });
+  }
   if (!next) events.set('user.deleted', { userName, tombstone: input.before ? securityView(input.before.attributes, input.before.groupIds) : {} });
   return events;
 }
@@ -124,8 +136,8 @@ function eventData(input: UserTransitionInput, next: LifecycleState | undefined,
 export function transitionUser(input: UserTransitionInput): UserTransition {
   const { actor, now, sequence, before, after, userId } = input;
   const active = after ? isActive(after.attributes) : false;
-  // Separation of duties: of the grants the policy and the IdP propose, those a `block` conflict withholds are not applied.
-  const separation = after && active ? separatedGrantsFor(input.policy, { attributes: after.attributes, groups: after.groups }, before?.lifecycle) : undefined;
+  // Separation of duties: of the grants the policy and the IdP propose (less the user's review exceptions), those a `block` conflict withholds are not applied.
+  const separation = after && active ? separatedGrantsFor(input.policy, { attributes: after.attributes, groups: after.groups, exceptions: after.exceptions }, before?.lifecycle) : undefined;
   const attributes = after ? (active ? withoutDropped(after.attributes, separation?.dropped ?? []) : withoutGrantAttributes(after.attributes)) : undefined;
   const grants = separation?.grants ?? [];
   const lifecycle = after ? nextLifecycle(input, active, grants, separation) : undefined;

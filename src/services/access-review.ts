@@ -71,6 +71,8 @@ export interface ReviewedUser {
   permissions: string[];
   /** Direct memberships with the groups' display names, as policy rules see them. */
   groups: { id: string; displayName: string | undefined }[];
+  /** Roles policy withholds from the user (policy exceptions in force), as evaluation honours them. */
+  exceptions: string[];
 }
 
 export interface ReviewContext {
@@ -119,9 +121,9 @@ const drift: ReviewSection<DriftRow> = {
   key: 'drift',
   summaryKey: 'drift',
   csvName: 'drift',
-  rowsOf({ record, userName, active, grants, groups }, { policy }) {
-    // What evaluation would grant now: a grant a `block` conflict withholds is not missing.
-    const expected = active ? policyRoles(separatedGrantsFor(policy, { attributes: record.attributes, groups }, record.lifecycle).grants) : [];
+  rowsOf({ record, userName, active, grants, groups, exceptions }, { policy }) {
+    // What evaluation would grant now: a grant a review exception or a `block` conflict withholds is not missing.
+    const expected = active ? policyRoles(separatedGrantsFor(policy, { attributes: record.attributes, groups, exceptions }, record.lifecycle).grants) : [];
     const actual = policyRoles(grants);
     if (isDeepStrictEqual(expected, actual)) return [];
     return [{ userId: record.id, userName, missing: expected.filter((role) => !actual.includes(role)), unexpected: actual.filter((role) => !expected.includes(role)), evaluatedWith: record.lifecycle?.policyFingerprint }];
@@ -205,7 +207,12 @@ export function accessReviewCsv(storage: Storage, policy: Policy, request: Revie
 const PAGE = 200;
 
 /** Every user of the tenant as the review sees it, a page at a time (also the policy what-if's input). */
-export async function* reviewedUsers(storage: Storage, tenant: string): AsyncGenerator<ReviewedUser[]> {
+export async function* reviewedUsers(storage: Storage, tenant: string, now: Date): AsyncGenerator<ReviewedUser[]> {
+  const exceptions = new Map<string, string[]>();
+  for (const exception of await storage.policyExceptions.list(tenant)) {
+    if (exception.expiresAt && exception.expiresAt.getTime() <= now.getTime()) continue;
+    exceptions.set(exception.userId, [...(exceptions.get(exception.userId) ?? []), exception.role]);
+  }
   for await (const records of storage.users.walk(tenant, PAGE)) {
     const groups = await storage.groups.getMany(tenant, [...new Set(records.flatMap((user) => user.groupIds))]);
     const displayNames = new Map(groups.map((group) => [group.id, group.attributes['displayName'] as string | undefined]));
@@ -216,6 +223,7 @@ export async function* reviewedUsers(storage: Storage, tenant: string): AsyncGen
       grants: record.lifecycle?.grants ?? [],
       permissions: record.lifecycle?.permissions ?? [],
       groups: record.groupIds.map((id) => ({ id, displayName: displayNames.get(id) })),
+      exceptions: exceptions.get(record.id) ?? [],
     }));
   }
 }
@@ -227,7 +235,7 @@ async function* writeReview(storage: Storage, policy: Policy, { tenant, staleDay
   try {
     yield format.open({ generatedAt: now.toISOString(), tenant, policyFingerprint: policy.fingerprint, staleDays });
     yield format.sectionOpen(REVIEW_SECTIONS[0] as ReviewSection);
-    for await (const page of reviewedUsers(storage, tenant)) {
+    for await (const page of reviewedUsers(storage, tenant, now)) {
       let written = '';
       for (const user of page) {
         users.users += 1;

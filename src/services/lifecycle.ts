@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Policy } from '../lifecycle/policy/types.js';
 import type { AuditEntry, AuditOperation, EventType, LifecycleEvent } from '../lifecycle/types.js';
-import { transitionUser, type UserTransition } from '../lifecycle/user-transition.js';
+import { transitionUser, type ReviewRevocation, type UserTransition } from '../lifecycle/user-transition.js';
 import type { ResourceAttributes } from '../scim/ingress.js';
 import type { MemberRef, PendingEntries, ResourceKind, ResourceRecord, Storage } from '../store/contract.js';
 import type { RequestContext } from './context.js';
@@ -76,13 +76,18 @@ export interface Lifecycle {
   readonly policy: Policy;
   /** Where the pipeline's steps report what they leave to the sweep. */
   readonly log: (entry: Record<string, unknown>) => void;
-  /** Steps 1 and 2 for a user change; `after` undefined means delete. */
-  planUserChange(ctx: RequestContext, operation: AuditOperation, userId: string, before: ResourceRecord | undefined, after: ResourceAttributes | undefined, sequence: number): Promise<UserChange>;
+  /**
+   * Steps 1 and 2 for a user change; `after` undefined means delete. `review`: the change carries
+   * out an access review's revocation of that grant.
+   */
+  planUserChange(ctx: RequestContext, operation: AuditOperation, userId: string, before: ResourceRecord | undefined, after: ResourceAttributes | undefined, sequence: number, review?: ReviewRevocation): Promise<UserChange>;
   /**
    * Step 4; `written` is what the write returned, relayed (logged and left to the sweep if that
    * fails). A delete passes none: its entries were relayed before the document went.
    */
   afterUserChange(change: UserChange, written?: ResourceRecord): Promise<void>;
+  /** Stores entries held by a document that is no resource (a campaign's); the caller clears them afterwards. Idempotent. */
+  relayEntries(entries: PendingEntries): Promise<void>;
   /** Moves the pending entries a write returned to the audit trail and event log, and clears them. Idempotent. */
   relayWritten(kind: ResourceKind, written: ResourceRecord): Promise<void>;
   /**
@@ -168,18 +173,22 @@ export function createLifecycle({ storage, policy, webhooksFor, hooks = {}, log,
     policy,
     log,
 
-    async planUserChange(ctx, operation, userId, before, after, sequence) {
+    async planUserChange(ctx, operation, userId, before, after, sequence, review) {
       const groupIds = before?.groupIds ?? [];
       const snapshot = before ? { attributes: before.attributes, groupIds, lifecycle: before.lifecycle } : undefined;
       const groups = after ? await groupsOf(ctx.tenant, groupIds) : [];
+      const now = new Date();
+      // A new user has no exceptions yet, and a policy without rules grants nothing to withhold.
+      const exceptions = after && before && policy.rules.length > 0 ? (await storage.policyExceptions.inForce(ctx.tenant, userId, now)).map((exception) => exception.role) : [];
       const transition = transitionUser({
         userId,
         policy,
         actor: { ...ctx, operation },
-        now: new Date(),
+        now,
         before: snapshot,
-        after: after ? { attributes: after, groups } : undefined,
+        after: after ? { attributes: after, groups, exceptions } : undefined,
         sequence,
+        review,
       });
       const change: UserChange = { ctx, operation, userId, before, transition };
       for (const hook of prePersist) await hook.run(change);
@@ -201,6 +210,8 @@ export function createLifecycle({ storage, policy, webhooksFor, hooks = {}, log,
         }
       }
     },
+
+    relayEntries: (entries) => writer.write(entries),
 
     relayWritten,
 

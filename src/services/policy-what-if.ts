@@ -120,7 +120,7 @@ interface Evaluated {
  */
 function evaluateUser(user: ReviewedUser, draft: Policy): Evaluated {
   const held = rolesHeld(user.grants);
-  const subject = { attributes: user.record.attributes, groups: user.groups };
+  const subject = { attributes: user.record.attributes, groups: user.groups, exceptions: user.exceptions };
   const wouldHold = rolesHeld(user.active ? separatedGrantsFor(draft, subject, user.record.lifecycle).grants : []);
   const base = { userId: user.record.id, userName: user.userName };
   const changes: RoleChange[] = [];
@@ -131,7 +131,7 @@ function evaluateUser(user: ReviewedUser, draft: Policy): Evaluated {
 
 /** Every role change of every user of the tenant, user by user, as the directory is read. */
 async function* whatIfPages(storage: Storage, draft: Policy, tenant: string): AsyncGenerator<{ user: ReviewedUser; evaluated: Evaluated }[]> {
-  for await (const page of reviewedUsers(storage, tenant)) yield page.map((user) => ({ user, evaluated: evaluateUser(user, draft) }));
+  for await (const page of reviewedUsers(storage, tenant, new Date())) yield page.map((user) => ({ user, evaluated: evaluateUser(user, draft) }));
 }
 
 const emptySide = (): WhatIfSide => ({ count: 0, rules: {}, direct: 0, users: [], truncated: false });

@@ -1,3 +1,4 @@
+import type { CampaignService } from './campaigns.js';
 import type { RequestContext } from './context.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { ResourceKind, Storage } from '../store/contract.js';
@@ -12,9 +13,10 @@ export type Sweep = (writtenBefore: Date, limit?: number) => Promise<number>;
  * The relay's sweep, for what a crash or a failed relay left behind: entries in documents are
  * relayed after their changes are completed (Lifecycle.relayLeftovers), deletes interrupted after
  * their mark are finished, and token changes' audit entries are relayed. Every step is idempotent,
- * so several processes may sweep the same database.
+ * so several processes may sweep the same database. It also does the campaigns' background work
+ * (their entries, revocations left unfinished, closes at the due date, reminders).
  */
-export function createSweep(storage: Storage, lifecycle: Lifecycle, finishDelete: Record<ResourceKind, FinishDelete>): Sweep {
+export function createSweep(storage: Storage, lifecycle: Lifecycle, finishDelete: Record<ResourceKind, FinishDelete>, campaigns: CampaignService): Sweep {
   return async (writtenBefore, limit = 100) => {
     let handled = 0;
     for (const kind of ['User', 'Group'] as const) {
@@ -25,6 +27,6 @@ export function createSweep(storage: Storage, lifecycle: Lifecycle, finishDelete
         handled += 1;
       }
     }
-    return handled + (await storage.credentials.relayAudit());
+    return handled + (await storage.credentials.relayAudit()) + (await campaigns.sweep(new Date()));
   };
 }

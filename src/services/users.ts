@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { hashPassword } from '../auth/password.js';
 import { ScimError } from '../errors/scim-error.js';
-import type { AuditOperation } from '../lifecycle/types.js';
+import { valuesOf } from '../lifecycle/grants.js';
+import type { AuditOperation, Grant } from '../lifecycle/types.js';
+import type { ReviewRevocation } from '../lifecycle/user-transition.js';
 import { parseResourceBody, type ResourceAttributes } from '../scim/ingress.js';
 import { applyPatch } from '../scim/patch/apply.js';
 import { parsePatchRequest } from '../scim/patch/operations.js';
@@ -24,6 +26,12 @@ export interface UserService {
   list(ctx: RequestContext, query: ListQuery): Promise<Page<UserView>>;
   /** Re-applies policy to a user whose groups or the policy changed (mover, policy re-evaluation); true when it wrote. */
   reevaluate(ctx: RequestContext, id: string, operation: AuditOperation): Promise<boolean>;
+  /**
+   * Carries out an access review's revocation: a direct grant leaves `roles` or `entitlements`, a
+   * policy grant (whose exception the caller stored first) goes by re-evaluation. The write carries
+   * access.revoked_by_review when the grant really goes; false when nothing was written.
+   */
+  revokeByReview(ctx: RequestContext, id: string, review: ReviewRevocation): Promise<boolean>;
   /** The last step of a delete whose entries are relayed (its groups bumped): the document goes. The sweep finishes an interrupted one so. */
   finishDelete(ctx: RequestContext, id: string): Promise<void>;
 }
@@ -107,14 +115,14 @@ export function createUserService(storage: Storage, lifecycle: Lifecycle): UserS
    * Steps 1–3 of the pipeline for an existing user, inside the versioned-write loop: a retry plans
    * again from the document it will actually replace. `propose` returns undefined for "no change".
    */
-  async function change(ctx: RequestContext, operation: AuditOperation, id: string, expectedVersion: number | undefined, propose: (current: ResourceRecord) => Proposal | undefined): Promise<ResourceRecord> {
+  async function change(ctx: RequestContext, operation: AuditOperation, id: string, expectedVersion: number | undefined, propose: (current: ResourceRecord) => Proposal | undefined, review?: ReviewRevocation): Promise<ResourceRecord> {
     const hash = passwordHasher();
     let planned: UserChange | undefined;
     const record = await writeWithVersion(storage.users, ctx.tenant, id, expectedVersion, async (current) => {
       planned = undefined;
       const proposal = propose(current);
       if (!proposal) return current;
-      const next = await lifecycle.planUserChange(ctx, operation, id, current, proposal.attributes, current.version + 1);
+      const next = await lifecycle.planUserChange(ctx, operation, id, current, proposal.attributes, current.version + 1, review);
       const { transition } = next;
       if (proposal.password === undefined && isUnchanged(current, transition)) return current;
       planned = next;
@@ -203,6 +211,22 @@ export function createUserService(storage: Storage, lifecycle: Lifecycle): UserS
       return false;
     },
 
+    async revokeByReview(ctx, id, review) {
+      let seen: number | undefined;
+      const record = await change(
+        ctx,
+        'review',
+        id,
+        undefined,
+        (current) => {
+          seen = current.version;
+          return { attributes: review.grant.source === 'direct' ? withoutDirectGrant(current.attributes, review.grant) : current.attributes };
+        },
+        review,
+      );
+      return record.version !== seen;
+    },
+
     /**
      * One version-conditional write marks the user deleting with the tombstone, its events and its
      * groups' membership entries; a refused or conflicting delete writes (and so records) nothing.
@@ -232,6 +256,16 @@ export function createUserService(storage: Storage, lifecycle: Lifecycle): UserS
       return { ...page, items: await views(ctx.tenant, page.items) };
     },
   };
+}
+
+/** The attributes without the direct grant's value in `roles` (a role) or `entitlements` (a permission); an emptied list goes. */
+function withoutDirectGrant(attributes: ResourceAttributes, grant: Grant): ResourceAttributes {
+  const attribute = grant.kind === 'role' ? 'roles' : 'entitlements';
+  const values = attributes[attribute];
+  if (!valuesOf(values).includes(grant.name) || !Array.isArray(values)) return attributes;
+  const kept = values.filter((item) => (item as { value?: unknown } | null)?.value !== grant.name);
+  const { [attribute]: _removed, ...rest } = attributes;
+  return kept.length > 0 ? { ...rest, [attribute]: kept } : rest;
 }
 
 /** The pending entries are the relay's business, not the caller's. */

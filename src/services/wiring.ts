@@ -1,3 +1,4 @@
+import { createCampaignService, type CampaignService } from './campaigns.js';
 import { createGroupService, type GroupService } from './groups.js';
 import { createLifecycle, type Lifecycle, type LifecycleOptions } from './lifecycle.js';
 import { createSweep, type Sweep } from './sweep.js';
@@ -7,6 +8,7 @@ export interface Services {
   lifecycle: Lifecycle;
   users: UserService;
   groups: GroupService;
+  campaigns: CampaignService;
   sweep: Sweep;
 }
 
@@ -18,6 +20,7 @@ export function createServices(options: LifecycleOptions): Services {
   const lifecycle = createLifecycle(options);
   const users = createUserService(options.storage, lifecycle);
   const groups = createGroupService(options.storage, lifecycle, async (ctx, id, operation) => void (await users.reevaluate(ctx, id, operation)));
-  const sweep = createSweep(options.storage, lifecycle, { User: users.finishDelete, Group: groups.finishDelete });
-  return { lifecycle, users, groups, sweep };
+  const campaigns = createCampaignService(options.storage, options.policy, lifecycle, users);
+  const sweep = createSweep(options.storage, lifecycle, { User: users.finishDelete, Group: groups.finishDelete }, campaigns);
+  return { lifecycle, users, groups, campaigns, sweep };
 }

@@ -1,6 +1,6 @@
 import type { Scope } from '../auth/scopes.js';
 import type { ScimError } from '../errors/scim-error.js';
-import type { AuditEntry, EventType, LifecycleEvent, LifecycleState } from '../lifecycle/types.js';
+import type { AuditEntry, EventType, Grant, LifecycleEvent, LifecycleState } from '../lifecycle/types.js';
 import type { FilterNode } from '../scim/filter/ast.js';
 import type { ResourceAttributes } from '../scim/ingress.js';
 
@@ -299,6 +299,8 @@ export interface CredentialRecord {
   lastUsedAt?: Date | undefined;
   /** The event stream of its tenant this credential polls (RFC 8936); undefined: none. */
   stream?: string | undefined;
+  /** A reviewer credential (campaigns:review): the user whose review items it sees; undefined: none. */
+  reviewer?: string | undefined;
 }
 
 /**
@@ -517,6 +519,117 @@ export interface SecretStore {
 }
 
 /**
+ * A policy grant withheld from one user: an access review revoked it, so evaluation does not grant
+ * the role again while the exception is in force (until `expiresAt`, or for good without one).
+ */
+export interface PolicyException {
+  tenant: string;
+  userId: string;
+  role: string;
+  reason: string;
+  expiresAt?: Date | undefined;
+  /** Who decided (the reviewer's user id, or the campaign for its undecided items). */
+  createdBy: string;
+  createdAt: Date;
+  /** The campaign and item that decided it. */
+  campaignId: string;
+  itemId: string;
+}
+
+/** Policy exceptions, one per tenant, user and role (a later one for the same role replaces it). */
+export interface PolicyExceptionStore {
+  put(exception: PolicyException): Promise<void>;
+  /** The user's exceptions in force at `at`. */
+  inForce(tenant: string, userId: string, at: Date): Promise<PolicyException[]>;
+  /** Every exception of the tenant, by user and role. */
+  list(tenant: string): Promise<PolicyException[]>;
+}
+
+export type CampaignState = 'draft' | 'active' | 'closed';
+
+/** Whose access a campaign reviews. */
+export type CampaignScope = { kind: 'all' } | { kind: 'role'; role: string } | { kind: 'group'; groupId: string } | { kind: 'department'; department: string };
+
+/** Who reviews: each user's manager (enterprise `manager`; `fallback` reviews users without one), or the named users. */
+export type CampaignReviewers = { kind: 'manager'; fallback: string[] } | { kind: 'named'; users: string[] };
+
+export type ReviewDecision = 'keep' | 'revoke';
+
+/** An access certification campaign. Its audit entries and events wait in `pending` until relayed. */
+export interface CampaignRecord {
+  id: string;
+  tenant: string;
+  name: string;
+  scope: CampaignScope;
+  reviewers: CampaignReviewers;
+  dueAt: Date;
+  /** What happens to items nobody decided by the close. */
+  undecided: ReviewDecision;
+  state: CampaignState;
+  /** Incremented by every write: updates are conditional on it. */
+  version: number;
+  createdAt: Date;
+  createdBy: string;
+  activatedAt?: Date | undefined;
+  closedAt?: Date | undefined;
+  items?: number | undefined;
+  /** When reviewers with pending items were last reminded. */
+  remindedAt?: Date | undefined;
+  pending?: PendingEntries | undefined;
+}
+
+/** One grant of one user under review, as activation found it. */
+export interface CampaignItemRecord {
+  id: string;
+  tenant: string;
+  campaignId: string;
+  userId: string;
+  userName: string;
+  grant: Grant;
+  /** User ids of those who may decide it (empty: nobody; the close decides). */
+  reviewers: string[];
+  decision?: ReviewDecision | undefined;
+  /** The reviewer's user id, or "campaign" for an item the close decided. */
+  decidedBy?: string | undefined;
+  comment?: string | undefined;
+  decidedAt?: Date | undefined;
+  /** A revoked policy grant: when the exception recorded for it stops applying (none: for good). */
+  exceptionExpiresAt?: Date | undefined;
+  /** A revocation not carried out yet (the sweep finishes it); false for keep and undecided items. */
+  unapplied?: boolean | undefined;
+}
+
+/**
+ * Campaigns and their items. A campaign changes state by version-conditional writes that carry
+ * their entries; an item is decided once, by a write conditional on its being undecided.
+ */
+export interface CampaignStore {
+  create(campaign: CampaignRecord): Promise<void>;
+  get(tenant: string, id: string): Promise<CampaignRecord | null>;
+  /** Newest first. */
+  list(tenant: string): Promise<CampaignRecord[]>;
+  /** Stores `next` (its version one more than `expectedVersion`) with its pending entries appended; 'conflict' when the version moved. */
+  update(next: CampaignRecord, expectedVersion: number): Promise<CampaignRecord | 'conflict'>;
+  /** Clears the entries of that version once relayed. */
+  clearPending(tenant: string, id: string, version: number): Promise<void>;
+  /** Every campaign holding entries not relayed yet (a crash left them). */
+  withPending(): Promise<CampaignRecord[]>;
+  /** Active campaigns of every tenant, for the sweep (due closes, reminders). */
+  active(): Promise<CampaignRecord[]>;
+  /** Replaces the campaign's items (an activation interrupted before its state changed leaves some). */
+  replaceItems(tenant: string, campaignId: string, items: readonly CampaignItemRecord[]): Promise<void>;
+  items(tenant: string, campaignId: string): Promise<CampaignItemRecord[]>;
+  /** Items of active campaigns `reviewer` may decide, decided or not. */
+  itemsOf(tenant: string, reviewer: string, campaignIds: readonly string[]): Promise<CampaignItemRecord[]>;
+  getItem(tenant: string, id: string): Promise<CampaignItemRecord | null>;
+  /** Records the decision if the item is still undecided; null when it is not (or does not exist). */
+  decide(tenant: string, id: string, decision: Required<Pick<CampaignItemRecord, 'decision' | 'decidedBy' | 'decidedAt'>> & Pick<CampaignItemRecord, 'comment' | 'exceptionExpiresAt'>): Promise<CampaignItemRecord | null>;
+  markApplied(tenant: string, id: string): Promise<void>;
+  /** Revocations decided but not carried out (a crash between the decision and the user's write). */
+  unapplied(limit: number): Promise<CampaignItemRecord[]>;
+}
+
+/**
  * A signed-in admin console session (src/console/sessions.ts). `id` is the SHA-256 of the cookie's
  * value, so the stored form cannot be replayed as a cookie.
  */
@@ -531,6 +644,8 @@ export interface ConsoleSessionRecord {
   credentialHash: string;
   /** When that credential expires, if it does: tokens minted in the session may not outlive it. */
   credentialExpiresAt?: Date | undefined;
+  /** A reviewer credential's reviewer (user id): the review items the session sees. */
+  reviewer?: string | undefined;
   createdAt: Date;
   lastSeenAt: Date;
   /** The absolute end: sign-in plus the absolute timeout, or the credential's own expiry if sooner. */
@@ -558,6 +673,8 @@ export interface Storage {
   streams: StreamStore;
   jobs: JobStore;
   secrets: SecretStore;
+  policyExceptions: PolicyExceptionStore;
+  campaigns: CampaignStore;
   sessions: SessionStore;
   /** Throws when the engine is unreachable. */
   ping(): Promise<void>;

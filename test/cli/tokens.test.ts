@@ -125,7 +125,7 @@ describe('npm run tokens (CLI)', function () {
       [['create', '--scopes', 'scim:read'], 'tokens create: --name is required; see "npm run tokens -- create --help"'],
       [['create', '--name', 'x'], 'tokens create: --scopes is required; see "npm run tokens -- create --help"'],
       [['create', '--name', '--scopes', 'scim:read'], 'tokens create: --name needs a value (<name>); see "npm run tokens -- create --help"'],
-      [['create', '--name', 'x', '--scopes', 'scim:read,root'], 'tokens create: --scopes: unknown scope "root" (choose from scim:read, scim:write, audit:read, tokens:manage, admin); see "npm run tokens -- create --help"'],
+      [['create', '--name', 'x', '--scopes', 'scim:read,root'], 'tokens create: --scopes: unknown scope "root" (choose from scim:read, scim:write, audit:read, tokens:manage, campaigns:manage, campaigns:review, admin); see "npm run tokens -- create --help"'],
       [['create', '--name', 'bad name', '--scopes', 'scim:read'], 'tokens create: the name must be 1-64 letters, digits or . _ : @ -; see "npm run tokens -- create --help"'],
       [['create', '--name', 'x', '--scopes', 'scim:read', '--tenant', 'bad tenant'], 'tokens create: the tenant must be 1-64 letters, digits, "-" or "_"; see "npm run tokens -- create --help"'],
       [['create', '--name', 'x', '--scopes', 'scim:read', '--expires-in', 'forever'], 'tokens create: --expires-in must be a duration such as 90d, 12h, 30m or 45s (at most 3650d); see "npm run tokens -- create --help"'],

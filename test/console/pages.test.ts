@@ -4,6 +4,7 @@ import type { ConsolePage } from '../../src/console/page.js';
 import { startConsoleBrowser, type ConsoleBrowser } from '../support/browser.js';
 import { webhooksFor } from '../../src/lifecycle/webhooks/webhook-config.js';
 import { DEMO_WEBHOOKS, seedDirectory, seedReceivers } from '../support/console-data.js';
+import { issueToken } from '../security/helpers.js';
 
 /** `/users/:id` → a pattern matching `/users/<anything but a slash>`. */
 function pathPattern(page: ConsolePage): RegExp {
@@ -47,9 +48,11 @@ describe('Console: every page', function () {
 
   before(async () => {
     c = await startConsoleBrowser('console-pages', { WEBHOOKS: JSON.stringify(DEMO_WEBHOOKS) }, { webhooksFor: (event) => webhooksFor(event, DEMO_WEBHOOKS) });
-    await seedDirectory(c.t);
+    const { users } = await seedDirectory(c.t);
     await seedReceivers(c.t);
-    await c.signInWith(['audit:read', 'tokens:manage'], 'console-admin');
+    // Every scope a page needs, the reviewer's too (bound to a seeded person, as a reviewer credential is).
+    const reviewer = users.get('ada.lovelace@example.com');
+    await c.signIn(await issueToken(c.t.storage.credentials, 'default', 'console-admin', ['audit:read', 'tokens:manage', 'campaigns:manage', 'campaigns:review'], { reviewer }));
     c.takeErrors();
   });
   after(() => c.close());

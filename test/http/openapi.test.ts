@@ -209,6 +209,26 @@ describe('OpenAPI: the served description matches real responses', function () {
     await check({ method: 'POST', path: '/admin/streams', token: admin, body: { name: 'Not A Name' }, status: 400 });
     await check({ method: 'GET', path: '/admin/streams', token: admin, status: 200 });
     await check({ method: 'PATCH', path: '/admin/streams/tour-feed', token: admin, body: { events: null }, status: 200 });
+    // Access certification campaigns: the tour user reviews another user's direct role.
+    const campaignManager = await issueToken(t.storage.credentials, 'default', 'openapi-campaigns', ['campaigns:manage']);
+    const reviewed = await check({ method: 'POST', path: '/scim/v2/Users', body: user('reviewed.tour@example.com', { roles: [{ value: 'oncall' }] }), status: 201 });
+    const newCampaign = { name: 'Tour', scope: { kind: 'all' }, reviewers: { kind: 'named', users: [userId] }, dueAt: new Date(Date.now() + 86_400_000).toISOString() };
+    const campaign = await check({ method: 'POST', path: '/admin/campaigns', token: campaignManager, body: newCampaign, status: 201 });
+    const campaignPath = `/admin/campaigns/${campaign.body.id}`;
+    await check({ method: 'POST', path: '/admin/campaigns', token: campaignManager, body: { ...newCampaign, scope: { kind: 'everyone' } }, status: 400 });
+    await check({ method: 'GET', path: '/admin/campaigns', token: campaignManager, status: 200 });
+    await check({ method: 'GET', path: '/admin/campaigns', token: admin, status: 403 });
+    await check({ method: 'POST', path: `${campaignPath}/activate`, token: campaignManager, status: 200 });
+    await check({ method: 'POST', path: `${campaignPath}/activate`, token: campaignManager, status: 409 });
+    await check({ method: 'GET', path: campaignPath, token: campaignManager, status: 200 });
+    await check({ method: 'GET', path: '/admin/campaigns/nothing', token: campaignManager, status: 404 });
+    const reviewerToken = await check({ method: 'POST', path: '/admin/campaigns/reviewer-tokens', token: campaignManager, body: { reviewer: userId }, status: 201 });
+    const reviews = await check({ method: 'GET', path: '/admin/reviews', token: String(reviewerToken.body.token), status: 200 });
+    const item = (reviews.body.items as Json[]).find((row) => row['userId'] === reviewed.body.id) as Json;
+    await check({ method: 'POST', path: `/admin/reviews/${item['id']}`, token: String(reviewerToken.body.token), body: { decision: 'revoke', comment: 'not on call' }, status: 200 });
+    await check({ method: 'POST', path: `/admin/reviews/${item['id']}`, token: String(reviewerToken.body.token), body: { decision: 'keep' }, status: 409 });
+    await check({ method: 'POST', path: `${campaignPath}/close`, token: campaignManager, status: 200 });
+    await check({ method: 'GET', path: `${campaignPath}/report`, token: campaignManager, status: 200 });
     const feedToken = await bindToken(t, 'tour-feed-reader', 'tour-feed');
     await check({ method: 'DELETE', path: `/scim/v2/Groups/${groupId}`, status: 204 });
     await check({ method: 'DELETE', path: `/scim/v2/Users/${userId}`, status: 204 });

@@ -31,8 +31,8 @@ export function clientFor(app: Express, token: string, base = '/scim/v2'): Token
 export const CLI_ACTOR: TokenActor = { actor: 'cli:tokens', requestId: 'test-set-up' };
 
 /** Stores a credential the way `npm run tokens -- create` does and returns its token. */
-export async function issueToken(store: CredentialStore, tenant: string, name: string, scopes: Scope[], options: { lifetimeMs?: number; now?: Date } = {}): Promise<string> {
-  return (await createToken(store, { grantor: 'root', tenant, name, scopes, lifetimeMs: options.lifetimeMs }, CLI_ACTOR, options.now)).token;
+export async function issueToken(store: CredentialStore, tenant: string, name: string, scopes: Scope[], options: { lifetimeMs?: number; now?: Date; reviewer?: string } = {}): Promise<string> {
+  return (await createToken(store, { grantor: 'root', tenant, name, scopes, lifetimeMs: options.lifetimeMs, reviewer: options.reviewer }, CLI_ACTOR, options.now)).token;
 }
 
 export const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';

@@ -13,7 +13,7 @@ const TENANT = 'default';
 
 /**
  * Who calls. `holds` is what the credential may do, written out: `scim:write` holds `scim:read`
- * too, and `admin` (the alias) holds exactly `audit:read` and `tokens:manage`.
+ * too, and `admin` (the alias) holds exactly `audit:read` and `tokens:manage` (no campaign scope).
  */
 interface Caller {
   label: string;
@@ -38,6 +38,12 @@ async function storedByEarlierRelease(t: TestApp): Promise<string> {
   return token;
 }
 
+/** A reviewer's personal credential, bound to a user (as POST /admin/campaigns/reviewer-tokens mints it). */
+async function reviewer(t: TestApp): Promise<string> {
+  const created = await t.scim.post('/Users').send(user('matrix-reviewer@example.com'));
+  return issueToken(t.storage.credentials, TENANT, 'reviewer', ['campaigns:review'], { reviewer: String(created.body.id) });
+}
+
 const CALLERS: Caller[] = [
   { label: 'no token', holds: 'none' },
   { label: 'an unknown token', holds: 'invalid', token: async () => 'scim_no-such-token' },
@@ -51,6 +57,8 @@ const CALLERS: Caller[] = [
   { label: 'ADMIN_TOKEN', holds: ['audit:read', 'tokens:manage'], token: async () => ADMIN_TOKEN },
   { label: 'scim:read audit:read', holds: ['scim:read', 'audit:read'], token: stored('reader-auditor', 'scim:read,audit:read') },
   { label: 'scim:write tokens:manage', holds: ['scim:read', 'scim:write', 'tokens:manage'], token: stored('writer-manager', 'scim:write,tokens:manage') },
+  { label: 'campaigns:manage', holds: ['campaigns:manage'], token: stored('campaign-manager', 'campaigns:manage') },
+  { label: 'campaigns:review (a reviewer)', holds: ['campaigns:review'], token: reviewer },
 ];
 
 /** What each caller's requests act on: its own user, group and token, so one caller's DELETE never hides another's result. */
@@ -62,6 +70,8 @@ interface Targets {
   tokenName: string;
   /** An event stream of the tenant. */
   streamName: string;
+  /** A draft campaign over the caller's group, reviewed by the caller's user. */
+  campaignId: string;
 }
 
 interface Endpoint {
@@ -109,6 +119,16 @@ const ADMIN_ENDPOINTS: Endpoint[] = [
   scim('GET /admin/streams/{name}', 'tokens:manage', 200, (c, at) => c.get(`/streams/${at.streamName}`)),
   scim('PATCH /admin/streams/{name}', 'tokens:manage', 200, (c, at) => c.patch(`/streams/${at.streamName}`, { events: ['user.deleted'] })),
   scim('DELETE /admin/streams/{name}', 'tokens:manage', 204, (c, at) => c.delete(`/streams/${at.streamName}`)),
+  scim('GET /admin/campaigns', 'campaigns:manage', 200, (c) => c.get('/campaigns')),
+  scim('GET /admin/campaigns/{id}', 'campaigns:manage', 200, (c, at) => c.get(`/campaigns/${at.campaignId}`)),
+  scim('GET /admin/campaigns/{id}/report', 'campaigns:manage', 200, (c, at) => c.get(`/campaigns/${at.campaignId}/report`)),
+  scim('GET /admin/reviews', 'campaigns:review', 200, (c) => c.get('/reviews')),
+  scim('POST /admin/campaigns', 'campaigns:manage', 201, (c, at) => c.post('/campaigns', { name: `Matrix ${at.n}`, scope: { kind: 'all' }, reviewers: { kind: 'named', users: [at.userId] }, dueAt: '2999-01-01T00:00:00Z' })),
+  scim('POST /admin/campaigns/reviewer-tokens', 'campaigns:manage', 201, (c, at) => c.post('/campaigns/reviewer-tokens', { reviewer: at.userId })),
+  scim('POST /admin/campaigns/{id}/activate', 'campaigns:manage', 200, (c, at) => c.post(`/campaigns/${at.campaignId}/activate`)),
+  // Nobody's item: a reviewer gets 404 (the scopes are what this checks; decisions are tested in test/governance).
+  scim('POST /admin/reviews/{itemId}', 'campaigns:review', 404, (c) => c.post('/reviews/no-such-item', { decision: 'keep' })),
+  scim('POST /admin/campaigns/{id}/close', 'campaigns:manage', 200, (c, at) => c.post(`/campaigns/${at.campaignId}/close`)),
   scim('DELETE /admin/tokens/{name}', 'tokens:manage', 204, (c, at) => c.delete(`/tokens/${at.tokenName}`)),
 ];
 
@@ -140,6 +160,7 @@ describe('authorisation matrix: every credential kind × every endpoint', () => 
       credentials: (await t.storage.credentials.list()).map(credentialView),
       audit: (await t.storage.audit.query({ tenant: TENANT, limit: 1000 })).length,
       streams: (await t.storage.streams.list()).map((stream) => `${stream.tenant}|${stream.name}|${stream.events?.join(',') ?? 'all'}`),
+      campaigns: (await t.storage.campaigns.list(TENANT)).map((campaign) => `${campaign.id}|${campaign.state}|${campaign.version}`),
     };
   }
 
@@ -180,7 +201,7 @@ describe('authorisation matrix: every credential kind × every endpoint', () => 
 
   CALLERS.forEach((caller, n) => {
     describe(caller.label, () => {
-      const at: Targets = { n, userId: '', groupId: '', tokenName: `rotatable-${n}`, streamName: `stream-${n}` };
+      const at: Targets = { n, userId: '', groupId: '', tokenName: `rotatable-${n}`, streamName: `stream-${n}`, campaignId: randomUUID() };
 
       before(async () => {
         const created = await t.scim.post('/Users').send(user(`matrix-${n}@example.com`));
@@ -191,6 +212,8 @@ describe('authorisation matrix: every credential kind × every endpoint', () => 
         at.groupId = String(made.body.id);
         await issueToken(t.storage.credentials, TENANT, at.tokenName, ['tokens:manage']);
         await t.storage.streams.create({ id: randomUUID(), tenant: TENANT, name: at.streamName, createdAt: new Date(), updatedAt: new Date() });
+        const campaign = { id: at.campaignId, tenant: TENANT, name: `Matrix ${n}`, scope: { kind: 'group' as const, groupId: at.groupId }, reviewers: { kind: 'named' as const, users: [at.userId] } };
+        await t.storage.campaigns.create({ ...campaign, dueAt: new Date('2999-01-01T00:00:00Z'), undecided: 'keep', state: 'draft', version: 1, createdAt: new Date(), createdBy: 'matrix' });
       });
 
       for (const [base, endpoints] of [['/scim/v2', ENDPOINTS], ['/admin', ADMIN_ENDPOINTS]] as const) {

@@ -367,6 +367,17 @@ describe('access policy', () => {
     });
   });
 
+  describe('policy exceptions', () => {
+    const policy = loadPolicy(EXAMPLE_FILE);
+    const salesManager = subject({ userType: 'Employee', title: 'Sales Manager', enterprise: { employeeNumber: '1003', department: 'Sales' } });
+
+    it('withholds an excepted role whatever matches, and only that role', () => {
+      assert.deepEqual(evaluatePolicy(policy, salesManager).map((grant) => grant.role), ['employee-baseline', 'sales-manager', 'sales-rep']);
+      assert.deepEqual(evaluatePolicy(policy, { ...salesManager, exceptions: ['sales-rep'] }).map((grant) => grant.role), ['employee-baseline', 'sales-manager']);
+      assert.deepEqual(evaluatePolicy(policy, { ...salesManager, exceptions: ['sales-rep', 'employee-baseline', 'unknown-role'] }).map((grant) => grant.role), ['sales-manager']);
+    });
+  });
+
   describe('conditions', () => {
     const employee = subject({ userType: 'Employee', title: 'Engineer', externalId: 'AbC-1', enterprise: { department: 'Sales', manager: { value: 'm1' } } });
 

@@ -1,6 +1,8 @@
 import type { ConsolePage } from '../page.js';
+import { campaignsPage } from './campaigns.js';
 import { overviewPage } from './overview.js';
 import { policyWhatIfPage } from './policy-what-if.js';
+import { reviewsPage } from './reviews.js';
 import { tokensPage } from './tokens.js';
 import { webhooksPage } from './webhooks.js';
 
@@ -8,4 +10,4 @@ import { webhooksPage } from './webhooks.js';
  * Every console page, in navigation order. The router serves them, the navigation lists those the
  * session may open, and the browser tests visit each (see "Adding a page" in docs/console.md).
  */
-export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, webhooksPage, tokensPage, policyWhatIfPage];
+export const CONSOLE_PAGES: readonly ConsolePage[] = [overviewPage, webhooksPage, tokensPage, policyWhatIfPage, campaignsPage, reviewsPage];

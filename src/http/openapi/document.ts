@@ -132,6 +132,7 @@ function scimPaths(): Json {
 function adminPaths(): Json {
   const admin = (scope: string) => `Needs \`${scope}\`; works on the credential's own tenant.`;
   const name = param('name', 'path', 'The token or stream name.');
+  const campaignId = param('id', 'path', 'The campaign id.');
   return {
     '/admin/audit': {
       get: {
@@ -243,6 +244,81 @@ function adminPaths(): Json {
       },
       delete: { tags: ['Event streams'], summary: 'Delete a stream and what is queued in it', operationId: 'deleteStream', description: admin('tokens:manage'), responses: { '204': noContent('Deleted.'), ...errors(401, 403, 404, 503) } },
     },
+    '/admin/campaigns': {
+      get: { tags: ['Campaigns'], summary: 'List access certification campaigns, newest first', operationId: 'listCampaigns', description: admin('campaigns:manage'), responses: { '200': ok('Campaigns.', 'CampaignList', JSON_TYPE), ...errors(401, 403, 503) } },
+      post: {
+        tags: ['Campaigns'],
+        summary: 'Open a campaign (as a draft)',
+        operationId: 'createCampaign',
+        description: `${admin('campaigns:manage')} Named and fallback reviewers must be users of the tenant.`,
+        requestBody: requestBody('NewCampaign', JSON_TYPE),
+        responses: { '201': ok('Created, in state draft.', 'Campaign', JSON_TYPE), ...errors(400, 401, 403, 415, 503) },
+      },
+    },
+    '/admin/campaigns/reviewer-tokens': {
+      post: {
+        tags: ['Campaigns'],
+        summary: "Mint (or replace) a reviewer's personal campaigns:review credential",
+        operationId: 'createReviewerToken',
+        description: `${admin('campaigns:manage')} The credential is named reviewer:<user id>; minting it again replaces the old token at once.`,
+        requestBody: requestBody('ReviewerTokenRequest', JSON_TYPE),
+        responses: { '201': ok('The token, shown only here.', 'IssuedToken', JSON_TYPE), ...errors(400, 401, 403, 415, 503) },
+      },
+    },
+    '/admin/campaigns/{id}': {
+      parameters: [campaignId],
+      get: { tags: ['Campaigns'], summary: 'A campaign with its items', operationId: 'getCampaign', description: admin('campaigns:manage'), responses: { '200': ok('The campaign.', 'CampaignDetail', JSON_TYPE), ...errors(401, 403, 404, 503) } },
+    },
+    '/admin/campaigns/{id}/activate': {
+      parameters: [campaignId],
+      post: {
+        tags: ['Campaigns'],
+        summary: 'Activate a draft: snapshot one item per grant of each user in scope',
+        operationId: 'activateCampaign',
+        description: `${admin('campaigns:manage')} 409 (scimType mutability) unless the campaign is a draft.`,
+        responses: { '200': ok('Active.', 'Campaign', JSON_TYPE), ...errors(401, 403, 404, 409, 503) },
+      },
+    },
+    '/admin/campaigns/{id}/close': {
+      parameters: [campaignId],
+      post: {
+        tags: ['Campaigns'],
+        summary: "Close an active campaign; undecided items follow its setting",
+        operationId: 'closeCampaign',
+        description: `${admin('campaigns:manage')} 409 (scimType mutability) unless the campaign is active.`,
+        responses: { '200': ok('Closed.', 'Campaign', JSON_TYPE), ...errors(401, 403, 404, 409, 503) },
+      },
+    },
+    '/admin/campaigns/{id}/report': {
+      parameters: [campaignId],
+      get: {
+        tags: ['Campaigns'],
+        summary: 'The report: every item with its decision, reviewer, comment and time (CSV)',
+        operationId: 'campaignReport',
+        description: admin('campaigns:manage'),
+        responses: { '200': { description: 'CSV, one line per item.', content: { 'text/csv': { schema: { type: 'string' } } } }, ...errors(401, 403, 404, 503) },
+      },
+    },
+    '/admin/reviews': {
+      get: {
+        tags: ['Campaigns'],
+        summary: "The caller's review items in active campaigns",
+        operationId: 'listReviews',
+        description: 'Needs `campaigns:review` and a credential bound to a reviewer (403 otherwise).',
+        responses: { '200': ok('Items.', 'ReviewList', JSON_TYPE), ...errors(401, 403, 503) },
+      },
+    },
+    '/admin/reviews/{itemId}': {
+      parameters: [param('itemId', 'path', 'A review item of the caller (any other: 404).')],
+      post: {
+        tags: ['Campaigns'],
+        summary: 'Keep or revoke one item',
+        operationId: 'decideReview',
+        description: 'Needs `campaigns:review`. Revoking a direct grant removes it from the user; revoking a policy grant records a policy exception. 409 (mutability) when the item is decided or its campaign is no longer active.',
+        requestBody: requestBody('ReviewDecision', JSON_TYPE),
+        responses: { '200': ok('The item as decided.', 'CampaignItem', JSON_TYPE), ...errors(400, 401, 403, 404, 409, 415, 503) },
+      },
+    },
     '/streams/{name}/poll': {
       parameters: [param('name', 'path', 'The stream the token is bound to.')],
       post: {
@@ -301,10 +377,10 @@ export function openApiDocument(): Json {
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],
-    tags: ['Discovery', 'Users', 'Groups', 'Search', 'Bulk', 'Admin', 'Tokens', 'Event streams', 'Probes'].map((name) => ({ name })),
+    tags: ['Discovery', 'Users', 'Groups', 'Search', 'Bulk', 'Admin', 'Tokens', 'Event streams', 'Campaigns', 'Probes'].map((name) => ({ name })),
     paths: { ...scimPaths(), ...adminPaths(), ...operationalPaths() },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token (npm run tokens) or, when configured, an OAuth 2.0 JWT. Scopes: scim:read, scim:write, audit:read, tokens:manage (admin = audit:read tokens:manage).' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API token (npm run tokens) or, when configured, an OAuth 2.0 JWT. Scopes: scim:read, scim:write, audit:read, tokens:manage, campaigns:manage, campaigns:review (admin = audit:read tokens:manage).' } },
       schemas: SCHEMAS,
       responses: componentResponses(),
     },

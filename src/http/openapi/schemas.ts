@@ -58,6 +58,50 @@ const tokenProperties: Record<string, Schema> = {
   lastUsedAt: nullable(dateTime),
   status: { enum: ['active', 'expired', 'revoked'] },
   stream: nullable(string),
+  reviewer: nullable({ type: 'string', description: 'A reviewer credential (campaigns:review): the user id of its reviewer.' }),
+};
+
+const campaignScope: Schema = {
+  oneOf: [
+    closed({ kind: { const: 'all' } }),
+    closed({ kind: { const: 'role' }, role: string }),
+    closed({ kind: { const: 'group' }, groupId: string }),
+    closed({ kind: { const: 'department' }, department: string }),
+  ],
+};
+
+const campaignReviewers: Schema = {
+  oneOf: [closed({ kind: { const: 'manager' }, fallback: arrayOf(string) }, ['fallback']), closed({ kind: { const: 'named' }, users: { type: 'array', minItems: 1, items: string } })],
+};
+
+const campaignProperties: Record<string, Schema> = {
+  id: string,
+  name: string,
+  state: { enum: ['draft', 'active', 'closed'] },
+  scope: campaignScope,
+  reviewers: campaignReviewers,
+  dueAt: dateTime,
+  undecided: { enum: ['keep', 'revoke'] },
+  createdAt: dateTime,
+  createdBy: string,
+  activatedAt: nullable(dateTime),
+  closedAt: nullable(dateTime),
+  items: nullable(integer),
+  remindedAt: nullable(dateTime),
+};
+
+const itemProperties: Record<string, Schema> = {
+  id: string,
+  campaignId: string,
+  userId: string,
+  userName: string,
+  grant: closed({ kind: { enum: ['role', 'permission'] }, name: string, source: { enum: ['policy', 'direct'] } }),
+  reviewers: arrayOf(string),
+  decision: { enum: ['keep', 'revoke', null] },
+  decidedBy: { ...nullable(string), description: 'The reviewer\'s user id, or "campaign" for an item the close decided.' },
+  comment: nullable(string),
+  decidedAt: nullable(dateTime),
+  exceptionExpiresAt: nullable(dateTime),
 };
 
 export const SCHEMAS: Record<string, Schema> = {
@@ -235,8 +279,8 @@ export const SCHEMAS: Record<string, Schema> = {
       tenant: string,
       actor: { type: 'string', description: 'The credential name (never a token), or cli:…/server:… for the operator.' },
       requestId: string,
-      operation: { enum: ['create', 'replace', 'patch', 'delete', 'membership', 'bulk', 'reevaluate', 'rotate', 'revoke'] },
-      resourceType: { enum: ['User', 'Group', 'Token'] },
+      operation: { enum: ['create', 'replace', 'patch', 'delete', 'membership', 'bulk', 'reevaluate', 'rotate', 'revoke', 'review', 'activate', 'close'] },
+      resourceType: { enum: ['User', 'Group', 'Token', 'Campaign'] },
       resourceId: string,
       before: nullable({ type: 'object' }),
       after: nullable({ type: 'object' }),
@@ -291,6 +335,38 @@ export const SCHEMAS: Record<string, Schema> = {
     users: arrayOf(closed({ userId: string, userName: string, rules: arrayOf(string), direct: boolean })),
     truncated: { ...boolean, description: 'More users than listed; format=csv lists them all.' },
   }),
+  Campaign: closed(campaignProperties),
+  CampaignList: closed({ campaigns: arrayOf(ref('Campaign')) }),
+  CampaignDetail: closed({ ...campaignProperties, itemList: arrayOf(ref('CampaignItem')) }),
+  CampaignItem: closed(itemProperties),
+  NewCampaign: {
+    type: 'object',
+    required: ['name', 'scope', 'reviewers', 'dueAt'],
+    additionalProperties: false,
+    properties: {
+      name: { type: 'string', minLength: 1, maxLength: 200 },
+      scope: campaignScope,
+      reviewers: campaignReviewers,
+      dueAt: { ...dateTime, description: 'In the future, with a time zone.' },
+      undecided: { enum: ['keep', 'revoke'], description: 'What the close does with undecided items (default keep).' },
+    },
+  },
+  ReviewerTokenRequest: {
+    type: 'object',
+    required: ['reviewer'],
+    properties: { reviewer: { type: 'string', description: 'The user id of the reviewer.' }, expiresIn: { type: 'string', pattern: '^[0-9]+[smhd]$' } },
+  },
+  ReviewList: closed({ reviewer: string, items: arrayOf(closed({ ...itemProperties, campaignName: nullable(string), dueAt: nullable(dateTime) })) }),
+  ReviewDecision: {
+    type: 'object',
+    required: ['decision'],
+    additionalProperties: false,
+    properties: {
+      decision: { enum: ['keep', 'revoke'] },
+      comment: { type: 'string', minLength: 1, maxLength: 2000, description: 'Required to revoke.' },
+      exceptionExpiresAt: { ...dateTime, description: 'Revoking a policy grant: when its exception stops applying (default: never).' },
+    },
+  },
   Token: closed(tokenProperties),
   TokenList: closed({ tokens: arrayOf(ref('Token')) }),
   IssuedToken: { description: 'The token is shown only in this response; only its hash is stored.', ...closed({ ...tokenProperties, token: string }) },

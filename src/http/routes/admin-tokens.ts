@@ -49,13 +49,13 @@ function grantorOf(res: Response): Grantor {
   return { tenant, scopes: held, expiresAt };
 }
 
-function duration(body: Body, key: string): number | undefined {
+export function duration(body: Body, key: string): number | undefined {
   const value = text(body, key, false);
   return value === undefined ? undefined : parseDuration(value, `"${key}"`);
 }
 
 /** The service's errors (bad names, durations, unknown tokens), as the catalogue's. */
-async function run<T>(work: () => Promise<T>): Promise<T> {
+export async function run<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {

@@ -41,12 +41,16 @@ function resolveIn(extension: string | undefined, rest: string): PolicyAttribute
   return subAttribute ? { extension, attribute, subAttribute } : undefined;
 }
 
-/** Roles granted to the subject, sorted by name, each with the granting rules in policy order. */
+/**
+ * Roles granted to the subject, sorted by name, each with the granting rules in policy order. A role
+ * the subject holds an exception for (an access review revoked it) is not granted, whatever matches.
+ */
 export function evaluatePolicy(policy: Policy, subject: PolicySubject): PolicyGrant[] {
   const grants = new Map<string, string[]>();
+  const withheld = new Set(subject.exceptions ?? []);
   for (const rule of policy.rules) {
     if (!matches(rule.when, subject)) continue;
-    for (const role of rule.grant) grants.set(role, [...(grants.get(role) ?? []), rule.name]);
+    for (const role of rule.grant) if (!withheld.has(role)) grants.set(role, [...(grants.get(role) ?? []), rule.name]);
   }
   return [...grants.keys()].sort().map((role) => ({ role, rules: grants.get(role) ?? [] }));
 }

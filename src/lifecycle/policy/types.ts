@@ -61,6 +61,8 @@ export interface Policy {
 export interface PolicySubject {
   attributes: Record<string, unknown>;
   groups: { id: string; displayName: string | undefined }[];
+  /** Roles policy must not grant this user: policy exceptions in force (PolicyExceptionStore). */
+  exceptions?: readonly string[] | undefined;
 }
 
 /** A role granted by policy, with every rule that grants it (for "why" in the access review). */

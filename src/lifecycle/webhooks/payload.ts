@@ -49,6 +49,8 @@ const SET_EVENTS: Record<EventType, (event: LifecycleEvent) => SetEvents> = {
   'group.created': created,
   'group.members_changed': (event) => ({ [`${PROV}:patch:notice`]: { version: versionOf(event), attributes: ['members'] } }),
   'group.deleted': deleted,
+  'access.revoked_by_review': own,
+  'campaign.reminder': own,
 };
 
 /** The event as docs/lifecycle.md ("Events") names its fields, flat. */

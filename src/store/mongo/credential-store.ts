@@ -26,6 +26,7 @@ interface CredentialDocument {
   /** True while `pending` holds anything: the relay's sweep finds such credentials by it. */
   hasPending?: boolean;
   stream?: string;
+  reviewer?: string;
 }
 
 function toRecord(doc: CredentialDocument): CredentialRecord {
@@ -39,6 +40,7 @@ function toRecord(doc: CredentialDocument): CredentialRecord {
     ...(doc.revokedAt ? { revokedAt: doc.revokedAt } : {}),
     ...(doc.lastUsedAt ? { lastUsedAt: doc.lastUsedAt } : {}),
     ...(doc.stream ? { stream: doc.stream } : {}),
+    ...(doc.reviewer ? { reviewer: doc.reviewer } : {}),
   };
 }
 
@@ -53,6 +55,7 @@ function toDocument(record: CredentialRecord, audit: AuditEntry | undefined): Cr
     ...(record.revokedAt ? { revokedAt: record.revokedAt } : {}),
     ...carrying(audit),
     ...(record.stream ? { stream: record.stream } : {}),
+    ...(record.reviewer ? { reviewer: record.reviewer } : {}),
   };
 }
 

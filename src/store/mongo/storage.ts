@@ -16,6 +16,8 @@ import { createEventStore } from './event-store.js';
 import { createStreamStore } from './stream-store.js';
 import { createJobStore } from './job-store.js';
 import { createSecretStore } from './secret-store.js';
+import { createPolicyExceptionStore } from './policy-exception-store.js';
+import { createCampaignStore } from './campaign-store.js';
 import { createSessionStore } from './session-store.js';
 import { createNamedIndexes } from './index-names.js';
 import { groupsOfMembers } from './member-filters.js';
@@ -58,6 +60,9 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   const credentials = createCredentialStore(db.collection('credentials'), db.collection('credential_names'), audit);
   await credentials.ensureIndexes();
   const streams = createStreamStore(db);
+  const policyExceptions = createPolicyExceptionStore(db);
+  const campaigns = createCampaignStore(db);
+  await Promise.all([policyExceptions.ensureIndexes(), campaigns.ensureIndexes()]);
 
   return {
     users: createResourceStore({ kind: 'User', model: users, definition: USER_RESOURCE, nameAttribute: 'userName', claims, externalIds, locks }),
@@ -78,6 +83,8 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
     audit,
     jobs: createJobStore(db),
     secrets: createSecretStore(db.collection('secrets')),
+    policyExceptions,
+    campaigns,
     sessions: createSessionStore(db.collection('console_sessions')),
     async ping() {
       await db.admin().ping();

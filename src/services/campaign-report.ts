@@ -1,0 +1,12 @@
+import type { CampaignItemRecord, CampaignRecord } from '../store/contract.js';
+import { csvLine } from './csv.js';
+
+const COLUMNS = ['campaignId', 'campaign', 'itemId', 'userId', 'userName', 'grantKind', 'grant', 'source', 'reviewers', 'decision', 'decidedBy', 'comment', 'decidedAt', 'exceptionExpiresAt'];
+
+/** A campaign's report (GET /admin/campaigns/{id}/report, the console's download): one CSV line per item, decided or not. */
+export function campaignReportCsv(campaign: CampaignRecord, items: readonly CampaignItemRecord[]): string {
+  const rows = items.map((item) =>
+    csvLine([campaign.id, campaign.name, item.id, item.userId, item.userName, item.grant.kind, item.grant.name, item.grant.source, item.reviewers, item.decision, item.decidedBy, item.comment, item.decidedAt?.toISOString(), item.exceptionExpiresAt?.toISOString()]),
+  );
+  return [csvLine(COLUMNS), ...rows].join('');
+}
