@@ -8,6 +8,7 @@ import type { ResourceRecord, Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
 import { runCli, type CliRun } from '../support/cli.js';
+import { directorySnapshot } from '../support/directory-snapshot.js';
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -51,17 +52,7 @@ describe('import (CLI)', function () {
 
   const memberIds = async (groupId: string) => (await storage.memberships.membersOf('default', groupId)).map((member) => member.id).sort();
 
-  /** Every stored version, audit entry and event of the tenant: what "nothing changed" compares. */
-  async function snapshot(): Promise<{ versions: Record<string, number>; audit: number; events: number }> {
-    const versions: Record<string, number> = {};
-    for (const store of [storage.users, storage.groups]) {
-      for (const record of (await store.list('default', { descending: false, startIndex: 1, count: 10_000 })).items) versions[`${store.kind}:${record.id}`] = record.version;
-    }
-    const audit = await storage.audit.query({ tenant: 'default', limit: 1_000_000 });
-    let events = 0;
-    for (const key of Object.keys(versions)) events += (await storage.events.forSubject('default', key.split(':')[1] as string)).length;
-    return { versions, audit: audit.length, events };
-  }
+  const snapshot = () => directorySnapshot(storage);
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'scim-import-'));
