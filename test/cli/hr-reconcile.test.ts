@@ -162,7 +162,10 @@ describe('import --format csv --map --reconcile (HR feed reconciliation)', funct
       assert.deepEqual(await directorySnapshot(storage, tenant), before);
     });
 
-    it('applies it: joiners created (manager first), movers PATCHed in just the changed attributes, leavers deactivated with their roles revoked', async () => {
+    it('applies it: joiners created (manager first), movers PATCHed in just the changed attributes, leavers deactivated with their roles revoked and groups left', async () => {
+      const olga = (await users(tenant)).get('E10024') as ResourceRecord;
+      const group = await storage.groups.create({ tenant, id: 'apac-sales', attributes: { displayName: 'APAC Sales' } });
+      await storage.memberships.apply(tenant, group.id, [{ id: olga.id, kind: 'User', display: undefined }], []);
       const before = await users(tenant);
       const run = await feed(tenant, DAY_2);
       assert.equal(run.code, 0, run.stderr);
@@ -197,12 +200,18 @@ describe('import --format csv --map --reconcile (HR feed reconciliation)', funct
         assert.ok(events.includes('user.deactivated'), `${key}: ${events.join(', ')}`);
       }
       assert.deepEqual(grantNames(before.get('E10040')), ['employee-baseline'], 'the intern had a role to lose');
+      assert.deepEqual(after.get('E10024')?.groupIds, [], 'the policy says leavers leave their groups');
+      assert.deepEqual(await storage.memberships.membersOf(tenant, group.id), []);
 
       for (const [key, user] of before) {
         if (['E10006', 'E10022', 'E10024', 'E10035', 'E10040'].includes(key)) continue;
         assert.equal(after.get(key)?.version, user.version, `${key} unchanged`);
       }
-      assert.equal(audit.length, 7, '2 creates, 2 mover PATCHes, 3 leaver PATCHes');
+      assert.deepEqual(
+        audit.map((entry) => `${entry.resourceType} ${entry.operation}`).sort(),
+        [...Array(2).fill('User create'), ...Array(5).fill('User patch'), 'Group membership'].sort(),
+        '2 creates, 2 mover and 3 leaver PATCHes, and the group E10024 left',
+      );
       for (const key of ['00u1a2b3c4OKTA', 'e10099', 'service-desk@example.com']) assert.equal(after.get(key)?.attributes['active'], true, `the IdP's ${key} is not the feed's`);
     });
 
@@ -225,6 +234,21 @@ describe('import --format csv --map --reconcile (HR feed reconciliation)', funct
       assert.equal(back?.attributes['active'], true);
       assert.deepEqual(grantNames(back), ['employee-baseline']);
       assert.ok((await storage.events.forSubject(tenant, back?.id as string)).some((event) => event.type === 'user.reactivated'));
+    });
+
+    it("a joiner the service refuses (its userName is an IdP user's) is listed and skipped; the rest is applied, exit 3", async () => {
+      const taken = 'E10060,consultant@partner.example,Ines,Costa,Ines Costa,ines.costa@example.com,Consultant,Employee,Sales,CC-3000,E10003,+44 20 7946 0060,P10060,2026-12-02';
+      const fine = 'E10061,noor.hassan@example.com,Noor,Hassan,Noor Hassan,noor.hassan@example.com,Sales Representative,Employee,Sales,CC-3000,E10017,+44 20 7946 0061,P10061,2026-12-02';
+      const ravi = (await linesOf(DAY_1)).find((line) => line.startsWith('E10040,')) as string;
+      const file = await extract('refused.csv', [...(await linesOf(DAY_2)), ravi, taken, fine]);
+      const run = await feed(tenant, file);
+      assert.equal(run.code, 3, run.stderr);
+      assert.match(run.stderr, /line 52: E10060: 409 uniqueness: /);
+      assert.deepEqual(applied(run), [1, 0, 0, 50, 1]);
+      const stored = await users(tenant);
+      assert.equal(stored.get('E10060'), undefined);
+      assert.equal(stored.get('E10061')?.attributes['userName'], 'noor.hassan@example.com');
+      assert.equal(stored.get('00u1a2b3c4OKTA')?.attributes['name'], undefined, 'the IdP user is not adopted');
     });
   });
 

@@ -360,7 +360,7 @@ describe('import (CLI)', function () {
       [['a.ndjson', '--batch'], '--batch needs a value (<1-1000>)'],
       [['a.ndjson', '--bogus'], 'unknown option "--bogus"'],
       [['a.ndjson', 'b.ndjson'], 'unexpected argument "b.ndjson" (expected only the file to import)'],
-      [['a.ndjson', '--format', 'xml'], '--format must be one of ndjson, not "xml"'],
+      [['a.ndjson', '--format', 'xml'], '--format must be one of ndjson, csv, not "xml"'],
       [['a.ndjson', '--rejects', 'a.ndjson'], '--rejects must not be the file being imported'],
       [['a.ndjson', '--dry-run', '--init'], '--dry-run writes nothing, so it cannot --init a database'],
       [['a.ndjson', '--tenant', 'bad tenant'], '--tenant: the tenant must be 1-64 letters, digits, "-" or "_"'],
