@@ -16,7 +16,8 @@ const FIXTURES = path.join(REPOSITORY_ROOT, 'test', 'fixtures', 'hr');
 /** 50 people (quoted fields, UTF-8 names, CRLF): the first full extract. */
 const DAY_1 = path.join(FIXTURES, 'extract-day1.csv');
 /** The next day: E10006 moves to Support (department, cost centre, title, manager), E10022 gets a new manager,
- * E10024, E10035 and E10040 left, E10051 and E10052 joined (E10052 reports to E10051, listed before them). */
+ * E10029 a new work email and no office phone, E10024, E10035 and E10040 left, E10051 and E10052 joined
+ * (E10052 reports to E10051, listed before them). */
 const DAY_2 = path.join(FIXTURES, 'extract-day2.csv');
 
 const enterprise = (user: ResourceRecord | undefined) => (user?.attributes[ENTERPRISE] ?? {}) as Record<string, unknown>;
@@ -135,7 +136,7 @@ describe('import --format csv --map --reconcile (HR feed reconciliation)', funct
       assert.ok(
         plan.includes(
           [
-            'movers (2):',
+            'movers (3):',
             '  ~ E10006 lukasz.zolc@example.com (line 7)',
             '      title: "Software Engineer" → "Support Engineer"',
             `      ${ENTERPRISE}:department: "Engineering" → "Support"`,
@@ -143,6 +144,9 @@ describe('import --format csv --map --reconcile (HR feed reconciliation)', funct
             `      ${ENTERPRISE}:manager.value: "E10002" → "E10037"`,
             '  ~ E10022 priya.raman@example.com (line 24)',
             `      ${ENTERPRISE}:manager.value: "E10021" → "E10017"`,
+            '  ~ E10029 ana.garcia@example.com (line 30)',
+            '      emails[type eq "work"].value: "ana.garcia@example.com" → "ana.garcia-lopez@example.com"',
+            '      phoneNumbers[type eq "work"].value: "+44 20 7946 0029" → (none)',
           ].join('\n'),
         ),
         plan,
@@ -158,7 +162,7 @@ describe('import --format csv --map --reconcile (HR feed reconciliation)', funct
         ),
         plan,
       );
-      assert.match(plan, /nothing written: 2 joiners, 2 movers, 3 leavers, 45 unchanged/);
+      assert.match(plan, /nothing written: 2 joiners, 3 movers, 3 leavers, 44 unchanged/);
       assert.deepEqual(await directorySnapshot(storage, tenant), before);
     });
 
@@ -169,7 +173,7 @@ describe('import --format csv --map --reconcile (HR feed reconciliation)', funct
       const before = await users(tenant);
       const run = await feed(tenant, DAY_2);
       assert.equal(run.code, 0, run.stderr);
-      assert.deepEqual(applied(run), [2, 2, 3, 45, 0]);
+      assert.deepEqual(applied(run), [2, 3, 3, 44, 0]);
       const after = await users(tenant);
       const requestId = /request id (\S+)/.exec(run.stdout)?.[1];
       const audit = (await storage.audit.query({ tenant, limit: 1000 })).filter((entry) => entry.requestId === requestId);
@@ -184,6 +188,9 @@ describe('import --format csv --map --reconcile (HR feed reconciliation)', funct
       assert.equal(managerOf(after.get('E10022')), after.get('E10017')?.id);
       const moverEntry = audit.find((entry) => entry.resourceId === lukasz?.id);
       assert.equal(moverEntry?.operation, 'patch');
+      const ana = after.get('E10029');
+      assert.deepEqual(ana?.attributes['emails'], [{ type: 'work', value: 'ana.garcia-lopez@example.com' }]);
+      assert.equal(ana?.attributes['phoneNumbers'], undefined, 'an emptied cell removes the value');
 
       for (const key of ['E10024', 'E10035', 'E10040']) {
         const leaver = after.get(key);
@@ -204,13 +211,13 @@ describe('import --format csv --map --reconcile (HR feed reconciliation)', funct
       assert.deepEqual(await storage.memberships.membersOf(tenant, group.id), []);
 
       for (const [key, user] of before) {
-        if (['E10006', 'E10022', 'E10024', 'E10035', 'E10040'].includes(key)) continue;
+        if (['E10006', 'E10022', 'E10029', 'E10024', 'E10035', 'E10040'].includes(key)) continue;
         assert.equal(after.get(key)?.version, user.version, `${key} unchanged`);
       }
       assert.deepEqual(
         audit.map((entry) => `${entry.resourceType} ${entry.operation}`).sort(),
-        [...Array(2).fill('User create'), ...Array(5).fill('User patch'), 'Group membership'].sort(),
-        '2 creates, 2 mover and 3 leaver PATCHes, and the group E10024 left',
+        [...Array(2).fill('User create'), ...Array(6).fill('User patch'), 'Group membership'].sort(),
+        '2 creates, 3 mover and 3 leaver PATCHes, and the group E10024 left',
       );
       for (const key of ['00u1a2b3c4OKTA', 'e10099', 'service-desk@example.com']) assert.equal(after.get(key)?.attributes['active'], true, `the IdP's ${key} is not the feed's`);
     });

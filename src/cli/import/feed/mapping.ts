@@ -59,7 +59,8 @@ function filterType(filter: unknown): string | undefined {
   return undefined;
 }
 
-function target(text: string): Target {
+/** Where a mapping path puts a cell's value; an Error says why the path cannot take one. */
+export function targetOf(text: string): Target {
   const path = parsePatchPath(USER_RESOURCE, text);
   if (isWholeExtension(path)) throw new Error(`'${text}' names a whole extension; map its attributes one by one`);
   const { attribute, subAttribute } = pathSchemas(USER_RESOURCE, path);
@@ -80,7 +81,7 @@ function mappedColumn(file: string, column: string, entry: string | { attribute:
   const references = typeof entry !== 'string' && entry.references === 'key';
   let mapped: Target;
   try {
-    mapped = target(text);
+    mapped = targetOf(text);
   } catch (error) {
     throw new UsageError(`${file}: columns[${JSON.stringify(column)}]: ${(error as Error).message}`);
   }
