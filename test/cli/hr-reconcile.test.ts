@@ -15,7 +15,7 @@ const MAPPING = path.join(REPOSITORY_ROOT, 'schemas', 'hr-mapping.example.json')
 const FIXTURES = path.join(REPOSITORY_ROOT, 'test', 'fixtures', 'hr');
 /** 50 people (quoted fields, UTF-8 names, CRLF): the first full extract. */
 const DAY_1 = path.join(FIXTURES, 'extract-day1.csv');
-/** The next day: E10006 moves to Support (department, cost centre, title, manager), E10022 gets a new manager,
+/** The next day: E10006 moves to Sales (department, cost centre, title, manager), E10022 gets a new manager,
  * E10029 a new work email and no office phone, E10024, E10035 and E10040 left, E10051 and E10052 joined
  * (E10052 reports to E10051, listed before them). */
 const DAY_2 = path.join(FIXTURES, 'extract-day2.csv');
@@ -138,10 +138,10 @@ describe('import --format csv --map --reconcile (HR feed reconciliation)', funct
           [
             'movers (3):',
             '  ~ E10006 lukasz.zolc@example.com (line 7)',
-            '      title: "Software Engineer" → "Support Engineer"',
-            `      ${ENTERPRISE}:department: "Engineering" → "Support"`,
-            `      ${ENTERPRISE}:costCenter: "CC-2000" → "CC-6000"`,
-            `      ${ENTERPRISE}:manager.value: "E10002" → "E10037"`,
+            '      title: "Software Engineer" → "Sales Engineer"',
+            `      ${ENTERPRISE}:department: "Engineering" → "Sales"`,
+            `      ${ENTERPRISE}:costCenter: "CC-2000" → "CC-3000"`,
+            `      ${ENTERPRISE}:manager.value: "E10002" → "E10017"`,
             '  ~ E10022 priya.raman@example.com (line 24)',
             `      ${ENTERPRISE}:manager.value: "E10021" → "E10017"`,
             '  ~ E10029 ana.garcia@example.com (line 30)',
@@ -182,12 +182,18 @@ describe('import --format csv --map --reconcile (HR feed reconciliation)', funct
       assert.equal(managerOf(after.get('E10051')), after.get('E10001')?.id);
 
       const lukasz = after.get('E10006');
-      assert.deepEqual(enterprise(lukasz), { employeeNumber: 'P10006', department: 'Support', costCenter: 'CC-6000', manager: { value: after.get('E10037')?.id } });
-      assert.equal(lukasz?.attributes['title'], 'Support Engineer');
+      assert.deepEqual(enterprise(lukasz), { employeeNumber: 'P10006', department: 'Sales', costCenter: 'CC-3000', manager: { value: after.get('E10017')?.id } });
+      assert.equal(lukasz?.attributes['title'], 'Sales Engineer');
       assert.equal(lukasz?.version, (before.get('E10006')?.version ?? 0) + 1, 'one PATCH, one version');
       assert.equal(managerOf(after.get('E10022')), after.get('E10017')?.id);
       const moverEntry = audit.find((entry) => entry.resourceId === lukasz?.id);
       assert.equal(moverEntry?.operation, 'patch');
+      assert.deepEqual(grantNames(lukasz), ['employee-baseline', 'sales-rep'], 'the policy follows the move');
+      assert.deepEqual(
+        moverEntry?.grantsAdded.map((grant) => grant.name),
+        ['sales-rep'],
+      );
+      assert.ok((await storage.events.forSubject(tenant, lukasz?.id as string)).some((event) => event.type === 'user.roles_changed'));
       const ana = after.get('E10029');
       assert.deepEqual(ana?.attributes['emails'], [{ type: 'work', value: 'ana.garcia-lopez@example.com' }]);
       assert.equal(ana?.attributes['phoneNumbers'], undefined, 'an emptied cell removes the value');
