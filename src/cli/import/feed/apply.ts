@@ -110,17 +110,8 @@ export async function applyPlan(plan: Plan, mapping: Mapping, planned: Resolver,
       reject(person, person.key, new ScimError('unresolvedReference', `'${unresolved.path}' names ${JSON.stringify(unresolved.after)}, whose user could not be created`));
       return;
     }
-    await patch(
-      person,
-      person.key,
-      current,
-      moverOperations(
-        current,
-        wanted,
-        changes.map((change) => change.path),
-      ),
-      'moved',
-    );
+    const operations = moverOperations(current, wanted, changes.map((change) => change.path));
+    await patch(person, person.key, current, operations, 'moved');
   });
   await eachConcurrently(plan.leavers, ({ key, current }) => patch(undefined, key, current, [{ op: 'replace', path: 'active', value: false }], 'left'));
   return outcome;

@@ -125,6 +125,7 @@ function checkJoinerReferences(joiners: readonly Joiner[], mapping: Mapping, pro
     state.set(key, 'visiting');
     for (const reference of person.references.values()) {
       const next = byKey.get(keyOf(mapping, reference));
+      // Naming oneself is reported by planFeed.
       if (next && next !== person) visit(next, [...chain, person.key]);
     }
     state.set(key, 'done');
@@ -158,7 +159,8 @@ export async function planFeed(people: readonly Person[], mapping: Mapping, cont
   for (const person of people) {
     for (const [path, reference] of person.references) {
       const normalised = keyOf(mapping, reference);
-      if (!inExtract.has(normalised) && !owned.has(normalised)) problems.add(person.line, `${person.key}: '${path}' names ${JSON.stringify(reference)}, who is neither in the extract nor a user the feed owns`);
+      if (normalised === keyOf(mapping, person.key)) problems.add(person.line, `${person.key}: '${path}' names the person themselves`);
+      else if (!inExtract.has(normalised) && !owned.has(normalised)) problems.add(person.line, `${person.key}: '${path}' names ${JSON.stringify(reference)}, who is neither in the extract nor a user the feed owns`);
     }
   }
   const plan: Plan = { people: people.length, owned: owned.size, ownedActive: [...owned.values()].filter((record) => record.attributes['active'] !== false).length, joiners: [], movers: [], leavers: [], unchanged: 0 };
