@@ -211,9 +211,16 @@ async function importInto(storage: Storage, run: Run): Promise<number> {
 async function importFeed(options: Options, feed: FeedOptions, config: Config, policy: Policy, ctx: RequestContext): Promise<number> {
   const mapping = await loadMapping(feed.map);
   const people = await readExtract(options.file, mapping);
-  return withStorage(config, say, options.dryRun ? { create: false } : { create: options.init, createOption: '--init' }, (storage) =>
-    reconcileFeed(storage, services(storage, config, policy).users, { file: options.file, mapping, people, reconcile: feed.reconcile, dryRun: options.dryRun, maxLeavers: feed.maxLeavers, force: feed.force, ctx, say }),
+  const interrupts = watchInterrupts(
+    (signal) => say(`${signal}: finishing the writes in flight, then stopping (again to quit at once)`),
+    (signal) => say(`${signal} again: quitting at once; rerun the extract to finish`),
   );
+  const run = { file: options.file, mapping, people, reconcile: feed.reconcile, dryRun: options.dryRun, maxLeavers: feed.maxLeavers, force: feed.force, ctx, say, interrupted: () => interrupts.signal !== undefined };
+  try {
+    return await withStorage(config, say, options.dryRun ? { create: false } : { create: options.init, createOption: '--init' }, (storage) => reconcileFeed(storage, services(storage, config, policy).users, run));
+  } finally {
+    interrupts.dispose();
+  }
 }
 
 async function importFile(options: Options): Promise<number> {

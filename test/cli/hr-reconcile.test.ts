@@ -303,6 +303,30 @@ describe('import --format csv --map --reconcile (HR feed reconciliation)', funct
     });
   });
 
+  describe('interrupted', () => {
+    it('Ctrl-C stops after the writes in flight, keeps them and exits 130; rerunning the extract finishes it', async () => {
+      const tenant = 'interrupts';
+      let sent = false;
+      const stopped = await runCli('import', [DAY_1, '--format', 'csv', '--map', MAPPING, '--reconcile', '--tenant', tenant], { MONGODB_URI: uri, POLICY_FILE }, {
+        onStderr: (stderr, child) => {
+          if (!sent && stderr.includes('[import] using MONGODB_URI')) {
+            sent = true;
+            child.kill('SIGINT');
+          }
+        },
+      });
+      assert.equal(stopped.code, 130, stopped.stderr);
+      assert.match(stopped.stderr, /SIGINT: finishing the writes in flight, then stopping/);
+      assert.match(stopped.stdout, /; interrupted: the rest of the plan was not applied \(rerun the extract to finish\); request id/);
+      const [created = 0] = applied(stopped);
+      assert.ok(created < 50, stopped.stdout);
+      assert.equal((await users(tenant)).size, created);
+      const finished = await feed(tenant, DAY_1);
+      assert.equal(finished.code, 0, finished.stderr);
+      assert.deepEqual(applied(finished), [50 - created, 0, 0, created, 0]);
+    });
+  });
+
   describe('bad mappings, extracts and options change nothing', () => {
     const tenant = 'inputs';
     const header = 'Employee ID,Login,First Name,Last Name,Preferred Name,Work Email,Job Title,Worker Type,Department,Cost Center,Manager ID,Office Phone,Payroll ID';

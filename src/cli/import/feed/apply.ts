@@ -25,23 +25,27 @@ export interface FeedOutcome {
   /** Movers whose PATCH turned out to change nothing (e.g. a value the server normalises). */
   unchanged: number;
   rejected: FeedRejection[];
+  /** Stopped by Ctrl-C or SIGTERM after the writes in flight: the rest of the plan was not applied. */
+  interrupted: boolean;
 }
 
 const CREATE_BATCH = 200;
 const PATCHES_IN_FLIGHT = 4;
 
-async function eachConcurrently<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+async function eachConcurrently<T>(items: readonly T[], stopped: () => boolean, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < items.length) await work(items[next++] as T);
+    while (next < items.length && !stopped()) await work(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.min(PATCHES_IN_FLIGHT, items.length) }, worker));
 }
 
 const patchBody = (operations: PatchOperation[]) => ({ schemas: [PATCH_OP_SCHEMA], Operations: operations });
 
-export async function applyPlan(plan: Plan, mapping: Mapping, planned: Resolver, users: UserService, ctx: RequestContext): Promise<FeedOutcome> {
-  const outcome: FeedOutcome = { joined: 0, moved: 0, left: 0, unchanged: 0, rejected: [] };
+/** `interrupted` is asked before each write: a run stops between users, never within one. */
+export async function applyPlan(plan: Plan, mapping: Mapping, planned: Resolver, users: UserService, ctx: RequestContext, interrupted: () => boolean): Promise<FeedOutcome> {
+  const outcome: FeedOutcome = { joined: 0, moved: 0, left: 0, unchanged: 0, rejected: [], interrupted: false };
+  const stopped = () => (outcome.interrupted ||= interrupted());
   const created = new Map<string, string>();
   const resolver: Resolver = {
     resolve(key) {
@@ -67,7 +71,7 @@ export async function applyPlan(plan: Plan, mapping: Mapping, planned: Resolver,
   }
 
   let waiting: Joiner[] = plan.joiners;
-  while (waiting.length > 0) {
+  while (waiting.length > 0 && !stopped()) {
     const ready = waiting.flatMap((joiner) => {
       const body = joinerBody(joiner.person);
       return body ? [{ joiner, body }] : [];
@@ -77,7 +81,7 @@ export async function applyPlan(plan: Plan, mapping: Mapping, planned: Resolver,
       for (const { person } of waiting) reject(person, person.key, new ScimError('unresolvedReference', 'a person this one references could not be created'));
       break;
     }
-    for (let start = 0; start < ready.length; start += CREATE_BATCH) {
+    for (let start = 0; start < ready.length && !stopped(); start += CREATE_BATCH) {
       const chunk = ready.slice(start, start + CREATE_BATCH);
       const views = await users.createMany(ctx, chunk.map(({ body }) => body));
       views.forEach((view, index) => {
@@ -89,6 +93,7 @@ export async function applyPlan(plan: Plan, mapping: Mapping, planned: Resolver,
         }
       });
     }
+    if (outcome.interrupted) break;
     const done = new Set(ready.map(({ joiner }) => joiner));
     waiting = waiting.filter((joiner) => !done.has(joiner));
   }
@@ -103,7 +108,7 @@ export async function applyPlan(plan: Plan, mapping: Mapping, planned: Resolver,
     }
   };
 
-  await eachConcurrently(plan.movers, async ({ person, current, changes }) => {
+  await eachConcurrently(plan.movers, stopped, async ({ person, current, changes }) => {
     const wanted = desired(person, mapping, resolver);
     const unresolved = changes.find((change) => isPending(wanted.get(change.path)?.value));
     if (unresolved) {
@@ -113,6 +118,6 @@ export async function applyPlan(plan: Plan, mapping: Mapping, planned: Resolver,
     const operations = moverOperations(current, wanted, changes.map((change) => change.path));
     await patch(person, person.key, current, operations, 'moved');
   });
-  await eachConcurrently(plan.leavers, ({ key, current }) => patch(undefined, key, current, [{ op: 'replace', path: 'active', value: false }], 'left'));
+  await eachConcurrently(plan.leavers, stopped, ({ key, current }) => patch(undefined, key, current, [{ op: 'replace', path: 'active', value: false }], 'left'));
   return outcome;
 }

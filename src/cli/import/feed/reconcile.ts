@@ -21,6 +21,8 @@ export interface FeedRun {
   force: boolean;
   ctx: RequestContext;
   say(line: string): void;
+  /** True once Ctrl-C or SIGTERM asked the run to stop. */
+  interrupted(): boolean;
 }
 
 const LISTED_REJECTIONS = 20;
@@ -48,9 +50,10 @@ export async function reconcileFeed(storage: Storage, users: UserService, run: F
     return EXIT.ok;
   }
   if (refused) throw refused;
-  const outcome = await applyPlan(plan, run.mapping, resolver, users, run.ctx);
+  const outcome = await applyPlan(plan, run.mapping, resolver, users, run.ctx, run.interrupted);
   for (const rejection of outcome.rejected.slice(0, LISTED_REJECTIONS)) run.say(describe(rejection));
   if (outcome.rejected.length > LISTED_REJECTIONS) run.say(`… and ${outcome.rejected.length - LISTED_REJECTIONS} more rejected`);
   console.log(summaryLine(run.file, plan, outcome, run.ctx.requestId));
+  if (outcome.interrupted) return EXIT.interrupted;
   return outcome.rejected.length > 0 ? EXIT.rejected : EXIT.ok;
 }

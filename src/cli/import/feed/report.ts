@@ -34,7 +34,8 @@ export function planLines(plan: Plan, file: string, reconcile: boolean): string[
 export function summaryLine(file: string, plan: Plan, outcome: FeedOutcome, requestId: string): string {
   return (
     `reconciled ${file}: ${count(outcome.joined, 'joiner')} created, ${count(outcome.moved, 'mover')} updated, ${count(outcome.left, 'leaver')} deactivated, ` +
-    `${(plan.unchanged + outcome.unchanged).toLocaleString('en-US')} unchanged, ${outcome.rejected.length.toLocaleString('en-US')} rejected; request id ${requestId}`
+    `${(plan.unchanged + outcome.unchanged).toLocaleString('en-US')} unchanged, ${outcome.rejected.length.toLocaleString('en-US')} rejected` +
+    `${outcome.interrupted ? '; interrupted: the rest of the plan was not applied (rerun the extract to finish)' : ''}; request id ${requestId}`
   );
 }
 
