@@ -8,7 +8,7 @@ import { USER_SCHEMA } from '../../../scim/schema-registry.js';
 import type { RequestContext } from '../../../services/context.js';
 import type { UserService } from '../../../services/users.js';
 import type { ResourceRecord } from '../../../store/contract.js';
-import { keyOf, set, type Person } from './extract.js';
+import { keyOf, setValue, type Person } from './extract.js';
 import type { Mapping } from './mapping.js';
 import { desired, isPending, moverOperations, type Joiner, type Plan, type Resolver } from './plan.js';
 
@@ -65,7 +65,7 @@ export async function applyPlan(plan: Plan, mapping: Mapping, planned: Resolver,
     for (const [, { target, references, value }] of desired(person, mapping, resolver)) {
       if (!references || value === undefined) continue;
       if (isPending(value)) return undefined;
-      set(body, target, value);
+      setValue(body, target, value);
     }
     return { ...body, schemas: [USER_SCHEMA, ...Object.keys(body).filter((name) => name.startsWith('urn:'))] };
   }

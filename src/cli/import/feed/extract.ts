@@ -45,7 +45,8 @@ export class ExtractProblems {
   }
 }
 
-export function set(body: Record<string, unknown>, target: Target, value: unknown): void {
+/** Puts a value where a target says, in a User body being built. */
+export function setValue(body: Record<string, unknown>, target: Target, value: unknown): void {
   const container = target.extension === undefined ? body : ((body[target.extension] ??= {}) as Record<string, unknown>);
   if (target.type !== undefined) {
     const values = (container[target.attribute] ??= []) as Record<string, unknown>[];
@@ -131,7 +132,7 @@ function personOf(mapping: Mapping, problems: ExtractProblems, line: number, cel
       return;
     }
     try {
-      set(body, column.target, cellValue(column.target.schema, cell));
+      setValue(body, column.target, cellValue(column.target.schema, cell));
     } catch (error) {
       if (!(error instanceof ScimError)) throw error;
       problems.add(line, `${keyCell}, column ${JSON.stringify(column.column)}: ${error.message}`);
