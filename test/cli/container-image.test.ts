@@ -78,6 +78,14 @@ describe('Docker image: the command-line tools run from the files the image hold
     assert.deepEqual(page.items.map((record) => record.attributes['userName']), ['container@example.com']);
   });
 
+  it('import: reconciles a mounted HR extract with the example mapping the image ships', async () => {
+    const extract = path.join(imageDir, 'hr.csv');
+    await cp(path.join(REPOSITORY_ROOT, 'test', 'fixtures', 'hr', 'extract-day1.csv'), extract);
+    const run = await runCliIn(imageDir, 'import', [extract, '--format', 'csv', '--map', 'schemas/hr-mapping.example.json', '--reconcile', '--tenant', 'image-hr'], env());
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /reconciled .*hr\.csv: 50 joiners created/);
+  });
+
   it('policy: re-evaluate applies a policy the image holds (POLICY_FILE, relative to the working directory)', async () => {
     const run = await runCliIn(imageDir, 'policy', ['re-evaluate'], { ...env(), POLICY_FILE: 'schemas/policy.example.json' });
     assert.equal(run.code, 0, run.stderr);

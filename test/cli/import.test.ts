@@ -8,6 +8,7 @@ import type { ResourceRecord, Storage } from '../../src/store/contract.js';
 import { createMongoStorage } from '../../src/store/mongo/storage.js';
 import { testDatabaseUri, uniqueDbName } from '../support/engine.js';
 import { runCli, type CliRun } from '../support/cli.js';
+import { directorySnapshot } from '../support/directory-snapshot.js';
 
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -51,17 +52,7 @@ describe('import (CLI)', function () {
 
   const memberIds = async (groupId: string) => (await storage.memberships.membersOf('default', groupId)).map((member) => member.id).sort();
 
-  /** Every stored version, audit entry and event of the tenant: what "nothing changed" compares. */
-  async function snapshot(): Promise<{ versions: Record<string, number>; audit: number; events: number }> {
-    const versions: Record<string, number> = {};
-    for (const store of [storage.users, storage.groups]) {
-      for (const record of (await store.list('default', { descending: false, startIndex: 1, count: 10_000 })).items) versions[`${store.kind}:${record.id}`] = record.version;
-    }
-    const audit = await storage.audit.query({ tenant: 'default', limit: 1_000_000 });
-    let events = 0;
-    for (const key of Object.keys(versions)) events += (await storage.events.forSubject('default', key.split(':')[1] as string)).length;
-    return { versions, audit: audit.length, events };
-  }
+  const snapshot = () => directorySnapshot(storage);
 
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'scim-import-'));
@@ -369,7 +360,7 @@ describe('import (CLI)', function () {
       [['a.ndjson', '--batch'], '--batch needs a value (<1-1000>)'],
       [['a.ndjson', '--bogus'], 'unknown option "--bogus"'],
       [['a.ndjson', 'b.ndjson'], 'unexpected argument "b.ndjson" (expected only the file to import)'],
-      [['a.ndjson', '--format', 'xml'], '--format must be one of ndjson, not "xml"'],
+      [['a.ndjson', '--format', 'xml'], '--format must be one of ndjson, csv, not "xml"'],
       [['a.ndjson', '--rejects', 'a.ndjson'], '--rejects must not be the file being imported'],
       [['a.ndjson', '--dry-run', '--init'], '--dry-run writes nothing, so it cannot --init a database'],
       [['a.ndjson', '--tenant', 'bad tenant'], '--tenant: the tenant must be 1-64 letters, digits, "-" or "_"'],
