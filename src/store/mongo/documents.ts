@@ -6,6 +6,7 @@ import type { LifecycleState } from '../../lifecycle/types.js';
 import type { NewResource, ResourceRecord } from '../contract.js';
 import { hasEntries, storePending, type StoredPending } from './pending-entries.js';
 import { sortKeys } from './sort-keys.js';
+import { ATTRIBUTE_KEYS, attributeKeys, definedKeys, keyUpdate, lifecycleKeys, type DirectoryKeys } from './directory-keys.js';
 
 /**
  * How a User or Group is stored. Every key is engine-safe: extension URNs (which contain dots) are
@@ -21,8 +22,9 @@ import { sortKeys } from './sort-keys.js';
  *   passwordHash never mapped back out
  *   deleting     set by the first step of a delete: the document is gone for every reader, and
  *                stays only until its delete is finished (it keeps hasPending until then)
+ *   dx…          users: the console's search and count keys (directory-keys.ts)
  */
-export interface ResourceDocument {
+export interface ResourceDocument extends DirectoryKeys {
   _id: string;
   tenant: string;
   version: number;
@@ -78,7 +80,33 @@ resourceSchema.index({ tenant: 1, lastModified: 1, _id: 1 }, { name: 'scalar_ten
 resourceSchema.index({ tenant: 1, groupIds: 1 }, { name: 'elements_tenant_groupIds' });
 resourceSchema.index({ hasPending: 1 }, { name: 'scalar_hasPending' });
 
-export interface StoredFields {
+/**
+ * Users add the console's indexes (directory-keys.ts): a prefix search reads its range of one index
+ * in page order, and each summary count is an index range. Groups need none: their search is by
+ * displayName, which `nameLc` already indexes.
+ */
+export const userSchema = resourceSchema.clone();
+userSchema.add({
+  dxGiven: String,
+  dxFamily: String,
+  dxEmail: String,
+  dxDepartment: String,
+  dxExternalId: String,
+  dxState: String,
+  dxRoles: { type: [String], default: undefined },
+  dxHolds: Boolean,
+  dxPolicy: String,
+});
+for (const key of ATTRIBUTE_KEYS) userSchema.index({ tenant: 1, [key]: 1, _id: 1 }, { name: `scalar_tenant_${key}_id` });
+userSchema.index({ tenant: 1, dxState: 1, nameLc: 1 }, { name: 'scalar_tenant_dxState_nameLc' });
+userSchema.index({ tenant: 1, dxHolds: 1, dxState: 1 }, { name: 'scalar_tenant_dxHolds_dxState' });
+userSchema.index({ tenant: 1, dxPolicy: 1 }, { name: 'scalar_tenant_dxPolicy' });
+userSchema.index({ tenant: 1, dxRoles: 1 }, { name: 'elements_tenant_dxRoles' });
+
+/** Users carry directory keys; groups none. */
+const keyed = (definition: ResourceTypeDefinition) => definition.name === 'User';
+
+export interface StoredFields extends DirectoryKeys {
   nameLc: string;
   data: Record<string, unknown>;
   ext: Record<string, unknown>;
@@ -94,7 +122,8 @@ export function toStoredFields(definition: ResourceTypeDefinition, nameAttribute
     if (extension) ext[extension.storageKey] = value;
     else data[key] = value;
   }
-  return { nameLc: String(data[nameAttribute] ?? '').toLowerCase(), data, ext, sk: sortKeys(definition, data, ext) };
+  const keys = keyed(definition) ? definedKeys(attributeKeys(data, ext)) : {};
+  return { nameLc: String(data[nameAttribute] ?? '').toLowerCase(), data, ext, sk: sortKeys(definition, data, ext), ...keys };
 }
 
 /**
@@ -106,8 +135,9 @@ export function toStoredFields(definition: ResourceTypeDefinition, nameAttribute
  */
 export function replacementFields(definition: ResourceTypeDefinition, fields: StoredFields): { set: Record<string, unknown>; unset: Record<string, ''> } {
   const sk = fields.sk as { data?: unknown; ext?: Record<string, unknown> };
-  const set: Record<string, unknown> = { nameLc: fields.nameLc, data: fields.data, 'sk.data': sk.data };
-  const unset: Record<string, ''> = {};
+  const keys = keyed(definition) ? keyUpdate(attributeKeys(fields.data, fields.ext)) : { set: {}, unset: {} };
+  const set: Record<string, unknown> = { nameLc: fields.nameLc, data: fields.data, 'sk.data': sk.data, ...keys.set };
+  const unset: Record<string, ''> = { ...keys.unset };
   for (const { storageKey, readOnly } of definition.extensions) {
     if (readOnly) continue;
     const value = fields.ext[storageKey];
@@ -123,7 +153,7 @@ export function newDocument(definition: ResourceTypeDefinition, nameAttribute: s
   const { tenant, id, attributes, passwordHash, lifecycle, pending } = resource;
   const doc: ResourceDocument = { _id: id, tenant, version: 1, created: now, lastModified: now, ...toStoredFields(definition, nameAttribute, attributes), groupIds: [] };
   if (passwordHash) doc.passwordHash = passwordHash;
-  if (lifecycle) doc.lifecycle = lifecycle;
+  if (lifecycle) Object.assign(doc, { lifecycle }, keyed(definition) ? definedKeys(lifecycleKeys(lifecycle)) : {});
   if (pending && hasEntries(pending)) Object.assign(doc, { pending: storePending(pending), hasPending: true });
   return doc;
 }
@@ -145,6 +175,12 @@ export function toRecord(definition: ResourceTypeDefinition, doc: ResourceDocume
     ...(doc.lifecycle ? { lifecycle: doc.lifecycle } : {}),
     ...(doc.hasPending ? { unrelayed: true } : {}),
   };
+}
+
+/** What a write of a new lifecycle state sets and unsets beside it (users). */
+export function lifecycleFields(lifecycle: LifecycleState): { set: Record<string, unknown>; unset: Record<string, ''> } {
+  const keys = keyUpdate(lifecycleKeys(lifecycle));
+  return { set: { lifecycle, ...keys.set }, unset: keys.unset };
 }
 
 /** A document marked deleting is gone for every reader: reads drop it from what they read. */

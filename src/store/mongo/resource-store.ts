@@ -4,7 +4,7 @@ import { correlatedValuePaths, filterToMongo, sortToMongo } from '../../scim/fil
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
 import type { ListPage, ListQuery, NewResource, PendingEntries, PendingTarget, ReadBudget, Replacement, ResourceKind, ResourceRecord, ResourceStore, TakenEntries } from '../contract.js';
-import { isLive, nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
+import { isLive, lifecycleFields, nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
 import { candidateIds, withinIds, type EqualityLookups } from './indexed-equality.js';
@@ -146,10 +146,12 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     const stored = replacementFields(definition, fields);
     const set: Partial<ResourceDocument> = { lastModified: new Date() };
     if (replacement.passwordHash) set.passwordHash = replacement.passwordHash;
-    if (replacement.lifecycle) set.lifecycle = replacement.lifecycle;
+    const lifecycle = replacement.lifecycle ? lifecycleFields(replacement.lifecycle) : { set: {}, unset: {} };
+    Object.assign(set, lifecycle.set);
     if (replacement.groupIds) set.groupIds = replacement.groupIds;
     if (replacement.pending && hasEntries(replacement.pending)) set.hasPending = true;
-    const unset = Object.keys(stored.unset).length > 0 ? { $unset: stored.unset } : {};
+    const unsetFields = { ...stored.unset, ...lifecycle.unset };
+    const unset = Object.keys(unsetFields).length > 0 ? { $unset: unsetFields } : {};
     let updated: ResourceDocument | null;
     try {
       updated = await collection.findOneAndUpdate(
