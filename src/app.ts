@@ -31,10 +31,12 @@ import { SCIM_BASE_PATH } from './http/scim-response.js';
 import { createEventStreamService } from './services/event-streams.js';
 import { createDeliveryHealth, type DeliveryHealthReader } from './services/delivery-health.js';
 import { openApiRoutes } from './http/routes/openapi.js';
+import { CONSOLE_BASE } from './console/layout.js';
+import { consoleRoutes } from './console/routes.js';
 import type { Metrics } from './metrics/metrics.js';
 import { transitionMetricsHook } from './metrics/lifecycle-hook.js';
 import { DEFAULT_ISSUER } from './lifecycle/webhooks/payload.js';
-import { CURSOR_SECRET } from './scim/cursor.js';
+import { CURSOR_SECRET, createCursorCodec } from './scim/cursor.js';
 import type { Storage } from './store/contract.js';
 import type { Policy } from './lifecycle/policy/types.js';
 import type { LifecycleEvent } from './lifecycle/types.js';
@@ -116,6 +118,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(SCIM_BASE_PATH, scim);
   app.use('/admin', adminRoutes(storage, policy, authenticator, streams));
   app.use('/streams', streamPollRoutes({ config, authenticator, streams, shutdown }));
+  app.use(CONSOLE_BASE, consoleRoutes({ config, storage, policy, services: { users, groups }, streams, health, log, cursors: async () => createCursorCodec(await cursorKey()), onEvents }, authenticator));
 
   app.use(() => {
     throw new ScimError('notFound', 'No such endpoint');

@@ -52,6 +52,15 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** Prometheus metrics on a listener of their own; undefined: not served. */
   readonly metrics: MetricsListenerConfig | undefined;
+  readonly console: ConsoleConfig;
+}
+
+/** The admin console's sessions (docs/console.md): idle and absolute timeouts. */
+export interface ConsoleConfig {
+  /** A session unused this long ends. */
+  readonly idleTimeoutMs: number;
+  /** A session ends this long after sign-in, however active (sooner when the credential expires first). */
+  readonly absoluteTimeoutMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -142,6 +151,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   METRICS_PORT: port().optional(),
   METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  CONSOLE_SESSION_IDLE_SECONDS: count(900).pipe(z.number().max(86_400, 'must be at most 86400 seconds (a day)')),
+  CONSOLE_SESSION_MAX_SECONDS: count(28_800).pipe(z.number().max(604_800, 'must be at most 604800 seconds (a week)')),
   ...jwtEnvSchema.shape,
 });
 
@@ -165,6 +176,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) {
     throw new ConfigError('invalid configuration:\n  METRICS_PORT: must differ from PORT (metrics are never served on the SCIM listener)');
+  }
+  if (e.CONSOLE_SESSION_IDLE_SECONDS > e.CONSOLE_SESSION_MAX_SECONDS) {
+    throw new ConfigError('invalid configuration:\n  CONSOLE_SESSION_IDLE_SECONDS: must not exceed CONSOLE_SESSION_MAX_SECONDS (a session ends at the absolute timeout anyway)');
   }
   const jwt = jwtConfigFrom(e, Object.keys(definedOnly(env)).some((name) => name.startsWith('JWT_')));
   if (Array.isArray(jwt)) {
@@ -207,5 +221,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     metrics: e.METRICS_PORT === undefined ? undefined : Object.freeze({ port: e.METRICS_PORT, host: e.METRICS_HOST }),
+    console: Object.freeze({ idleTimeoutMs: e.CONSOLE_SESSION_IDLE_SECONDS * 1000, absoluteTimeoutMs: e.CONSOLE_SESSION_MAX_SECONDS * 1000 }),
   });
 }

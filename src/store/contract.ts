@@ -203,6 +203,30 @@ export interface ResourceStore {
   scan(afterId: string | undefined, limit: number): Promise<{ tenant: string; id: string }[]>;
   /** Maintenance jobs: how many resources there are in all tenants (a cheap count, for progress). */
   count(): Promise<number>;
+  /**
+   * Counts for the console's overview, each from an index (never a read of the documents): the
+   * tenant's resources and, for users, their lifecycle figures. A delete in progress may be counted
+   * for a moment.
+   */
+  census(tenant: string, query: CensusQuery): Promise<Census>;
+}
+
+export interface CensusQuery {
+  /** The current policy's fingerprint: active users evaluated under another one are counted as `otherPolicy`. */
+  policyFingerprint: string;
+  /** Resources last modified before this instant are counted as `stale`. */
+  staleBefore: Date;
+}
+
+export interface Census {
+  total: number;
+  /** Users only (0 for groups). */
+  inactive: number;
+  /** Inactive users still holding a grant or a permission: must be 0. */
+  inactiveWithAccess: number;
+  /** Active users whose grants were last evaluated under a policy other than the current one. */
+  otherPolicy: number;
+  stale: number;
 }
 
 export interface MemberRef {
@@ -373,6 +397,11 @@ export interface EventStore {
   forSubject(tenant: string, resourceId: string): Promise<LifecycleEvent[]>;
   /** For monitoring, from an index: what is still owed to one webhook. */
   webhookBacklog(webhook: string): Promise<WebhookBacklog>;
+  /**
+   * "Retry now": the webhook's deliveries backing off after failed attempts become due at `now`
+   * (order per subject still holds: claim takes a queue's head only). Returns how many.
+   */
+  retryNow(webhook: string, now: Date): Promise<number>;
 }
 
 export interface WebhookBacklog {
@@ -382,6 +411,10 @@ export interface WebhookBacklog {
   oldestOccurredAt: Date | null;
   /** Why the last attempt of that oldest delivery failed, as the worker recorded it; undefined when it has not failed. */
   oldestLastError: string | undefined;
+  /** Of the pending deliveries, those whose attempts failed so far (backing off). */
+  failing: number;
+  /** Why the last attempt of the oldest of those failed; undefined when none has failed. */
+  failingLastError: string | undefined;
 }
 
 /** A receiver's event stream (RFC 8936 poll): the events of its tenant it is sent. */
@@ -508,7 +541,7 @@ export interface UserSearch {
 /** The console's summary figures, each an index range count (never a pass over the users). */
 export interface DirectoryCounts {
   inactiveWithAccess: number;
-  /** Users whose grants were last evaluated with another policy than `fingerprint` (drift candidates). */
+  /** Active users whose grants were last evaluated with another policy than the current one (drift candidates). */
   otherPolicy: number;
   /** Users not written since `staleBefore`. */
   stale: number;
@@ -534,6 +567,38 @@ export interface DirectoryStore {
   counts(tenant: string, policyFingerprint: string, staleBefore: Date): Promise<DirectoryCounts>;
 }
 
+/**
+ * A signed-in admin console session (src/console/sessions.ts). `id` is the SHA-256 of the cookie's
+ * value, so the stored form cannot be replayed as a cookie.
+ */
+export interface ConsoleSessionRecord {
+  id: string;
+  tenant: string;
+  credential: string;
+  scopes: Scope[];
+  /** The CSRF synchronizer token its forms carry. */
+  csrfToken: string;
+  /** The SHA-256 of the credential signed in with (a stored credential's key): revoking it ends the session. */
+  credentialHash: string;
+  /** When that credential expires, if it does: tokens minted in the session may not outlive it. */
+  credentialExpiresAt?: Date | undefined;
+  createdAt: Date;
+  lastSeenAt: Date;
+  /** The absolute end: sign-in plus the absolute timeout, or the credential's own expiry if sooner. */
+  expiresAt: Date;
+}
+
+/** Console sessions, shared by every server process on the database. */
+export interface SessionStore {
+  create(session: ConsoleSessionRecord): Promise<void>;
+  get(id: string): Promise<ConsoleSessionRecord | null>;
+  /** Records activity (the idle timeout counts from it). */
+  touch(id: string, at: Date): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Removes sessions past their absolute end or idle since `idleBefore`; returns how many. */
+  purge(now: Date, idleBefore: Date): Promise<number>;
+}
+
 export interface Storage {
   users: ResourceStore;
   directory: DirectoryStore;
@@ -545,6 +610,7 @@ export interface Storage {
   streams: StreamStore;
   jobs: JobStore;
   secrets: SecretStore;
+  sessions: SessionStore;
   /** Throws when the engine is unreachable. */
   ping(): Promise<void>;
   close(): Promise<void>;

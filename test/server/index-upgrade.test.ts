@@ -36,8 +36,8 @@ describe('storage start on a database with the old index names', function () {
     return (await db.collection(collection).indexes()).map((index) => String(index.name)).sort();
   }
 
-  const expected = ['_id_', 'elements_tenant_groupIds', 'scalar_hasPending', 'scalar_tenant_created_id', 'scalar_tenant_lastModified_id', 'scalar_tenant_nameLc', 'tenant_1_data.externalId_1'];
-  /** Users add the console's search and count indexes (src/store/mongo/directory-keys.ts). */
+  const expected = ['_id_', 'elements_tenant_groupIds', 'scalar_hasPending', 'scalar_tenant_created_id', 'scalar_tenant_lastModified_id', 'scalar_tenant_lifecycleState_holdsAccess', 'scalar_tenant_lifecycleState_policyFingerprint', 'scalar_tenant_nameLc', 'tenant_1_data.externalId_1'];
+  /** Users add the console's search indexes (src/store/mongo/directory-keys.ts). */
   const consoleIndexes = [
     'elements_tenant_dxRoles',
     'scalar_tenant_dxDepartment_id',
@@ -45,9 +45,7 @@ describe('storage start on a database with the old index names', function () {
     'scalar_tenant_dxExternalId_id',
     'scalar_tenant_dxFamily_id',
     'scalar_tenant_dxGiven_id',
-    'scalar_tenant_dxHolds_dxState',
-    'scalar_tenant_dxPolicy',
-    'scalar_tenant_dxState_nameLc',
+    'scalar_tenant_lifecycleState_nameLc',
   ];
 
   for (const attempt of ['first', 'second']) {

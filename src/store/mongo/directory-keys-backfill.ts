@@ -1,5 +1,5 @@
 import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
-import { attributeKeys, keyUpdate, lifecycleKeys } from './directory-keys.js';
+import { attributeKeys, keyUpdate, rolesHeld } from './directory-keys.js';
 import type { ResourceDocument } from './documents.js';
 import { keysetFilter } from './keyset.js';
 
@@ -20,7 +20,7 @@ export async function backfillDirectoryKeys(db: Db, users: Collection<ResourceDo
     const position = last ? keysetFilter('created', false, { sortValue: last.created, id: last._id, direction: 'after' }, true) : {};
     const docs = await users.find(position, { projection: { _id: 1, created: 1, version: 1, data: 1, ext: 1, lifecycle: 1 } }).sort({ created: 1, _id: 1 }).limit(BATCH).toArray();
     const updates: AnyBulkWriteOperation<ResourceDocument>[] = docs.map((doc) => {
-      const { set, unset } = keyUpdate({ ...attributeKeys(doc.data ?? {}, doc.ext ?? {}), ...lifecycleKeys(doc.lifecycle) });
+      const { set, unset } = keyUpdate({ ...attributeKeys(doc.data ?? {}, doc.ext ?? {}), dxRoles: doc.lifecycle ? rolesHeld(doc.lifecycle) : undefined });
       return { updateOne: { filter: { _id: doc._id, version: doc.version }, update: { $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) } } };
     });
     if (updates.length > 0) await users.bulkWrite(updates, { ordered: false });

@@ -11,11 +11,10 @@ import type { LifecycleState } from '../../lifecycle/types.js';
  *   dxEmail             the primary email (else the first), lower-cased  prefix search
  *   dxDepartment        the enterprise department, lower-cased           prefix search
  *   dxExternalId        externalId as sent (it is case-exact)            prefix search
- *   dxState             'active' | 'inactive'                            state filter and counts
  *   dxRoles             the names of the roles granted (elements_)       holders of a role
- *   dxHolds             true while the user holds any grant or permission  "inactive with access"
- *   dxPolicy            the fingerprint of the policy last applied       "evaluated with another policy"
  *
+ * dxRoles is part of the lifecycle summary (documents.ts, lifecycleSummary) beside the state,
+ * policy fingerprint and holdsAccess fields the console's counts and state filter use.
  * A missing value is a missing field (never null or ""), as the `scalar_` promise wants.
  */
 export interface DirectoryKeys {
@@ -24,14 +23,10 @@ export interface DirectoryKeys {
   dxEmail?: string;
   dxDepartment?: string;
   dxExternalId?: string;
-  dxState?: string;
   dxRoles?: string[];
-  dxHolds?: boolean;
-  dxPolicy?: string;
 }
 
 export const ATTRIBUTE_KEYS = ['dxGiven', 'dxFamily', 'dxEmail', 'dxDepartment', 'dxExternalId'] as const;
-export const LIFECYCLE_KEYS = ['dxState', 'dxRoles', 'dxHolds', 'dxPolicy'] as const;
 
 /** The storage key of the enterprise extension (schema-registry.ts). */
 const ENTERPRISE = 'enterprise';
@@ -57,11 +52,9 @@ export function attributeKeys(data: Record<string, unknown>, ext: Record<string,
   };
 }
 
-/** The keys that derive from a user's lifecycle state. */
-export function lifecycleKeys(lifecycle: LifecycleState | undefined): Pick<DirectoryKeys, (typeof LIFECYCLE_KEYS)[number]> {
-  if (!lifecycle) return { dxState: undefined, dxRoles: undefined, dxHolds: undefined, dxPolicy: undefined };
-  const roles = [...new Set(lifecycle.grants.filter((grant) => grant.kind === 'role').map((grant) => grant.name))].sort();
-  return { dxState: lifecycle.state, dxRoles: roles, dxHolds: lifecycle.grants.length > 0 || lifecycle.permissions.length > 0, dxPolicy: lifecycle.policyFingerprint };
+/** The names of the roles a lifecycle state grants, each once, sorted. */
+export function rolesHeld(lifecycle: LifecycleState): string[] {
+  return [...new Set(lifecycle.grants.filter((grant) => grant.kind === 'role').map((grant) => grant.name))].sort();
 }
 
 /** `$set` for the defined keys and `$unset` for the others, as an update writes them. */

@@ -89,7 +89,7 @@ export function createDirectoryStore(collections: Record<ResourceKind, Collectio
       const value = field === 'externalId' ? prefix : prefix.toLowerCase();
       const base: Record<string, unknown> = { tenant };
       if (prefix !== '') base[path] = { $gte: value, $lt: value + PREFIX_END };
-      if (state) base['dxState'] = state;
+      if (state) base['lifecycleState'] = state;
       const docs = await read(users, { $and: [base, afterCondition(path, after)] }, path, limit);
       return pageOf(docs, limit, record('User'), (doc) => ({ value: String((doc as unknown as Record<string, unknown>)[path]), id: doc._id }));
     },
@@ -112,7 +112,7 @@ export function createDirectoryStore(collections: Record<ResourceKind, Collectio
     },
 
     async inactiveWithAccess(tenant, after, limit) {
-      const docs = await read(users, { $and: [{ tenant, dxHolds: true, dxState: 'inactive' }, afterCondition('nameLc', after)] }, 'nameLc', limit);
+      const docs = await read(users, { $and: [{ tenant, lifecycleState: 'inactive', holdsAccess: true }, afterCondition('nameLc', after)] }, 'nameLc', limit);
       return pageOf(docs, limit, record('User'), byName);
     },
 
@@ -125,9 +125,10 @@ export function createDirectoryStore(collections: Record<ResourceKind, Collectio
     async counts(tenant, policyFingerprint, staleBefore) {
       const count = (filter: Record<string, unknown>) => users.countDocuments({ tenant, ...filter } as Filter<ResourceDocument>);
       const [inactiveWithAccess, older, newer, stale] = await Promise.all([
-        count({ dxHolds: true, dxState: 'inactive' }),
-        count({ dxPolicy: { $lt: policyFingerprint } }),
-        count({ dxPolicy: { $gt: policyFingerprint } }),
+        count({ lifecycleState: 'inactive', holdsAccess: true }),
+        // Two ranges beside the current fingerprint: each reads only the users evaluated otherwise.
+        count({ lifecycleState: 'active', policyFingerprint: { $lt: policyFingerprint } }),
+        count({ lifecycleState: 'active', policyFingerprint: { $gt: policyFingerprint } }),
         count({ lastModified: { $lt: staleBefore } }),
       ]);
       return { inactiveWithAccess, otherPolicy: older + newer, stale };

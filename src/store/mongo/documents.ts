@@ -6,7 +6,7 @@ import type { LifecycleState } from '../../lifecycle/types.js';
 import type { NewResource, ResourceRecord } from '../contract.js';
 import { hasEntries, storePending, type StoredPending } from './pending-entries.js';
 import { sortKeys } from './sort-keys.js';
-import { ATTRIBUTE_KEYS, attributeKeys, definedKeys, keyUpdate, lifecycleKeys, type DirectoryKeys } from './directory-keys.js';
+import { ATTRIBUTE_KEYS, attributeKeys, definedKeys, keyUpdate, rolesHeld, type DirectoryKeys } from './directory-keys.js';
 
 /**
  * How a User or Group is stored. Every key is engine-safe: extension URNs (which contain dots) are
@@ -22,7 +22,11 @@ import { ATTRIBUTE_KEYS, attributeKeys, definedKeys, keyUpdate, lifecycleKeys, t
  *   passwordHash never mapped back out
  *   deleting     set by the first step of a delete: the document is gone for every reader, and
  *                stays only until its delete is finished (it keeps hasPending until then)
- *   dx…          users: the console's search and count keys (directory-keys.ts)
+ *   lifecycleState, policyFingerprint, holdsAccess, dxRoles
+ *                users: a summary of `lifecycle` written with it (lifecycleSummary), top-level so
+ *                that `scalar_` and `elements_` indexes count and find them (the console's
+ *                overview, ResourceStore.census; a role's holders, DirectoryStore.roleHolders)
+ *   dx…          users: the console's search keys (directory-keys.ts)
  */
 export interface ResourceDocument extends DirectoryKeys {
   _id: string;
@@ -45,6 +49,15 @@ export interface ResourceDocument extends DirectoryKeys {
   hasPending?: boolean;
   /** Marked for deletion (see above); never queried on, only checked on the documents read. */
   deleting?: boolean;
+  lifecycleState?: LifecycleState['state'];
+  policyFingerprint?: string;
+  /** Holds a grant or a permission. */
+  holdsAccess?: boolean;
+}
+
+/** The top-level fields the census counts and the console finds a role's holders by, always written with `lifecycle`. */
+export function lifecycleSummary(lifecycle: LifecycleState): Pick<ResourceDocument, 'lifecycleState' | 'policyFingerprint' | 'holdsAccess' | 'dxRoles'> {
+  return { lifecycleState: lifecycle.state, policyFingerprint: lifecycle.policyFingerprint, holdsAccess: lifecycle.grants.length > 0 || lifecycle.permissions.length > 0, dxRoles: rolesHeld(lifecycle) };
 }
 
 export const resourceSchema = new Schema<ResourceDocument>(
@@ -64,6 +77,9 @@ export const resourceSchema = new Schema<ResourceDocument>(
     pending: { type: Schema.Types.Mixed },
     hasPending: { type: Boolean },
     deleting: { type: Boolean },
+    lifecycleState: { type: String },
+    policyFingerprint: { type: String },
+    holdsAccess: { type: Boolean },
   },
   { versionKey: false, minimize: false, autoIndex: false, autoCreate: false },
 );
@@ -79,11 +95,15 @@ resourceSchema.index({ tenant: 1, created: 1, _id: 1 }, { name: 'scalar_tenant_c
 resourceSchema.index({ tenant: 1, lastModified: 1, _id: 1 }, { name: 'scalar_tenant_lastModified_id' });
 resourceSchema.index({ tenant: 1, groupIds: 1 }, { name: 'elements_tenant_groupIds' });
 resourceSchema.index({ hasPending: 1 }, { name: 'scalar_hasPending' });
+// The console's overview counts (ResourceStore.census): users by state, inactive ones holding
+// access, active ones by the policy they were evaluated with. Groups have none of these fields.
+resourceSchema.index({ tenant: 1, lifecycleState: 1, policyFingerprint: 1 }, { name: 'scalar_tenant_lifecycleState_policyFingerprint' });
+resourceSchema.index({ tenant: 1, lifecycleState: 1, holdsAccess: 1 }, { name: 'scalar_tenant_lifecycleState_holdsAccess' });
 
 /**
- * Users add the console's indexes (directory-keys.ts): a prefix search reads its range of one index
- * in page order, and each summary count is an index range. Groups need none: their search is by
- * displayName, which `nameLc` already indexes.
+ * Users add the console's search indexes (directory-keys.ts): a prefix search, or a list of one
+ * lifecycle state, reads its range of one index in page order; a role's holders are found through
+ * `dxRoles`. Groups need none: their search is by displayName, which `nameLc` already indexes.
  */
 export const userSchema = resourceSchema.clone();
 userSchema.add({
@@ -92,15 +112,10 @@ userSchema.add({
   dxEmail: String,
   dxDepartment: String,
   dxExternalId: String,
-  dxState: String,
   dxRoles: { type: [String], default: undefined },
-  dxHolds: Boolean,
-  dxPolicy: String,
 });
 for (const key of ATTRIBUTE_KEYS) userSchema.index({ tenant: 1, [key]: 1, _id: 1 }, { name: `scalar_tenant_${key}_id` });
-userSchema.index({ tenant: 1, dxState: 1, nameLc: 1 }, { name: 'scalar_tenant_dxState_nameLc' });
-userSchema.index({ tenant: 1, dxHolds: 1, dxState: 1 }, { name: 'scalar_tenant_dxHolds_dxState' });
-userSchema.index({ tenant: 1, dxPolicy: 1 }, { name: 'scalar_tenant_dxPolicy' });
+userSchema.index({ tenant: 1, lifecycleState: 1, nameLc: 1 }, { name: 'scalar_tenant_lifecycleState_nameLc' });
 userSchema.index({ tenant: 1, dxRoles: 1 }, { name: 'elements_tenant_dxRoles' });
 
 /** Users carry directory keys; groups none. */
@@ -153,7 +168,7 @@ export function newDocument(definition: ResourceTypeDefinition, nameAttribute: s
   const { tenant, id, attributes, passwordHash, lifecycle, pending } = resource;
   const doc: ResourceDocument = { _id: id, tenant, version: 1, created: now, lastModified: now, ...toStoredFields(definition, nameAttribute, attributes), groupIds: [] };
   if (passwordHash) doc.passwordHash = passwordHash;
-  if (lifecycle) Object.assign(doc, { lifecycle }, keyed(definition) ? definedKeys(lifecycleKeys(lifecycle)) : {});
+  if (lifecycle) Object.assign(doc, { lifecycle, ...lifecycleSummary(lifecycle) });
   if (pending && hasEntries(pending)) Object.assign(doc, { pending: storePending(pending), hasPending: true });
   return doc;
 }
@@ -175,12 +190,6 @@ export function toRecord(definition: ResourceTypeDefinition, doc: ResourceDocume
     ...(doc.lifecycle ? { lifecycle: doc.lifecycle } : {}),
     ...(doc.hasPending ? { unrelayed: true } : {}),
   };
-}
-
-/** What a write of a new lifecycle state sets and unsets beside it (users). */
-export function lifecycleFields(lifecycle: LifecycleState): { set: Record<string, unknown>; unset: Record<string, ''> } {
-  const keys = keyUpdate(lifecycleKeys(lifecycle));
-  return { set: { lifecycle, ...keys.set }, unset: keys.unset };
 }
 
 /** A document marked deleting is gone for every reader: reads drop it from what they read. */

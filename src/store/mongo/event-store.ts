@@ -216,11 +216,21 @@ export function createEventStore(db: Db, streams?: StreamFanOut): EventStore {
     async webhookBacklog(webhook) {
       await ready();
       const owed = { webhook, state: 'pending' as const };
-      const [pending, oldest] = await Promise.all([
+      // The failing ones are read among the webhook's pending deliveries only (the index selects them).
+      const failed = { ...owed, attempts: { $gt: 0 } };
+      const [pending, oldest, failing, oldestFailing] = await Promise.all([
         deliveries.countDocuments(owed),
         deliveries.find(owed, { projection: { occurredAt: 1, lastError: 1 } }).sort({ occurredAt: 1 }).limit(1).next(),
+        deliveries.countDocuments(failed),
+        deliveries.find(failed, { projection: { occurredAt: 1, lastError: 1 } }).sort({ occurredAt: 1 }).limit(1).next(),
       ]);
-      return { pending, oldestOccurredAt: oldest?.occurredAt ?? null, oldestLastError: oldest?.lastError };
+      return { pending, oldestOccurredAt: oldest?.occurredAt ?? null, oldestLastError: oldest?.lastError, failing, failingLastError: oldestFailing?.lastError };
+    },
+
+    async retryNow(webhook, now) {
+      await ready();
+      const result = await deliveries.updateMany({ webhook, state: 'pending', nextAttemptAt: { $gt: now } }, { $set: { nextAttemptAt: now } });
+      return result.modifiedCount;
     },
 
     async forSubject(tenant, resourceId) {

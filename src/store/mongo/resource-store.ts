@@ -3,8 +3,8 @@ import type { Model } from 'mongoose';
 import { correlatedValuePaths, filterToMongo, sortToMongo } from '../../scim/filter/to-mongo.js';
 import type { AttributeResolver } from '../../scim/filter/resolver.js';
 import type { ResourceTypeDefinition } from '../../scim/schema-registry.js';
-import type { ListPage, ListQuery, NewResource, PendingEntries, PendingTarget, ReadBudget, Replacement, ResourceKind, ResourceRecord, ResourceStore, TakenEntries } from '../contract.js';
-import { isLive, lifecycleFields, nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
+import type { Census, CensusQuery, ListPage, ListQuery, NewResource, PendingEntries, PendingTarget, ReadBudget, Replacement, ResourceKind, ResourceRecord, ResourceStore, TakenEntries } from '../contract.js';
+import { isLive, lifecycleSummary, nativeCollection, newDocument, replacementFields, toRecord, toStoredFields, type ResourceDocument } from './documents.js';
 import { claimKey, type NameClaims } from './name-claims.js';
 import { externalIdOf, type ExternalIds } from './external-ids.js';
 import { candidateIds, withinIds, type EqualityLookups } from './indexed-equality.js';
@@ -146,12 +146,10 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     const stored = replacementFields(definition, fields);
     const set: Partial<ResourceDocument> = { lastModified: new Date() };
     if (replacement.passwordHash) set.passwordHash = replacement.passwordHash;
-    const lifecycle = replacement.lifecycle ? lifecycleFields(replacement.lifecycle) : { set: {}, unset: {} };
-    Object.assign(set, lifecycle.set);
+    if (replacement.lifecycle) Object.assign(set, { lifecycle: replacement.lifecycle, ...lifecycleSummary(replacement.lifecycle) });
     if (replacement.groupIds) set.groupIds = replacement.groupIds;
     if (replacement.pending && hasEntries(replacement.pending)) set.hasPending = true;
-    const unsetFields = { ...stored.unset, ...lifecycle.unset };
-    const unset = Object.keys(unsetFields).length > 0 ? { $unset: unsetFields } : {};
+    const unset = Object.keys(stored.unset).length > 0 ? { $unset: stored.unset } : {};
     let updated: ResourceDocument | null;
     try {
       updated = await collection.findOneAndUpdate(
@@ -347,6 +345,18 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
 
   const count = () => collection.estimatedDocumentCount();
 
+  async function census(tenant: string, { policyFingerprint, staleBefore }: CensusQuery): Promise<Census> {
+    const [total, inactive, inactiveWithAccess, active, activeCurrent, stale] = await Promise.all([
+      collection.countDocuments({ tenant }),
+      collection.countDocuments({ tenant, lifecycleState: 'inactive' }),
+      collection.countDocuments({ tenant, lifecycleState: 'inactive', holdsAccess: true }),
+      collection.countDocuments({ tenant, lifecycleState: 'active' }),
+      collection.countDocuments({ tenant, lifecycleState: 'active', policyFingerprint }),
+      collection.countDocuments({ tenant, lastModified: { $lt: staleBefore } }),
+    ]);
+    return { total, inactive, inactiveWithAccess, otherPolicy: active - activeCurrent, stale };
+  }
+
   async function* walk(tenant: string, batch: number): AsyncGenerator<ResourceRecord[]> {
     const read = (after: ResourceDocument | undefined): Promise<ResourceDocument[]> => {
       const filter = after ? { tenant, ...keysetFilter('created', false, { sortValue: after.created, id: after._id, direction: 'after' }, true) } : { tenant };
@@ -366,5 +376,5 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
     }
   }
 
-  return { kind, resolver, create, createMany, get, getMany, replace, touch, markDeleting, deleting, remove, list, walk, takePending, clearPending, withPending, pendingBacklog, scan, count };
+  return { kind, resolver, create, createMany, get, getMany, replace, touch, markDeleting, deleting, remove, list, walk, takePending, clearPending, withPending, pendingBacklog, scan, count, census };
 }

@@ -6,6 +6,7 @@ import { backfillDirectoryKeys } from './directory-keys-backfill.js';
 import { createDirectoryStore } from './directory-store.js';
 import { backfillExternalIds } from './external-id-backfill.js';
 import { backfillExtensionSortKeys } from './sort-key-backfill.js';
+import { backfillLifecycleSummary } from './lifecycle-summary-backfill.js';
 import { createNameClaims } from './name-claims.js';
 import { createExternalIds } from './external-ids.js';
 import { createDocumentLocks } from './document-locks.js';
@@ -17,6 +18,7 @@ import { createEventStore } from './event-store.js';
 import { createStreamStore } from './stream-store.js';
 import { createJobStore } from './job-store.js';
 import { createSecretStore } from './secret-store.js';
+import { createSessionStore } from './session-store.js';
 import { createNamedIndexes } from './index-names.js';
 import { groupsOfMembers } from './member-filters.js';
 
@@ -48,6 +50,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   const locks = createDocumentLocks();
   const externalIds = createExternalIds(db.collection('external_ids'), locks);
   await backfillExternalIds(db, { User: nativeCollection(users), Group: nativeCollection(groups) }, externalIds);
+  await backfillLifecycleSummary(db, nativeCollection(users));
   await backfillExtensionSortKeys(db, [
     [nativeCollection(users), USER_RESOURCE],
     [nativeCollection(groups), GROUP_RESOURCE],
@@ -79,6 +82,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
     audit,
     jobs: createJobStore(db),
     secrets: createSecretStore(db.collection('secrets')),
+    sessions: createSessionStore(db.collection('console_sessions')),
     async ping() {
       await db.admin().ping();
     },
