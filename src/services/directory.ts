@@ -62,8 +62,8 @@ export function createDirectoryReader(storage: Storage, cursors: CursorCodec): D
     members: (tenant, groupId, kind, cursor, limit) => paged(['members', tenant, groupId, kind], cursor, (after) => directory.members(tenant, groupId, kind, after, limit)),
     roleHolders: (tenant, role, cursor, limit) => paged(['holders', tenant, role], cursor, (after) => directory.roleHolders(tenant, role, after, limit)),
     inactiveWithAccess: (tenant, cursor, limit) => paged(['inactive-with-access', tenant], cursor, (after) => directory.inactiveWithAccess(tenant, after, limit)),
-    staleUsers: (tenant, staleBefore, cursor, limit) =>
-      paged(['stale', tenant, staleBefore.toISOString()], cursor, (after) => directory.staleUsers(tenant, staleBefore, after, limit)),
+    // The cutoff moves with the clock; a position (lastModified, id) stays valid under any cutoff.
+    staleUsers: (tenant, staleBefore, cursor, limit) => paged(['stale', tenant], cursor, (after) => directory.staleUsers(tenant, staleBefore, after, limit)),
     counts: (tenant, policy, staleBefore) => directory.counts(tenant, policy.fingerprint, staleBefore),
   };
 }

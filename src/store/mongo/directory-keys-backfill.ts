@@ -1,4 +1,4 @@
-import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import { attributeKeys, keyUpdate, rolesHeld } from './directory-keys.js';
 import type { ResourceDocument } from './documents.js';
 import { keysetFilter } from './keyset.js';
@@ -19,11 +19,11 @@ export async function backfillDirectoryKeys(db: Db, users: Collection<ResourceDo
   for (;;) {
     const position = last ? keysetFilter('created', false, { sortValue: last.created, id: last._id, direction: 'after' }, true) : {};
     const docs = await users.find(position, { projection: { _id: 1, created: 1, version: 1, data: 1, ext: 1, lifecycle: 1 } }).sort({ created: 1, _id: 1 }).limit(BATCH).toArray();
-    const updates: AnyBulkWriteOperation<ResourceDocument>[] = docs.map((doc) => {
+    // One `_id` update at a time: on the embedded engine an update by `_id` stays an index lookup.
+    for (const doc of docs) {
       const { set, unset } = keyUpdate({ ...attributeKeys(doc.data ?? {}, doc.ext ?? {}), dxRoles: doc.lifecycle ? rolesHeld(doc.lifecycle) : undefined });
-      return { updateOne: { filter: { _id: doc._id, version: doc.version }, update: { $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) } } };
-    });
-    if (updates.length > 0) await users.bulkWrite(updates, { ordered: false });
+      await users.updateOne({ _id: doc._id, version: doc.version }, { $set: set, ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}) });
+    }
     last = docs.at(-1);
     if (docs.length < BATCH) break;
   }
