@@ -215,7 +215,8 @@ describe('console data: searches, members and holders are keyset pages of index 
       assert.deepEqual(now, { inactiveWithAccess: 0, otherPolicy: 0, stale: 0 });
       const later = await reader.counts('default', { fingerprint: 'another policy' } as never, new Date(Date.now() + 60_000));
       assert.deepEqual(later, { inactiveWithAccess: 0, otherPolicy: seeded.filter((u) => u.active).length, stale: USERS });
-      const stale = await all((cursor) => reader.staleUsers('default', new Date(Date.now() + 60_000), cursor, 40));
+      const cutoff = new Date(Date.now() + 60_000);
+      const stale = await all((cursor) => reader.staleUsers('default', cutoff, cursor, 40));
       assert.equal(stale.items.length, USERS);
       const times = stale.items.map((record) => record.lastModified.getTime());
       assert.deepEqual(times, [...times].sort((a, b) => a - b));
