@@ -9,7 +9,7 @@
 // member of the group "Everyone" (so it grows from 1,000 to 100,000 members); "Auditors" keeps ten
 // members; the last 20 users of each batch are deactivated through the API. The pages: the lists (first
 // page), a prefix search, a state filter, a user, both groups, the roles and a role every seeded
-// user holds, the access review and the audit trail.
+// user holds (the example policy), the access review and the audit trail.
 // Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
 import { randomBytes } from 'node:crypto';
 import { benchmark, count } from './lib/args.js';
@@ -21,6 +21,7 @@ import { scimClient, type ScimClient } from './lib/scim-client.js';
 import { createSeeder } from './lib/seed.js';
 import { startServerProcess } from './lib/server-process.js';
 import { GROUP_SCHEMA, PATCH_SCHEMA } from './lib/users.js';
+import { EXAMPLE_POLICY_FILE } from '../src/lifecycle/policy/load.js';
 
 const TARGET_RATIO = 1.5;
 const DEACTIVATED = 20;
@@ -43,7 +44,7 @@ function pages(fixture: Fixture): [string, string][] {
     ['Group of every user', `/groups/${fixture.everyone}`],
     ['Group of ten', `/groups/${fixture.auditors}`],
     ['Roles and policy', '/roles'],
-    [`Role held by every active user (${fixture.role})`, `/roles/${encodeURIComponent(fixture.role)}`],
+    [`Role held by every seeded user (${fixture.role})`, `/roles/${encodeURIComponent(fixture.role)}`],
     ['Access review', '/access-review'],
     ['Audit', '/audit'],
   ];
@@ -72,7 +73,7 @@ async function main(args: { small: string; large: string; requests: string; warm
   const adminToken = randomBytes(24).toString('hex');
   const database = await openBenchDatabase('console');
   try {
-    const start = () => startServerProcess({ MONGODB_URI: database.uri, SCIM_BEARER_TOKEN: token, ADMIN_TOKEN: adminToken });
+    const start = () => startServerProcess({ MONGODB_URI: database.uri, SCIM_BEARER_TOKEN: token, ADMIN_TOKEN: adminToken, POLICY_FILE: EXAMPLE_POLICY_FILE });
     const results = new Map<string, number[]>();
     let fixture: Fixture | undefined;
     let seeded = 0;
@@ -88,7 +89,7 @@ async function main(args: { small: string; large: string; requests: string; warm
           await api.expect('PATCH', `/Groups/${auditors}`, 204, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'add', path: 'members', value: ids.slice(0, 10).map((value) => ({ value })) }] });
           const user = await api.json<Record<string, unknown>>('GET', `/Users/${ids[0]}`, undefined, 200);
           const lifecycle = Object.entries(user).find(([key]) => key.includes(':lifecycle:'))?.[1] as { grants?: { kind: string; name: string }[] } | undefined;
-          fixture = { userId: ids[0] as string, everyone, auditors, role: lifecycle?.grants?.find((grant) => grant.kind === 'role')?.name ?? 'none' };
+          fixture = { userId: ids[0] as string, everyone, auditors, role: lifecycle?.grants?.find((grant) => grant.kind === 'role')?.name ?? 'employee-baseline' };
         }
         for (const id of ids.slice(-DEACTIVATED)) {
           await api.expect('PATCH', `/Users/${id}`, 200, { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', path: 'active', value: false }] });

@@ -25,12 +25,15 @@ const RECORD_PROJECTION = { sk: 0, pending: 0, passwordHash: 0 } as const;
  * A dense set (a group most users belong to, a role most hold) is walked in name order: of the
  * documents a window reads, many are in the set. A sparse one is read through its `elements_` side
  * table, whose cost grows with the set's size, not the directory's: the engine reads every element
- * before it sorts (engine/ferretdb/patches/README.md, 0006). Each page starts with one window; as
- * long as windows find members it walks on (up to WALK_WINDOWS), otherwise it asks the side table.
+ * before it sorts (engine/ferretdb/patches/README.md, 0006). Each page starts with a window of one
+ * page; while windows are dense it walks on with larger ones (up to WALK_WINDOWS), otherwise it
+ * asks the side table from where the walk stopped.
  * Both give the same order, so a walk can continue either way from any page.
  */
 const WINDOW_FACTOR = 4;
-const WALK_WINDOWS = 4;
+const WALK_WINDOWS = 3;
+/** A window with fewer than one member in this many documents ends the walk. */
+const SPARSE = 4;
 
 type Doc = ResourceDocument & MemberProjection;
 
@@ -62,22 +65,25 @@ export function createDirectoryStore(collections: Record<ResourceKind, Collectio
     return docs.filter(isLive);
   }
 
-  /** The documents whose `field` (an array of strings) holds `value`, by nameLc: walked when dense, from the side table when sparse. */
+  /** The documents whose `field` (an array of strings) holds `value`, by nameLc: walked while dense, from the side table once sparse. */
   async function holding(collection: Collection<ResourceDocument>, tenant: string, field: string, value: string, after: DirectoryPosition | undefined, limit: number, projection?: Record<string, 0 | 1>): Promise<Doc[]> {
     const found: Doc[] = [];
     let position = after;
-    const window = limit * WINDOW_FACTOR;
+    let window = limit + 1;
     for (let walked = 0; walked < WALK_WINDOWS; walked += 1) {
       const docs = (await collection
         .find({ $and: [{ tenant }, afterCondition('nameLc', position)] } as Filter<ResourceDocument>, { projection: projection ?? RECORD_PROJECTION })
         .sort({ nameLc: 1, _id: 1 })
         .limit(window)
         .toArray()) as Doc[];
-      found.push(...docs.filter((doc) => isLive(doc) && ((doc as unknown as Record<string, unknown>)[field] as string[] | undefined)?.includes(value)));
+      const hits = docs.filter((doc) => isLive(doc) && ((doc as unknown as Record<string, unknown>)[field] as string[] | undefined)?.includes(value));
+      found.push(...hits);
       const last = docs.at(-1);
       if (found.length > limit || docs.length < window || !last) return found;
-      if (found.length === 0) break;
       position = byName(last);
+      // Sparse here: reading on would cost more documents than the set has members in reach.
+      if (hits.length * SPARSE < docs.length) break;
+      window *= WINDOW_FACTOR;
     }
     const rest = await read(collection, { $and: [{ tenant, [field]: value }, afterCondition('nameLc', position)] }, 'nameLc', limit - found.length, projection);
     return [...found, ...rest];
