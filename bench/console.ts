@@ -7,7 +7,7 @@
 //
 // Users are seeded straight into the database in the API's shape (bench/lib/seed.ts), every one a
 // member of the group "Everyone" (so it grows from 1,000 to 100,000 members); "Auditors" keeps ten
-// members; the last 20 users of each batch are deactivated through the API. The pages: the lists (first
+// members; the last 60 users of each batch are deactivated through the API (more than a page). The pages: the lists (first
 // page), a prefix search, a state filter, a user, both groups, the roles and a role every seeded
 // user holds (the example policy), the access review and the audit trail.
 // Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
@@ -24,7 +24,8 @@ import { GROUP_SCHEMA, PATCH_SCHEMA } from './lib/users.js';
 import { EXAMPLE_POLICY_FILE } from '../src/lifecycle/policy/load.js';
 
 const TARGET_RATIO = 1.5;
-const DEACTIVATED = 20;
+// More than a page: the list of inactive users shows a full page at both sizes.
+const DEACTIVATED = 60;
 
 interface Fixture {
   userId: string;
