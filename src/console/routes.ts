@@ -3,12 +3,11 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import type { Authenticator } from '../auth/authenticator.js';
 import { grants, type Scope } from '../auth/scopes.js';
 import { tokensEqual } from '../auth/tokens.js';
-import { ScimError } from '../errors/scim-error.js';
-import { toScimError } from '../http/middleware/error-handler.js';
 import { sendStreamed } from '../http/streamed-response.js';
 import type { ConsoleSessionRecord } from '../store/contract.js';
 import { CONSOLE_CSS, CONSOLE_CSS_PATH, CONSOLE_ICON, CONSOLE_ICON_PATH } from './assets/styles.js';
-import { html, type Html } from './html.js';
+import { consoleErrorPage } from './error-page.js';
+import type { Html } from './html.js';
 import { CONSOLE_BASE, layout } from './layout.js';
 import { ConsolePageError, type ConsoleDeps, type ConsolePage, type ConsoleSessionView, type FormFields, type PageContext } from './page.js';
 import { CONSOLE_PAGES } from './pages/index.js';
@@ -28,12 +27,18 @@ export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'se
 function cookieOf(req: Request, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const at = part.indexOf('=');
-    if (at > 0 && part.slice(0, at).trim() === name) return decodeURIComponent(part.slice(at + 1).trim());
+    if (at > 0 && part.slice(0, at).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(at + 1).trim());
+      } catch {
+        return undefined; // not a value we set
+      }
+    }
   }
   return undefined;
 }
 
-function viewOf(session: ConsoleSessionRecord): ConsoleSessionView {
+export function viewOf(session: ConsoleSessionRecord): ConsoleSessionView {
   return { tenant: session.tenant, credential: session.credential, scopes: session.scopes, csrfToken: session.csrfToken, credentialExpiresAt: session.credentialExpiresAt };
 }
 
@@ -101,15 +106,21 @@ export function consoleRoutes(deps: ConsoleDeps, authenticator: Authenticator): 
     const token = formOf(req)['token']?.trim() ?? '';
     const principal = token === '' ? null : await authenticator(token);
     if (!principal) {
+      deps.log({ level: 'info', msg: 'console sign-in refused: unknown, expired or revoked token', requestId: res.locals['requestId'] });
       signInForm(req, res, 401, { alert: 'That token is not valid, or it has expired or been revoked.' });
       return;
     }
     const landing = landingPage(principal.scopes);
     if (!landing) {
+      deps.log({ level: 'info', msg: 'console sign-in refused: no console scope', tenant: principal.tenant, credential: principal.credential, requestId: res.locals['requestId'] });
       signInForm(req, res, 403, { alert: 'This credential is for SCIM provisioning only (scim:read, scim:write). The console needs a credential with the audit:read or tokens:manage scope.' });
       return;
     }
+    // A sign-in over a live session replaces it: the earlier cookie stops working.
+    const earlier = cookieOf(req, SESSION_COOKIE);
+    if (earlier) await sessions.end(earlier);
     const { cookie } = await sessions.start(principal, token);
+    deps.log({ level: 'info', msg: 'console sign-in', tenant: principal.tenant, credential: principal.credential, scopes: principal.scopes, requestId: res.locals['requestId'] });
     res.clearCookie(SIGN_IN_COOKIE, cookieOptions(req));
     res.cookie(SESSION_COOKIE, cookie, cookieOptions(req));
     res.redirect(303, `${CONSOLE_BASE}${landing.path}`);
@@ -208,23 +219,6 @@ export function consoleRoutes(deps: ConsoleDeps, authenticator: Authenticator): 
     throw new ConsolePageError(404, 'Not found', 'There is no such console page.');
   });
 
-  // Errors as HTML pages; the engine being down is a 503 as in the API, anything else unexpected a logged 500.
-  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) {
-      next(error);
-      return;
-    }
-    const session = res.locals['consoleSession'] as ConsoleSessionRecord | undefined;
-    const known = error instanceof ConsolePageError ? error : undefined;
-    const scim = known ? undefined : toScimError(error);
-    if (scim && scim.status >= 500) {
-      res.locals['errorCode'] = scim.code;
-      if (!(error instanceof ScimError)) deps.log({ level: 'error', msg: 'console request failed', requestId: res.locals['requestId'], path: req.originalUrl.split('?', 1)[0], error: error instanceof Error ? error.stack : String(error) });
-    }
-    const status = known?.status ?? scim?.status ?? 500;
-    const title = known?.title ?? (status === 503 ? 'Temporarily unavailable' : status >= 500 ? 'Something went wrong' : 'Request refused');
-    const message = known?.message ?? (status >= 500 ? `The console could not answer (request ${String(res.locals['requestId'])}).` : (scim?.message ?? ''));
-    send(res, status, layout({ title, session: session ? viewOf(session) : undefined, body: html`<p class="alert" role="alert">${message}</p><p><a href="${CONSOLE_BASE}/">Back to the console</a></p>` }));
-  });
+  router.use(consoleErrorPage(deps.log, viewOf));
   return router;
 }

@@ -89,6 +89,20 @@ describe('Console: every page', function () {
     assert.equal(await c.page.evaluate(() => document.activeElement?.closest('header') ?? null), null, 'the next Tab goes on from the main content, not back to the navigation');
   });
 
+  it('the error pages too: a 404 and a 403 have no axe violation', async () => {
+    assert.equal((await c.visit('/no-such-page')).status(), 404);
+    assert.deepEqual(await c.axe(), []);
+    const other = await c.browser.createBrowserContext();
+    const page = await other.newPage();
+    await page.goto(`${c.origin}/console/sign-in`);
+    await page.type('#field-token', await c.token(['tokens:manage']));
+    await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+    assert.equal((await page.goto(`${c.origin}/console/overview`))?.status(), 403);
+    assert.deepEqual(await c.axe(page), []);
+    await other.close();
+    c.takeErrors();
+  });
+
   it('the sign-in page too: labelled, no axe violation', async () => {
     const other = await c.browser.createBrowserContext();
     const page = await other.newPage();

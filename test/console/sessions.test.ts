@@ -121,6 +121,13 @@ describe('Console: scopes decide what a session sees and does', function () {
     assert.equal(answer.status, 404);
   });
 
+  it('a bearer token is no session: the console answers a request carrying one as any request without a session', async () => {
+    const token = await c.token(['audit:read', 'tokens:manage']);
+    const response = await fetch(`${c.origin}/console/overview`, { headers: { Authorization: `Bearer ${token}` }, redirect: 'manual' });
+    assert.equal(response.status, 303);
+    assert.equal(response.headers.get('location'), '/console/sign-in');
+  });
+
   it('without a session, a page leads to sign-in and a POST is refused (401)', async () => {
     const response = await fetch(`${c.origin}/console/overview`, { redirect: 'manual' });
     assert.equal(response.status, 303);

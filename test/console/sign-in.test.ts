@@ -78,6 +78,18 @@ describe('Console: signing in and out', function () {
     assert.equal(new URL(c.page.url()).pathname, '/console/sign-in', 'the replayed cookie leads to sign-in');
   });
 
+  it('signing in again replaces the session: the earlier cookie opens nothing', async () => {
+    await c.signInWith(['audit:read']);
+    const earlier = (await c.page.cookies()).find((found) => found.name === 'scim_console_session');
+    assert.ok(earlier);
+    await c.signInWith(['audit:read']);
+    const later = (await c.page.cookies()).find((found) => found.name === 'scim_console_session');
+    assert.notEqual(later?.value, earlier.value);
+    await c.page.setCookie(earlier);
+    await c.visit('/overview');
+    assert.equal(new URL(c.page.url()).pathname, '/console/sign-in');
+  });
+
   it('revoking the credential ends its sessions', async () => {
     await c.signIn(await c.token(['audit:read'], 'revoked-while-signed-in'));
     assert.equal((await c.visit('/overview')).status(), 200);
@@ -92,5 +104,13 @@ describe('Console: signing in and out', function () {
     const response = await fetch(`${c.origin}/console/sign-in`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }), redirect: 'manual' });
     assert.equal(response.status, 403);
     assert.equal(response.headers.get('set-cookie')?.includes('scim_console_session'), undefined);
+  });
+
+  it('a form too large or with too many fields is refused with a 4xx page, not a server error', async () => {
+    for (const body of [new URLSearchParams({ token: 'x'.repeat(20_000) }), new URLSearchParams(Array.from({ length: 60 }, (_, n) => [`f${n}`, 'v']))]) {
+      const response = await fetch(`${c.origin}/console/sign-in`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body, redirect: 'manual' });
+      assert.ok([400, 413].includes(response.status), String(response.status));
+      assert.match(await response.text(), /Form refused/);
+    }
   });
 });

@@ -48,6 +48,8 @@ describe('Console: tokens', function () {
   it('creates a token shown once, that works, is listed, and is audited with the session’s credential as actor', async () => {
     const token = await createThroughForm('auditor-bot', ['audit:read'], '30d');
     assert.match(token, /^scim_/);
+    assert.equal(c.takeErrors().length, 0);
+    assert.deepEqual(await c.axe(), [], 'the page showing the token is accessible too');
     assert.equal((await api(token).audit()).status, 200);
     assert.equal(await statusOf('auditor-bot'), 'active');
     const entries = (await api(adminToken).audit('?resourceType=Token&resource=auditor-bot')).body as { entries: { actor: string; operation: string }[] };
@@ -107,5 +109,22 @@ describe('Console: tokens', function () {
       assert.match(answer.text, /Form refused/);
       assert.equal(await statusOf('okta'), 'active');
     }
+  });
+
+  it('keyboard only: the create form is filled and sent with Tab, Space and Enter (disabled scopes are skipped)', async () => {
+    await c.visit('/tokens');
+    await c.page.focus('#field-name');
+    await c.page.keyboard.type('keyboard-made');
+    await c.page.keyboard.press('Tab');
+    assert.equal(await c.page.evaluate(() => document.activeElement?.id), 'scope-audit:read', 'the scopes this credential cannot grant take no focus');
+    await c.page.keyboard.press('Space');
+    await c.page.keyboard.press('Tab');
+    await c.page.keyboard.press('Tab');
+    assert.equal(await c.page.evaluate(() => document.activeElement?.id), 'field-expiresIn');
+    await c.page.keyboard.type('1d');
+    await Promise.all([c.page.waitForNavigation(), c.page.keyboard.press('Enter')]);
+    assert.match(await c.page.$eval('#new-token', (output) => output.textContent ?? ''), /^scim_/);
+    const made = (await api(adminToken).tokens()).find((token) => token.name === 'keyboard-made');
+    assert.deepEqual(made?.scopes, ['audit:read']);
   });
 });

@@ -55,7 +55,7 @@ ${table(
   [
     { header: 'When', cell: (entry) => dateTime(entry.at) },
     { header: 'Change', cell: (entry) => `${entry.resourceType} ${entry.operation}` },
-    { header: 'Resource', cell: (entry) => html`${nameOf(entry) ?? ''}<br><code class="id">${entry.resourceId}</code>` },
+    { header: 'Resource', cell: (entry) => { const name = nameOf(entry); return html`${name ? html`${name}<br>` : ''}<code class="id">${entry.resourceId}</code>`; } },
     { header: 'Events', cell: (entry) => entry.events.join(', ') || '—' },
     { header: 'By', cell: (entry) => entry.actor },
   ],

@@ -345,16 +345,23 @@ export function createResourceStore({ kind, model, definition, nameAttribute, cl
 
   const count = () => collection.estimatedDocumentCount();
 
+  /**
+   * Each count reads only the index range of what it counts, and only the tenant's total and its
+   * inactive users are ranges that grow with the directory: "evaluated under another policy" is
+   * counted as the two ranges either side of the current fingerprint (usually empty), never as
+   * all active users minus those on the current one.
+   */
   async function census(tenant: string, { policyFingerprint, staleBefore }: CensusQuery): Promise<Census> {
-    const [total, inactive, inactiveWithAccess, active, activeCurrent, stale] = await Promise.all([
+    const active = { tenant, lifecycleState: 'active' as const };
+    const [total, inactive, inactiveWithAccess, olderPolicy, newerPolicy, stale] = await Promise.all([
       collection.countDocuments({ tenant }),
       collection.countDocuments({ tenant, lifecycleState: 'inactive' }),
       collection.countDocuments({ tenant, lifecycleState: 'inactive', holdsAccess: true }),
-      collection.countDocuments({ tenant, lifecycleState: 'active' }),
-      collection.countDocuments({ tenant, lifecycleState: 'active', policyFingerprint }),
+      collection.countDocuments({ ...active, policyFingerprint: { $lt: policyFingerprint } }),
+      collection.countDocuments({ ...active, policyFingerprint: { $gt: policyFingerprint } }),
       collection.countDocuments({ tenant, lastModified: { $lt: staleBefore } }),
     ]);
-    return { total, inactive, inactiveWithAccess, otherPolicy: active - activeCurrent, stale };
+    return { total, inactive, inactiveWithAccess, otherPolicy: olderPolicy + newerPolicy, stale };
   }
 
   async function* walk(tenant: string, batch: number): AsyncGenerator<ResourceRecord[]> {
