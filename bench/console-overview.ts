@@ -16,23 +16,10 @@ import { commandLine, fmt, printBlock, quantile, runHeader, table } from './lib/
 import { scimClient } from './lib/scim-client.js';
 import { createSeeder } from './lib/seed.js';
 import { startServerProcess } from './lib/server-process.js';
+import { signIn } from './lib/console-session.js';
 
 const TARGET_RATIO = 1.5;
 const DEACTIVATED_SHARE = 10;
-
-function cookiesOf(response: Response): string {
-  return response.headers.getSetCookie().map((cookie) => cookie.split(';', 1)[0]).join('; ');
-}
-
-/** Signs in through the form as a browser does; returns the session cookie. */
-async function signIn(base: string, token: string): Promise<string> {
-  const form = await fetch(`${base}/console/sign-in`);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1];
-  if (!csrf) throw new Error('the sign-in form has no _csrf field');
-  const answer = await fetch(`${base}/console/sign-in`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: cookiesOf(form) }, body: new URLSearchParams({ _csrf: csrf, token }), redirect: 'manual' });
-  if (answer.status !== 303) throw new Error(`sign-in answered ${answer.status}`);
-  return cookiesOf(answer);
-}
 
 /** The page's figures, for the report (and as a check that it counted what was seeded). */
 function figure(html: string, key: string): string {

@@ -1,6 +1,6 @@
 import type { Scope } from '../auth/scopes.js';
 import type { ScimError } from '../errors/scim-error.js';
-import type { AuditEntry, EventType, Grant, LifecycleEvent, LifecycleState } from '../lifecycle/types.js';
+import type { AuditEntry, EventType, Grant, LifecycleEvent, LifecycleState, LifecycleStateName } from '../lifecycle/types.js';
 import type { FilterNode } from '../scim/filter/ast.js';
 import type { ResourceAttributes } from '../scim/ingress.js';
 
@@ -518,6 +518,63 @@ export interface SecretStore {
   get(name: string): Promise<Buffer>;
 }
 
+/** What the console searches users by: each a prefix of one indexed, lower-cased value (externalId as sent). */
+export const USER_SEARCH_FIELDS = ['userName', 'givenName', 'familyName', 'email', 'department', 'externalId'] as const;
+export type UserSearchField = (typeof USER_SEARCH_FIELDS)[number];
+
+/** A place in a directory listing: strictly after the item with this sort value and id. */
+export interface DirectoryPosition {
+  value: string;
+  id: string;
+}
+
+export interface DirectoryPage<R> {
+  items: R[];
+  /** Each item's position, for the cursor of the next page. */
+  positions: DirectoryPosition[];
+  more: boolean;
+}
+
+export interface UserSearch {
+  tenant: string;
+  field: UserSearchField;
+  /** Values starting with this (case-insensitively, but for externalId); '' matches every user. */
+  prefix: string;
+  state?: LifecycleStateName | undefined;
+  after?: DirectoryPosition | undefined;
+  /** At least 1. */
+  limit: number;
+}
+
+/** The console's summary figures, each an index range count (never a pass over the users). */
+export interface DirectoryCounts {
+  inactiveWithAccess: number;
+  /** Active users whose grants were last evaluated with another policy than the current one (drift candidates). */
+  otherPolicy: number;
+  /** Users not written since `staleBefore`. */
+  stale: number;
+}
+
+/**
+ * The console's reads (issue 14): each page is one or a few index ranges read in page order, so a
+ * page costs about the same at a thousand users as at a hundred thousand. Searches are by prefix
+ * of one field; lists are keyset pages (`after` the last item of the page before).
+ */
+export interface DirectoryStore {
+  searchUsers(search: UserSearch): Promise<DirectoryPage<ResourceRecord>>;
+  /** Groups whose displayName starts with `prefix` (case-insensitively), by displayName. */
+  searchGroups(tenant: string, prefix: string, after: DirectoryPosition | undefined, limit: number): Promise<DirectoryPage<ResourceRecord>>;
+  /** A group's direct members of one kind, by userName (users) or displayName (groups). */
+  members(tenant: string, groupId: string, kind: ResourceKind, after: DirectoryPosition | undefined, limit: number): Promise<DirectoryPage<MemberRef>>;
+  /** Users holding a role (from policy or sent by the IdP), by userName. */
+  roleHolders(tenant: string, role: string, after: DirectoryPosition | undefined, limit: number): Promise<DirectoryPage<ResourceRecord>>;
+  /** Inactive users that still hold a grant or a permission (there must be none), by userName. */
+  inactiveWithAccess(tenant: string, after: DirectoryPosition | undefined, limit: number): Promise<DirectoryPage<ResourceRecord>>;
+  /** Users not written since `before`, least recently written first (position value: ISO time). */
+  staleUsers(tenant: string, before: Date, after: DirectoryPosition | undefined, limit: number): Promise<DirectoryPage<ResourceRecord>>;
+  counts(tenant: string, policyFingerprint: string, staleBefore: Date): Promise<DirectoryCounts>;
+}
+
 /**
  * A policy grant withheld from one user: an access review revoked it, so evaluation does not grant
  * the role again while the exception is in force (until `expiresAt`, or for good without one).
@@ -665,6 +722,7 @@ export interface SessionStore {
 
 export interface Storage {
   users: ResourceStore;
+  directory: DirectoryStore;
   groups: ResourceStore;
   memberships: MembershipStore;
   credentials: CredentialStore;

@@ -6,6 +6,7 @@ import type { LifecycleState } from '../../lifecycle/types.js';
 import type { NewResource, ResourceRecord } from '../contract.js';
 import { hasEntries, storePending, type StoredPending } from './pending-entries.js';
 import { sortKeys } from './sort-keys.js';
+import { ATTRIBUTE_KEYS, attributeKeys, definedKeys, keyUpdate, rolesHeld, type DirectoryKeys } from './directory-keys.js';
 
 /**
  * How a User or Group is stored. Every key is engine-safe: extension URNs (which contain dots) are
@@ -21,11 +22,13 @@ import { sortKeys } from './sort-keys.js';
  *   passwordHash never mapped back out
  *   deleting     set by the first step of a delete: the document is gone for every reader, and
  *                stays only until its delete is finished (it keeps hasPending until then)
- *   lifecycleState, policyFingerprint, holdsAccess
+ *   lifecycleState, policyFingerprint, holdsAccess, dxRoles
  *                users: a summary of `lifecycle` written with it (lifecycleSummary), top-level so
- *                that `scalar_` indexes count them (the console's overview, ResourceStore.census)
+ *                that `scalar_` and `elements_` indexes count and find them (the console's
+ *                overview, ResourceStore.census; a role's holders, DirectoryStore.roleHolders)
+ *   dx…          users: the console's search keys (directory-keys.ts)
  */
-export interface ResourceDocument {
+export interface ResourceDocument extends DirectoryKeys {
   _id: string;
   tenant: string;
   version: number;
@@ -52,9 +55,9 @@ export interface ResourceDocument {
   holdsAccess?: boolean;
 }
 
-/** The top-level fields the census counts, always written with `lifecycle`. */
-export function lifecycleSummary(lifecycle: LifecycleState): Pick<ResourceDocument, 'lifecycleState' | 'policyFingerprint' | 'holdsAccess'> {
-  return { lifecycleState: lifecycle.state, policyFingerprint: lifecycle.policyFingerprint, holdsAccess: lifecycle.grants.length > 0 || lifecycle.permissions.length > 0 };
+/** The top-level fields the census counts and the console finds a role's holders by, always written with `lifecycle`. */
+export function lifecycleSummary(lifecycle: LifecycleState): Pick<ResourceDocument, 'lifecycleState' | 'policyFingerprint' | 'holdsAccess' | 'dxRoles'> {
+  return { lifecycleState: lifecycle.state, policyFingerprint: lifecycle.policyFingerprint, holdsAccess: lifecycle.grants.length > 0 || lifecycle.permissions.length > 0, dxRoles: rolesHeld(lifecycle) };
 }
 
 export const resourceSchema = new Schema<ResourceDocument>(
@@ -97,7 +100,28 @@ resourceSchema.index({ hasPending: 1 }, { name: 'scalar_hasPending' });
 resourceSchema.index({ tenant: 1, lifecycleState: 1, policyFingerprint: 1 }, { name: 'scalar_tenant_lifecycleState_policyFingerprint' });
 resourceSchema.index({ tenant: 1, lifecycleState: 1, holdsAccess: 1 }, { name: 'scalar_tenant_lifecycleState_holdsAccess' });
 
-export interface StoredFields {
+/**
+ * Users add the console's search indexes (directory-keys.ts): a prefix search, or a list of one
+ * lifecycle state, reads its range of one index in page order; a role's holders are found through
+ * `dxRoles`. Groups need none: their search is by displayName, which `nameLc` already indexes.
+ */
+export const userSchema = resourceSchema.clone();
+userSchema.add({
+  dxGiven: String,
+  dxFamily: String,
+  dxEmail: String,
+  dxDepartment: String,
+  dxExternalId: String,
+  dxRoles: { type: [String], default: undefined },
+});
+for (const key of ATTRIBUTE_KEYS) userSchema.index({ tenant: 1, [key]: 1, _id: 1 }, { name: `scalar_tenant_${key}_id` });
+userSchema.index({ tenant: 1, lifecycleState: 1, nameLc: 1 }, { name: 'scalar_tenant_lifecycleState_nameLc' });
+userSchema.index({ tenant: 1, dxRoles: 1 }, { name: 'elements_tenant_dxRoles' });
+
+/** Users carry directory keys; groups none. */
+const keyed = (definition: ResourceTypeDefinition) => definition.name === 'User';
+
+export interface StoredFields extends DirectoryKeys {
   nameLc: string;
   data: Record<string, unknown>;
   ext: Record<string, unknown>;
@@ -113,7 +137,8 @@ export function toStoredFields(definition: ResourceTypeDefinition, nameAttribute
     if (extension) ext[extension.storageKey] = value;
     else data[key] = value;
   }
-  return { nameLc: String(data[nameAttribute] ?? '').toLowerCase(), data, ext, sk: sortKeys(definition, data, ext) };
+  const keys = keyed(definition) ? definedKeys(attributeKeys(data, ext)) : {};
+  return { nameLc: String(data[nameAttribute] ?? '').toLowerCase(), data, ext, sk: sortKeys(definition, data, ext), ...keys };
 }
 
 /**
@@ -125,8 +150,9 @@ export function toStoredFields(definition: ResourceTypeDefinition, nameAttribute
  */
 export function replacementFields(definition: ResourceTypeDefinition, fields: StoredFields): { set: Record<string, unknown>; unset: Record<string, ''> } {
   const sk = fields.sk as { data?: unknown; ext?: Record<string, unknown> };
-  const set: Record<string, unknown> = { nameLc: fields.nameLc, data: fields.data, 'sk.data': sk.data };
-  const unset: Record<string, ''> = {};
+  const keys = keyed(definition) ? keyUpdate(attributeKeys(fields.data, fields.ext)) : { set: {}, unset: {} };
+  const set: Record<string, unknown> = { nameLc: fields.nameLc, data: fields.data, 'sk.data': sk.data, ...keys.set };
+  const unset: Record<string, ''> = { ...keys.unset };
   for (const { storageKey, readOnly } of definition.extensions) {
     if (readOnly) continue;
     const value = fields.ext[storageKey];

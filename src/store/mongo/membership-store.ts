@@ -22,13 +22,13 @@ async function inBatches<T>(items: readonly T[], work: (item: T) => Promise<unkn
   }
 }
 
-interface MemberProjection {
+export interface MemberProjection {
   _id: string;
   data?: { displayName?: unknown; userName?: unknown };
   deleting?: boolean;
 }
 
-function displayOf(doc: MemberProjection): string | undefined {
+export function displayOf(doc: MemberProjection): string | undefined {
   const display = doc.data?.displayName ?? doc.data?.userName;
   return typeof display === 'string' ? display : undefined;
 }

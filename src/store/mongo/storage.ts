@@ -1,7 +1,9 @@
 import mongoose from 'mongoose';
 import type { Storage } from '../contract.js';
 import { GROUP_RESOURCE, USER_RESOURCE } from '../../scim/schema-registry.js';
-import { nativeCollection, resourceSchema, type ResourceDocument } from './documents.js';
+import { nativeCollection, resourceSchema, userSchema, type ResourceDocument } from './documents.js';
+import { backfillDirectoryKeys } from './directory-keys-backfill.js';
+import { createDirectoryStore } from './directory-store.js';
 import { backfillExternalIds } from './external-id-backfill.js';
 import { backfillExtensionSortKeys } from './sort-key-backfill.js';
 import { backfillLifecycleSummary } from './lifecycle-summary-backfill.js';
@@ -43,7 +45,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
   await connection.asPromise();
   const db = connection.db;
   if (!db) throw new Error('the MongoDB connection has no database');
-  const users = connection.model<ResourceDocument>('User', resourceSchema, 'users');
+  const users = connection.model<ResourceDocument>('User', userSchema, 'users');
   const groups = connection.model<ResourceDocument>('Group', resourceSchema, 'groups');
   await Promise.all([createNamedIndexes(users), createNamedIndexes(groups)]);
   const claims = createNameClaims(db.collection('name_claims'));
@@ -55,6 +57,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
     [nativeCollection(users), USER_RESOURCE],
     [nativeCollection(groups), GROUP_RESOURCE],
   ]);
+  await backfillDirectoryKeys(db, nativeCollection(users));
   const audit = createAuditStore(db);
   await audit.ensureIndexes();
   const credentials = createCredentialStore(db.collection('credentials'), db.collection('credential_names'), audit);
@@ -77,6 +80,7 @@ export async function createMongoStorage({ uri, dbName }: MongoStorageOptions): 
       groupsOfMembers: groupsOfMembers([nativeCollection(users), nativeCollection(groups)]),
     }),
     memberships: createMembershipStore(users, groups, locks),
+    directory: createDirectoryStore({ User: nativeCollection(users), Group: nativeCollection(groups) }, { User: USER_RESOURCE, Group: GROUP_RESOURCE }),
     credentials,
     events: createEventStore(db, streams),
     streams,
