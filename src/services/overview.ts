@@ -6,7 +6,7 @@ import type { DeliveryHealth, DeliveryHealthReader } from './delivery-health.js'
 /**
  * The state of one tenant's directory at a glance (the console's Overview): every figure is an
  * index count or an indexed read of a few items, so it costs the same at 1,000 users as at
- * 100,000 (bench/console-overview.ts). The access review has the rows behind the figures.
+ * 100,000 (bench/console.ts). The access review has the rows behind the figures.
  */
 export interface DirectoryOverview {
   generatedAt: Date;
