@@ -9,7 +9,9 @@
 // member of the group "Everyone" (so it grows from 1,000 to 100,000 members); "Auditors" keeps ten
 // members; the last 60 users of each batch are deactivated through the API (more than a page). The pages: the lists (first
 // page), a prefix search, a state filter, a user, both groups, the roles and a role every seeded
-// user holds (the example policy), the access review and the audit trail.
+// user holds (the example policy), the access review, the audit trail, the policy what-if form,
+// webhooks and streams, and tokens. Campaigns and Reviews are not here: ADMIN_TOKEN holds neither
+// campaign scope, and what they list grows with a campaign's items, not with the directory.
 // Without MONGODB_URI an embedded FerretDB is started on a temporary directory (removed at the end).
 import { randomBytes } from 'node:crypto';
 import { benchmark, count } from './lib/args.js';
@@ -48,6 +50,9 @@ function pages(fixture: Fixture): [string, string][] {
     [`Role held by every seeded user (${fixture.role})`, `/roles/${encodeURIComponent(fixture.role)}`],
     ['Access review', '/access-review'],
     ['Audit', '/audit'],
+    ['Policy what-if (the form, with the running policy)', '/policy-what-if'],
+    ['Webhooks and streams', '/webhooks'],
+    ['Tokens', '/tokens'],
   ];
 }
 
