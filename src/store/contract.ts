@@ -598,6 +598,8 @@ export interface PolicyExceptionStore {
   put(exception: PolicyException): Promise<void>;
   /** The user's exceptions in force at `at`. */
   inForce(tenant: string, userId: string, at: Date): Promise<PolicyException[]>;
+  /** Every exception of the user, expired ones included, by role. */
+  ofUser(tenant: string, userId: string): Promise<PolicyException[]>;
   /** Every exception of the tenant, by user and role. */
   list(tenant: string): Promise<PolicyException[]>;
 }

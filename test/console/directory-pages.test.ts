@@ -22,15 +22,7 @@ describe('Console: users, groups, roles, access review and audit pages', functio
   let seeded: SeededDirectory;
   let adminToken: string;
   const scim = (path: string) => c.t.scim.get(path);
-  const rows = (caption: string) =>
-    c.page.$$eval(
-      'table',
-      (tables, wanted) => {
-        const found = tables.find((table) => table.querySelector('caption')?.textContent === wanted);
-        return found ? [...found.querySelectorAll('tbody tr')].map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')) : null;
-      },
-      caption,
-    );
+  const rows = (caption: string) => c.tableRows(caption);
 
   /** A download as the signed-in browser would save it (the CSP forbids a page's own fetch). */
   const download = async (href: string) => {

@@ -118,6 +118,18 @@ describe('Console: an access certification campaign driven through the browser',
     assert.deepEqual((await c.t.storage.policyExceptions.list('default')).map((exception) => [exception.userId, exception.role, exception.reason]), [[ids['alice'], 'employee-baseline', 'contractor now']]);
   });
 
+  it("an auditor sees the exception on the user's page, as GET /admin/policy/exceptions gives it", async () => {
+    const auditor = await c.token(['audit:read']);
+    const [listed] = (await api(auditor).get(`/admin/policy/exceptions?userId=${ids['alice']}`)).body.exceptions as Record<string, unknown>[];
+    await c.signOut();
+    await c.signIn(auditor);
+    assert.equal((await c.visit(`/users/${ids['alice']}`)).status(), 200);
+    const rows = await c.tableRows('Policy exceptions: roles an access review revoked, which policy does not grant back while in force');
+    assert.deepEqual(rows, [['employee-baseline', 'in force', 'for good', 'contractor now', ids['mia'], `${String(listed?.['createdAt']).replace('T', ' ').slice(0, 19)} UTC`, campaignId]]);
+    await c.signOut();
+    await c.signIn(reviewerToken);
+  });
+
   it('a revocation without a comment is refused with the reason, and the item stays open', async () => {
     const bob = await itemOf('bob@example.com', 'employee-baseline');
     assert.equal(await decide(bob, 'revoke', ''), 400);

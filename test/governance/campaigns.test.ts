@@ -167,6 +167,34 @@ describe('access certification campaigns (issue 15 §4)', () => {
       assert.deepEqual(await grantsOf(ids['carol'] as string), ['policy:employee-baseline']);
     });
 
+    it('an auditor lists the exceptions by user and role, an expired one as no longer in force', async () => {
+      const auditor = clientFor(t.app, await issueToken(t.storage.credentials, TENANT, 'exception-auditor', ['audit:read']), '/admin');
+      const listed = await auditor.get('/policy/exceptions');
+      assert.equal(listed.status, 200, JSON.stringify(listed.body));
+      const rows = (listed.body.exceptions as Json[]).map((row) => `${row['userId']} ${row['role']} inForce=${row['inForce']}`);
+      assert.deepEqual(rows, [`${ids['alice']} employee-baseline inForce=true`, `${ids['carol']} employee-baseline inForce=false`].sort());
+      const alice = await auditor.get(`/policy/exceptions?userId=${ids['alice']}`);
+      assert.equal(alice.status, 200);
+      const [exception] = alice.body.exceptions as Json[];
+      assert.equal((alice.body.exceptions as Json[]).length, 1);
+      assert.ok(exception && !Number.isNaN(Date.parse(String(exception['createdAt']))));
+      assert.deepEqual({ ...exception, createdAt: undefined }, {
+        userId: ids['alice'],
+        role: 'employee-baseline',
+        reason: 'no longer needs mail',
+        expiresAt: null,
+        inForce: true,
+        createdBy: ids['mia'],
+        createdAt: undefined,
+        campaignId: campaign.id,
+        itemId: itemOf(ids['alice'] as string, 'employee-baseline').id,
+      });
+      assert.deepEqual((await auditor.get(`/policy/exceptions?userId=${ids['bob']}`)).body, { exceptions: [] });
+      for (const query of ['user=alice', 'userId=', `userId=${ids['alice']}&userId=${ids['carol']}`, `userId=${'x'.repeat(300)}`]) {
+        assertScimError(await auditor.get(`/policy/exceptions?${query}`), 400, 'invalidValue');
+      }
+    });
+
     it('keeping changes nothing on the user', async () => {
       const before = await t.storage.users.get(TENANT, ids['bob'] as string);
       const decided = await mia.post(`/reviews/${itemOf(ids['bob'] as string, 'employee-baseline').id}`, { decision: 'keep', comment: 'needs it' });

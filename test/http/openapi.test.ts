@@ -229,6 +229,10 @@ describe('OpenAPI: the served description matches real responses', function () {
     await check({ method: 'POST', path: `/admin/reviews/${item['id']}`, token: String(reviewerToken.body.token), body: { decision: 'keep' }, status: 409 });
     await check({ method: 'POST', path: `${campaignPath}/close`, token: campaignManager, status: 200 });
     await check({ method: 'GET', path: `${campaignPath}/report`, token: campaignManager, status: 200 });
+    await check({ method: 'GET', path: '/admin/policy/exceptions', token: admin, status: 200 });
+    await check({ method: 'GET', path: `/admin/policy/exceptions?userId=${reviewed.body.id}`, token: admin, status: 200 });
+    await check({ method: 'GET', path: '/admin/policy/exceptions?user=someone', token: admin, status: 400 });
+    await check({ method: 'GET', path: '/admin/policy/exceptions', token: campaignManager, status: 403 });
     const feedToken = await bindToken(t, 'tour-feed-reader', 'tour-feed');
     await check({ method: 'DELETE', path: `/scim/v2/Groups/${groupId}`, status: 204 });
     await check({ method: 'DELETE', path: `/scim/v2/Users/${userId}`, status: 204 });

@@ -111,6 +111,7 @@ const ADMIN_ENDPOINTS: Endpoint[] = [
   scim('GET /admin/audit', 'audit:read', 200, (c) => c.get('/audit')),
   scim('GET /admin/access-review', 'audit:read', 200, (c) => c.get('/access-review')),
   scim('POST /admin/policy/what-if', 'audit:read', 200, (c) => c.post('/policy/what-if', { roles: {}, rules: [] })),
+  scim('GET /admin/policy/exceptions', 'audit:read', 200, (c) => c.get('/policy/exceptions')),
   scim('GET /admin/tokens', 'tokens:manage', 200, (c) => c.get('/tokens')),
   scim('POST /admin/tokens', 'tokens:manage', 201, (c, at) => c.post('/tokens', { name: `minted-${at.n}`, scopes: ['tokens:manage'] })),
   scim('POST /admin/tokens/{name}/rotate', 'tokens:manage', 200, (c, at) => c.post(`/tokens/${at.tokenName}/rotate`, {})),

@@ -56,6 +56,8 @@ export interface ConsoleBrowser {
   post(consolePath: string, fields: Record<string, string>): Promise<{ status: number; text: string }>;
   /** The session's CSRF token, read from the current page's forms. */
   csrfToken(): Promise<string>;
+  /** The cells' text of each body row of the current page's table with this caption; null without one. */
+  tableRows(caption: string): Promise<string[][] | null>;
   /** A stored token with these scopes in the default tenant. */
   token(scopes: Scope[], name?: string): Promise<string>;
   /** Runs axe-core on the current page (or `on`): the serious and critical violations. */
@@ -120,6 +122,15 @@ export async function startConsoleBrowser(fileTag: string, env: NodeJS.ProcessEn
       return { status: response.status, text: await response.text() };
     },
     csrfToken: () => page.$eval('input[name="_csrf"]', (input) => (input as HTMLInputElement).value),
+    tableRows: (caption) =>
+      page.$$eval(
+        'table',
+        (tables, wanted) => {
+          const found = tables.find((table) => table.querySelector('caption')?.textContent === wanted);
+          return found ? [...found.querySelectorAll('tbody tr')].map((row) => [...row.querySelectorAll('td')].map((cell) => cell.textContent?.trim() ?? '')) : null;
+        },
+        caption,
+      ),
     signInWith: async (scopes, name) => signIn(await token(scopes, name)),
     async signOut() {
       await Promise.all([page.waitForNavigation(), page.click('header form button[type="submit"]')]);

@@ -97,11 +97,13 @@ export const userPage: ConsolePage = {
     const id = ctx.params['id'] ?? '';
     const user = await storage.users.get(tenant, id);
     if (!user) throw new ConsolePageError(404, 'Not found', 'No such user');
-    const [groups, timeline] = await Promise.all([
+    const [groups, exceptions, timeline] = await Promise.all([
       storage.groups.getMany(tenant, user.groupIds),
+      storage.policyExceptions.ofUser(tenant, id),
       auditPage(storage, { tenant, resourceId: id, order: 'newest' }, ctx.query.get('cursor') ?? undefined, PAGE_SIZE, await ctx.deps.cursors()),
     ]);
     const lifecycle = user.lifecycle;
+    const now = Date.now();
     const attributes = Object.entries(user.attributes).filter(([key]) => key !== LIFECYCLE_SCHEMA);
     const rows = attributes.flatMap(([key, value]) =>
       typeof value === 'object' && value !== null && !Array.isArray(value) && key.startsWith('urn:')
@@ -127,6 +129,20 @@ ${table(
   ],
   lifecycle?.grants ?? [],
   'No grants',
+)}
+${table(
+  'Policy exceptions: roles an access review revoked, which policy does not grant back while in force',
+  [
+    { header: 'Role', cell: (exception) => html`<a href="${ctx.href(`/roles/${encodeURIComponent(exception.role)}`)}">${exception.role}</a>` },
+    { header: 'In force', cell: (exception) => (!exception.expiresAt || exception.expiresAt.getTime() > now ? badge('in force', 'ok') : badge('expired')) },
+    { header: 'Until', cell: (exception) => (exception.expiresAt ? dateTime(exception.expiresAt) : 'for good') },
+    { header: 'Reason', cell: (exception) => exception.reason },
+    { header: 'Decided by', cell: (exception) => exception.createdBy },
+    { header: 'When', cell: (exception) => dateTime(exception.createdAt) },
+    { header: 'Campaign', cell: (exception) => html`<code>${exception.campaignId}</code>` },
+  ],
+  exceptions,
+  'None',
 )}
 <h2>Effective permissions</h2>
 <p>${(lifecycle?.permissions ?? []).length > 0 ? html`<code>${(lifecycle?.permissions ?? []).join(', ')}</code>` : 'None'}</p>

@@ -194,6 +194,16 @@ function adminPaths(): Json {
         },
       },
     },
+    '/admin/policy/exceptions': {
+      get: {
+        tags: ['Admin'],
+        summary: 'Roles policy does not grant back because an access review revoked them',
+        operationId: 'listPolicyExceptions',
+        description: `${admin('audit:read')} By user and role; expired exceptions are listed with inForce false.`,
+        parameters: [param('userId', 'query', "Only this user's exceptions.")],
+        responses: { '200': ok('Exceptions.', 'PolicyExceptionList', JSON_TYPE), ...errors(400, 401, 403, 503) },
+      },
+    },
     '/admin/tokens': {
       get: { tags: ['Tokens'], summary: 'List tokens (never a token or its hash)', operationId: 'listTokens', description: admin('tokens:manage'), responses: { '200': ok('Tokens.', 'TokenList', JSON_TYPE), ...errors(401, 403, 503) } },
       post: {

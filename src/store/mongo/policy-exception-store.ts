@@ -29,6 +29,9 @@ export function createPolicyExceptionStore(db: Db): PolicyExceptionStore & { ens
       const docs = await collection.find({ tenant, userId }).toArray();
       return docs.filter((doc) => doc.expiresAt === null || doc.expiresAt.getTime() > at.getTime()).map(toRecord);
     },
+    async ofUser(tenant, userId) {
+      return (await collection.find({ tenant, userId }).sort({ role: 1 }).toArray()).map(toRecord);
+    },
     async list(tenant) {
       return (await collection.find({ tenant }).sort({ userId: 1, role: 1 }).toArray()).map(toRecord);
     },
