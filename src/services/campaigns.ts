@@ -20,7 +20,8 @@ export interface CampaignService {
   create(ctx: RequestContext, body: unknown): Promise<CampaignRecord>;
   list(ctx: RequestContext): Promise<CampaignRecord[]>;
   get(ctx: RequestContext, id: string): Promise<CampaignRecord>;
-  items(ctx: RequestContext, id: string): Promise<CampaignItemRecord[]>;
+  /** The campaign's items by userName, a batch at a time (404 first for an unknown campaign). */
+  items(ctx: RequestContext, id: string): Promise<AsyncGenerator<CampaignItemRecord[]>>;
   activate(ctx: RequestContext, id: string): Promise<CampaignRecord>;
   close(ctx: RequestContext, id: string): Promise<CampaignRecord>;
   /** The items of active campaigns the reviewer may decide, with their campaigns. */
@@ -41,6 +42,10 @@ export const REMINDER_INTERVAL_MS = 86_400_000;
 const SWEEP_CTX = (tenant: string): RequestContext => ({ tenant, actor: 'campaign-sweep', requestId: `campaign-sweep:${randomUUID()}` });
 /** Who decided an item the close decided. */
 const BY_CLOSE = 'campaign';
+/** Revocations read per query by the close (each is then a user's write). */
+const CARRY_OUT_BATCH = 100;
+/** Items read per query when a campaign's items are listed, reported or counted. */
+const WALK_BATCH = 500;
 
 function audit(ctx: RequestContext, operation: AuditOperation, campaign: CampaignRecord, before: Record<string, unknown> | null, after: Record<string, unknown>, events: LifecycleEvent[] = []): AuditEntry {
   return {
@@ -126,15 +131,13 @@ export function createCampaignService(storage: Storage, policy: Policy, lifecycl
   async function close(ctx: RequestContext, id: string): Promise<CampaignRecord> {
     const campaign = await require(ctx, id);
     if (campaign.state !== 'active') throw new ScimError('invalidState', `Campaign ${id} is ${campaign.state}: only an active campaign can be closed`);
-    // Undecided items are decided first, so no reviewer's decision lands between them and the close.
-    const counts = { kept: 0, revoked: 0 };
-    for (const item of await store.items(ctx.tenant, id)) {
-      if (item.decision) continue;
-      const comment = `undecided at the close: the campaign's setting is "${campaign.undecided}"`;
-      const decided = await store.decide(ctx.tenant, item.id, { decision: campaign.undecided, decidedBy: BY_CLOSE, decidedAt: new Date(), comment });
-      if (!decided) continue;
-      counts[campaign.undecided === 'keep' ? 'kept' : 'revoked'] += 1;
-      if (decided.decision === 'revoke') await carryOut(ctx, decided);
+    // Undecided items are decided first, in one write, so no reviewer's decision lands between them and the close.
+    const comment = `undecided at the close: the campaign's setting is "${campaign.undecided}"`;
+    const decided = await store.decideUndecided(ctx.tenant, id, { decision: campaign.undecided, decidedBy: BY_CLOSE, decidedAt: new Date(), comment });
+    const counts = { kept: campaign.undecided === 'keep' ? decided : 0, revoked: campaign.undecided === 'revoke' ? decided : 0 };
+    // Then every revocation of the campaign not carried out yet: these, and any a crash left.
+    for (let batch = await store.unapplied(CARRY_OUT_BATCH, { tenant: ctx.tenant, id }); batch.length > 0; batch = await store.unapplied(CARRY_OUT_BATCH, { tenant: ctx.tenant, id })) {
+      for (const item of batch) await carryOut(ctx, item);
     }
     return transition(ctx, id, 'active', async (current) => {
       const next = { ...current, state: 'closed' as const, closedAt: new Date() };
@@ -142,9 +145,11 @@ export function createCampaignService(storage: Storage, policy: Policy, lifecycl
     });
   }
 
-  function reminders(campaign: CampaignRecord, items: readonly CampaignItemRecord[], ctx: RequestContext, now: Date): LifecycleEvent[] {
+  async function reminders(campaign: CampaignRecord, ctx: RequestContext, now: Date): Promise<LifecycleEvent[]> {
     const pending = new Map<string, number>();
-    for (const item of items) if (!item.decision) for (const reviewer of item.reviewers) pending.set(reviewer, (pending.get(reviewer) ?? 0) + 1);
+    for await (const items of store.walkItems(campaign.tenant, campaign.id, WALK_BATCH)) {
+      for (const item of items) if (!item.decision) for (const reviewer of item.reviewers) pending.set(reviewer, (pending.get(reviewer) ?? 0) + 1);
+    }
     // The subject is the reviewer; like group events, time orders them (a reviewer's versions do not).
     return [...pending].map(([reviewer, count]) => ({
       id: `${campaign.id}:${campaign.version + 1}:${reviewer}:campaign.reminder`,
@@ -164,7 +169,7 @@ export function createCampaignService(storage: Storage, policy: Policy, lifecycl
     const since = campaign.remindedAt ?? campaign.activatedAt ?? campaign.createdAt;
     if (now.getTime() - since.getTime() < REMINDER_INTERVAL_MS) return 0;
     const ctx = SWEEP_CTX(campaign.tenant);
-    const events = reminders(campaign, await store.items(campaign.tenant, campaign.id), ctx, now);
+    const events = await reminders(campaign, ctx, now);
     const pending: PendingEntries = { events, audit: events.length > 0 ? [audit(ctx, 'review', campaign, null, { reminded: events.map((event) => event.resourceId) }, events)] : [] };
     const written = await store.update({ ...campaign, remindedAt: now, version: campaign.version + 1, pending }, campaign.version);
     if (written !== 'conflict') await relay(written);
@@ -191,15 +196,20 @@ export function createCampaignService(storage: Storage, policy: Policy, lifecycl
 
     async items(ctx, id) {
       await require(ctx, id);
-      return store.items(ctx.tenant, id);
+      return store.walkItems(ctx.tenant, id, WALK_BATCH);
     },
 
     async activate(ctx, id) {
       return transition(ctx, id, 'draft', async (current) => {
-        const items: CampaignItemRecord[] = [];
-        for await (const batch of storage.users.walk(ctx.tenant, 200)) for (const record of batch) items.push(...itemsFor(current, record));
-        await store.replaceItems(ctx.tenant, id, items);
-        const next = { ...current, state: 'active' as const, activatedAt: new Date(), items: items.length };
+        // Written a page of users at a time: a campaign over the whole directory is never held in memory.
+        await store.clearItems(ctx.tenant, id);
+        let count = 0;
+        for await (const batch of storage.users.walk(ctx.tenant, 200)) {
+          const items = batch.flatMap((record) => itemsFor(current, record));
+          await store.addItems(items);
+          count += items.length;
+        }
+        const next = { ...current, state: 'active' as const, activatedAt: new Date(), items: count };
         return { ...next, pending: { events: [], audit: [audit(ctx, 'activate', current, summary(current), summary(next))] } };
       });
     },

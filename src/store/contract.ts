@@ -675,17 +675,21 @@ export interface CampaignStore {
   withPending(): Promise<CampaignRecord[]>;
   /** Active campaigns of every tenant, for the sweep (due closes, reminders). */
   active(): Promise<CampaignRecord[]>;
-  /** Replaces the campaign's items (an activation interrupted before its state changed leaves some). */
-  replaceItems(tenant: string, campaignId: string, items: readonly CampaignItemRecord[]): Promise<void>;
-  items(tenant: string, campaignId: string): Promise<CampaignItemRecord[]>;
+  /** Removes the campaign's items (an activation interrupted before its state changed leaves some). */
+  clearItems(tenant: string, campaignId: string): Promise<void>;
+  addItems(items: readonly CampaignItemRecord[]): Promise<void>;
+  /** The campaign's items by userName (then id), `batch` at a time: index ranges, never the whole campaign in memory. */
+  walkItems(tenant: string, campaignId: string, batch: number): AsyncGenerator<CampaignItemRecord[]>;
+  /** Decides every undecided item of the campaign at once (the close), as one write; how many it decided. */
+  decideUndecided(tenant: string, campaignId: string, decision: Required<Pick<CampaignItemRecord, 'decision' | 'decidedBy' | 'decidedAt' | 'comment'>>): Promise<number>;
   /** Items of active campaigns `reviewer` may decide, decided or not. */
   itemsOf(tenant: string, reviewer: string, campaignIds: readonly string[]): Promise<CampaignItemRecord[]>;
   getItem(tenant: string, id: string): Promise<CampaignItemRecord | null>;
   /** Records the decision if the item is still undecided; null when it is not (or does not exist). */
   decide(tenant: string, id: string, decision: Required<Pick<CampaignItemRecord, 'decision' | 'decidedBy' | 'decidedAt'>> & Pick<CampaignItemRecord, 'comment' | 'exceptionExpiresAt'>): Promise<CampaignItemRecord | null>;
   markApplied(tenant: string, id: string): Promise<void>;
-  /** Revocations decided but not carried out (a crash between the decision and the user's write). */
-  unapplied(limit: number): Promise<CampaignItemRecord[]>;
+  /** Revocations decided but not carried out (a crash between the decision and the user's write), of one campaign or of all. */
+  unapplied(limit: number, campaign?: { tenant: string; id: string }): Promise<CampaignItemRecord[]>;
 }
 
 /**

@@ -117,8 +117,7 @@ ${select('undecided', 'Undecided items at the close', [['keep', 'keep'], ['revok
       const id = ctx.query.get('campaign') ?? '';
       const service = ctx.deps.services.campaigns;
       const campaign = await service.get(requestContext(ctx), id);
-      const report = campaignReportCsv(campaign, await service.items(requestContext(ctx), id));
-      return { filename: `campaign-${campaign.id}.csv`, contentType: 'text/csv; charset=utf-8', body: (async function* () { yield report; })() };
+      return { filename: `campaign-${campaign.id}.csv`, contentType: 'text/csv; charset=utf-8', body: campaignReportCsv(campaign, await service.items(requestContext(ctx), id)) };
     },
   },
 };

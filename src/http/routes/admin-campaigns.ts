@@ -7,6 +7,7 @@ import type { CampaignItemRecord, CampaignRecord, CredentialStore } from '../../
 import { principalOf } from '../middleware/authenticate.js';
 import { bodyErrorToScim } from '../middleware/json-body.js';
 import { contextOf } from '../middleware/request-context.js';
+import { sendStreamed } from '../streamed-response.js';
 import { duration, run } from './admin-tokens.js';
 
 export function campaignView(campaign: CampaignRecord): Record<string, unknown> {
@@ -41,6 +42,19 @@ export function itemView(item: CampaignItemRecord): Record<string, unknown> {
     decidedAt: item.decidedAt?.toISOString() ?? null,
     exceptionExpiresAt: item.exceptionExpiresAt?.toISOString() ?? null,
   };
+}
+
+/** The campaign as JSON with its items as `itemList`, written as the items are read (a campaign may hold one per grant of the directory). */
+async function* withItemList(view: Record<string, unknown>, items: AsyncIterable<readonly CampaignItemRecord[]>): AsyncGenerator<string> {
+  yield `${JSON.stringify(view).slice(0, -1)},"itemList":[`;
+  let first = true;
+  for await (const batch of items) {
+    for (const item of batch) {
+      yield `${first ? '' : ','}${JSON.stringify(itemView(item))}`;
+      first = false;
+    }
+  }
+  yield ']}';
 }
 
 /** A reviewer credential's name: one per reviewer, so issuing again rotates it. */
@@ -98,7 +112,7 @@ export function campaignRoutes(campaigns: CampaignService, credentials: Credenti
     const ctx = contextOf(res);
     const id = String(req.params['id']);
     const campaign = await campaigns.get(ctx, id);
-    res.json({ ...campaignView(campaign), itemList: (await campaigns.items(ctx, id)).map(itemView) });
+    await sendStreamed(res, 200, 'application/json; charset=utf-8', withItemList(campaignView(campaign), await campaigns.items(ctx, id)));
   });
 
   router.post('/:id/activate', async (req, res) => {
@@ -113,8 +127,7 @@ export function campaignRoutes(campaigns: CampaignService, credentials: Credenti
     const ctx = contextOf(res);
     const id = String(req.params['id']);
     const campaign = await campaigns.get(ctx, id);
-    res.set('Content-Disposition', `attachment; filename="campaign-${campaign.id}.csv"`);
-    res.type('text/csv; charset=utf-8').send(campaignReportCsv(campaign, await campaigns.items(ctx, id)));
+    await sendStreamed(res, 200, 'text/csv; charset=utf-8', campaignReportCsv(campaign, await campaigns.items(ctx, id)), { 'Content-Disposition': `attachment; filename="campaign-${campaign.id}.csv"` });
   });
 
   return router;

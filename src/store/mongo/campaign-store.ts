@@ -1,5 +1,6 @@
-import type { Db } from 'mongodb';
+import type { Db, Filter } from 'mongodb';
 import type { CampaignItemRecord, CampaignRecord, CampaignStore } from '../contract.js';
+import { keysetFilter } from './keyset.js';
 import { hasEntries, loadPending, storePending, type StoredPending } from './pending-entries.js';
 
 interface CampaignDocument extends Omit<CampaignRecord, 'pending'> {
@@ -29,6 +30,15 @@ function toCampaignDocument({ pending, ...rest }: CampaignRecord): CampaignDocum
 
 const INSERT_BATCH = 1000;
 
+/** A campaign's items in the order of the index `scalar_tenant_campaignId_userName_id`. */
+export const ITEM_ORDER = { userName: 1, _id: 1 } as const;
+
+/** The items of the campaign after `after` (from the start without it), in ITEM_ORDER. */
+export function itemPageFilter(tenant: string, campaignId: string, after?: { userName: string; _id: string }): Filter<ItemDocument> {
+  const position = after ? keysetFilter('userName', false, { sortValue: after.userName, id: after._id, direction: 'after' }, true) : {};
+  return { tenant, campaignId, ...position } as Filter<ItemDocument>;
+}
+
 /**
  * Collections `campaigns` and `campaign_items`. Index names promise the embedded engine the fields'
  * types (src/store/mongo/documents.ts): strings, dates and booleans (`hasPending`, `unapplied`: true
@@ -43,7 +53,8 @@ export function createCampaignStore(db: Db): CampaignStore & { ensureIndexes(): 
         campaigns.createIndex({ tenant: 1, createdAt: -1 }, { name: 'scalar_tenant_createdAt' }),
         campaigns.createIndex({ state: 1 }, { name: 'scalar_state' }),
         campaigns.createIndex({ hasPending: 1 }, { name: 'scalar_hasPending' }),
-        items.createIndex({ tenant: 1, campaignId: 1 }, { name: 'scalar_tenant_campaignId' }),
+        // A campaign's items in userName order (the report, GET /admin/campaigns/{id}), walked by keyset.
+        items.createIndex({ tenant: 1, campaignId: 1, userName: 1, _id: 1 }, { name: 'scalar_tenant_campaignId_userName_id' }),
         items.createIndex({ tenant: 1, reviewers: 1 }, { name: 'elements_tenant_reviewers' }),
         items.createIndex({ unapplied: 1 }, { name: 'scalar_unapplied' }),
       ]);
@@ -77,14 +88,26 @@ export function createCampaignStore(db: Db): CampaignStore & { ensureIndexes(): 
     async active() {
       return (await campaigns.find({ state: 'active' }).toArray()).map(toCampaign);
     },
-    async replaceItems(tenant, campaignId, list) {
+    async clearItems(tenant, campaignId) {
       await items.deleteMany({ tenant, campaignId });
+    },
+    async addItems(list) {
       for (let start = 0; start < list.length; start += INSERT_BATCH) {
         await items.insertMany(list.slice(start, start + INSERT_BATCH).map((item) => ({ ...item, _id: item.id })));
       }
     },
-    async items(tenant, campaignId) {
-      return (await items.find({ tenant, campaignId }).sort({ userName: 1, _id: 1 }).toArray()).map(toItem);
+    async *walkItems(tenant, campaignId, batch) {
+      let after: ItemDocument | undefined;
+      for (;;) {
+        const docs = await items.find(itemPageFilter(tenant, campaignId, after)).sort(ITEM_ORDER).limit(batch).toArray();
+        if (docs.length > 0) yield docs.map(toItem);
+        if (docs.length < batch) return;
+        after = docs.at(-1);
+      }
+    },
+    async decideUndecided(tenant, campaignId, { decision, decidedBy, decidedAt, comment }) {
+      const set = { decision, decidedBy, decidedAt, comment, ...(decision === 'revoke' ? { unapplied: true } : {}) };
+      return (await items.updateMany({ tenant, campaignId, decision: { $exists: false } }, { $set: set })).modifiedCount;
     },
     async itemsOf(tenant, reviewer, campaignIds) {
       if (campaignIds.length === 0) return [];
@@ -102,8 +125,8 @@ export function createCampaignStore(db: Db): CampaignStore & { ensureIndexes(): 
     async markApplied(tenant, id) {
       await items.updateOne({ _id: id, tenant }, { $unset: { unapplied: '' } });
     },
-    async unapplied(limit) {
-      return (await items.find({ unapplied: true }).limit(limit).toArray()).map(toItem);
+    async unapplied(limit, campaign) {
+      return (await items.find({ unapplied: true, ...(campaign ? { tenant: campaign.tenant, campaignId: campaign.id } : {}) }).limit(limit).toArray()).map(toItem);
     },
   };
 }
