@@ -38,6 +38,8 @@ const COMMANDS: { program: ProgramName; sub?: string; invocation: string; option
   { program: 'bench:audit-append', invocation: 'npm run bench:audit-append --', options: ['--existing <n>', '--entries <n>', '--rounds <n>'] },
   { program: 'bench:access-review', invocation: 'npm run bench:access-review --', options: ['--users <n>', '--page <n>', '--rounds <n>', '--scenarios <list>'] },
   { program: 'bench:console', invocation: 'npm run bench:console --', options: ['--small <n>', '--large <n>', '--requests <n>', '--warmup <n>'] },
+  { program: 'bench:campaign', invocation: 'npm run bench:campaign --', options: ['--users <n>', '--capped-heap <n>'] },
+  { program: 'bench:hr-reconcile', invocation: 'npm run bench:hr-reconcile --', options: ['--people <n>', '--movers <n>', '--leavers <n>'] },
   { program: 'bench:baseline-server', invocation: 'node dist/bench/baseline-server.js', options: [] },
   { program: 'bench/lookup-cost', invocation: 'node bench/lookup-cost.mjs', options: ['--sizes <sizes>', '--requests <n>', '--warmup <n>', '--root <dir>'] },
   { program: 'bench/engine-write-cost', invocation: 'node bench/engine-write-cost.mjs', options: [] },

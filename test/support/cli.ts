@@ -52,6 +52,8 @@ export const PROGRAMS = {
   'bench:audit-append': 'bench/audit-append.js',
   'bench:access-review': 'bench/access-review.js',
   'bench:console': 'bench/console.js',
+  'bench:campaign': 'bench/campaign.js',
+  'bench:hr-reconcile': 'bench/hr-reconcile.js',
   'bench/lookup-cost': '../bench/lookup-cost.mjs',
   'bench/engine-write-cost': '../bench/engine-write-cost.mjs',
   'bench/engine-concurrent-writes': '../bench/engine-concurrent-writes.mjs',
