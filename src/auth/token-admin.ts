@@ -213,3 +213,25 @@ export async function rotateToken(
   await relay(store);
   return { token, info: tokenInfo(record, now) };
 }
+
+/**
+ * A reviewer's personal campaigns:review credential, named `reviewer:<user id>` and bound to the
+ * reviewer: created, or rotated (the old one stops at once) for a reviewer who has one. A
+ * campaigns:manage holder mints it without holding its scope — the one exception to "grant only
+ * what you hold" (docs/security.md) — so the grantor passed on is the caller's tenant and lifetime
+ * with that one scope. The caller checks that the reviewer is a user of the tenant.
+ */
+export async function issueReviewerToken(
+  store: CredentialStore,
+  spec: { tenant: string; reviewer: string; lifetimeMs?: number | undefined; grantorExpiresAt?: Date | undefined },
+  by: TokenActor,
+): Promise<IssuedToken> {
+  const grantor: Grantor = { tenant: spec.tenant, scopes: ['campaigns:review'], expiresAt: spec.grantorExpiresAt };
+  const name = `reviewer:${spec.reviewer}`;
+  try {
+    return await createToken(store, { grantor, tenant: spec.tenant, name, scopes: ['campaigns:review'], lifetimeMs: spec.lifetimeMs, reviewer: spec.reviewer }, by);
+  } catch (error) {
+    if (!(error instanceof TokenAdminError && error.kind === 'exists')) throw error;
+    return rotateToken(store, spec.tenant, name, { grantor, lifetimeMs: spec.lifetimeMs }, by);
+  }
+}

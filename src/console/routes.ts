@@ -38,6 +38,11 @@ function cookieOf(req: Request, name: string): string | undefined {
   return undefined;
 }
 
+/** A page's action or download by the name in the address; never one an object inherits ("constructor"). */
+function ownEntry<T>(entries: Record<string, T> | undefined, name: string): T | undefined {
+  return entries && Object.hasOwn(entries, name) ? entries[name] : undefined;
+}
+
 export function viewOf(session: ConsoleSessionRecord): ConsoleSessionView {
   return { tenant: session.tenant, credential: session.credential, scopes: session.scopes, csrfToken: session.csrfToken, credentialExpiresAt: session.credentialExpiresAt, reviewer: session.reviewer };
 }
@@ -199,7 +204,7 @@ export function consoleRoutes(deps: ConsoleDeps, authenticator: Authenticator): 
     router.get(`${page.path}/download/:download`, async (req, res) => {
       const ctx = contextOf(req, res);
       requireScope(ctx, page.scope);
-      const download = page.downloads?.[String(req.params['download'])];
+      const download = ownEntry(page.downloads, String(req.params['download']));
       if (!download) throw new ConsolePageError(404, 'Not found', 'There is no such download.');
       const file = await download(ctx);
       await sendStreamed(res, 200, file.contentType, file.body, { 'Content-Disposition': `attachment; filename="${file.filename.replace(/[^A-Za-z0-9._-]/g, '_')}"` });
@@ -207,7 +212,7 @@ export function consoleRoutes(deps: ConsoleDeps, authenticator: Authenticator): 
     router.post(`${page.path}/:action`, async (req, res) => {
       const ctx = contextOf(req, res);
       requireScope(ctx, page.scope);
-      const action = page.actions?.[String(req.params['action'])];
+      const action = ownEntry(page.actions, String(req.params['action']));
       if (!action) throw new ConsolePageError(404, 'Not found', 'There is no such action.');
       requireScope(ctx, action.scope);
       const result = await action.handle(ctx, formOf(req));

@@ -77,8 +77,38 @@ describe('Console: an access certification campaign driven through the browser',
     assert.match(await c.page.$eval('[role="alert"]', (alert) => alert.textContent ?? ''), /must be in the future/);
     assert.equal(((await api(manage).get('/admin/campaigns')).body.campaigns as unknown[]).length, 1);
     c.takeErrors();
+  });
+
+  /** Fills the "Issue a reviewer's credential" form and submits it. */
+  async function issueThroughForm(reviewer: string, expiresIn: string): Promise<number | undefined> {
+    await c.visit('/campaigns');
+    await c.page.type('#field-reviewer', reviewer);
+    await c.page.type('#field-expiresIn', expiresIn);
+    const [response] = await Promise.all([c.page.waitForNavigation(), c.page.click('form[action="/console/campaigns/reviewer-token"] button[type="submit"]')]);
+    return response?.status();
+  }
+
+  it("issues a reviewer's credential through the form, shown once and bound to the reviewer; bad input is refused with the reason, storing nothing", async () => {
+    const reviewerTokens = async () => (await c.t.storage.credentials.list('default')).filter((record) => record.scopes.includes('campaigns:review'));
+    for (const [reviewer, expiresIn, status, reason] of [
+      ['no-such-user', '30d', 400, /unknown reviewer: no user with id "no-such-user"/],
+      [ids['mia'] as string, 'soon', 400, /Expires in must be a duration/],
+      [ids['mia'] as string, '99999d', 400, /Expires in must be a duration/],
+    ] as const) {
+      assert.equal(await issueThroughForm(reviewer, expiresIn), status, `${reviewer} ${expiresIn}`);
+      assert.match(await c.page.$eval('[role="alert"]', (alert) => alert.textContent ?? ''), reason);
+      assert.deepEqual(await reviewerTokens(), []);
+    }
+    c.takeErrors(); // the browser reports each 400 answer as a failed load
+    assert.equal(await issueThroughForm(ids['mia'] as string, '30d'), 200);
+    assert.match(await c.page.$eval('[role="status"]', (status) => status.textContent ?? ''), /reviewer:.* issued\. Copy it now/);
+    reviewerToken = await c.page.$eval('#new-token', (output) => output.textContent ?? '');
+    const [stored] = await reviewerTokens();
+    assert.deepEqual([stored?.name, stored?.reviewer, stored?.scopes], [`reviewer:${ids['mia']}`, ids['mia'], ['campaigns:review']]);
+    assert.ok(stored?.expiresAt && Math.abs(stored.expiresAt.getTime() - Date.now() - 30 * 86_400_000) < 60_000, 'expires in 30 days');
+    assert.deepEqual(c.takeErrors(), []);
+    assert.deepEqual(await c.axe(), []);
     await c.signOut();
-    reviewerToken = String((await api(manage).post('/admin/campaigns/reviewer-tokens', { reviewer: ids['mia'] })).body.token);
   });
 
   it('a reviewer credential signs in to its reviews, the only page it may open', async () => {

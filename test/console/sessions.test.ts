@@ -114,11 +114,14 @@ describe('Console: scopes decide what a session sees and does', function () {
     assert.equal(path(c), '/console/tokens');
   });
 
-  it('an unknown console address is a 404 page, an unknown action too', async () => {
+  it('an unknown console address is a 404 page, an unknown action or download too (names an object inherits included)', async () => {
     await c.signInWith(['audit:read', 'tokens:manage']);
     assert.equal((await c.visit('/no-such-page')).status(), 404);
-    const answer = await c.post('/tokens/explode', { _csrf: await c.csrfToken() });
-    assert.equal(answer.status, 404);
+    for (const name of ['explode', 'constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const answer = await c.post(`/tokens/${name}`, { _csrf: await c.csrfToken() });
+      assert.equal(answer.status, 404, `action ${name}`);
+      assert.equal((await c.visit(`/access-review/download/${name}`)).status(), 404, `download ${name}`);
+    }
   });
 
   it('a bearer token is no session: the console answers a request carrying one as any request without a session', async () => {

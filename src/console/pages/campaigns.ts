@@ -1,9 +1,11 @@
+import { issueReviewerToken } from '../../auth/token-admin.js';
 import { campaignReportCsv } from '../../services/campaign-report.js';
 import type { CampaignRecord } from '../../store/contract.js';
 import { actionButton, badge, csrfField, dateTime, table, textField } from '../components.js';
 import { html, type Html } from '../html.js';
 import type { ConsolePage, FormFields, PageContext } from '../page.js';
 import { asAction, requestContext } from './reviews.js';
+import { optionalDuration, shownOnce, tokenAction } from './tokens.js';
 
 function scopeText(campaign: CampaignRecord): string {
   const { scope } = campaign;
@@ -83,7 +85,13 @@ ${select('reviewerKind', 'Reviewers', [['manager', "Each user's manager"], ['nam
 ${textField('reviewerIds', 'Reviewer user ids', { hint: 'separated by commas: the named reviewers, or who reviews users without a manager' })}
 ${textField('dueAt', 'Due', { required: true, hint: 'e.g. 2027-01-31T17:00:00Z' })}
 ${select('undecided', 'Undecided items at the close', [['keep', 'keep'], ['revoke', 'revoke']])}
-<div><button type="submit">Open campaign</button></div></form>`;
+<div><button type="submit">Open campaign</button></div></form>
+<h2 id="reviewer-credential">Issue a reviewer's credential</h2>
+<p>A reviewer signs in here with a personal credential that opens only the Reviews page and decides only their own items. It is shown once; issuing another for the same reviewer replaces it at once.</p>
+<form class="stacked" method="post" action="${ctx.href('/campaigns/reviewer-token')}" aria-labelledby="reviewer-credential">${csrfField(ctx)}
+${textField('reviewer', 'Reviewer user id', { required: true })}
+${textField('expiresIn', 'Expires in', { hint: 'e.g. 30d or 12h; empty: when your own credential expires, or never' })}
+<div><button type="submit">Issue credential</button></div></form>`;
   },
   actions: {
     create: {
@@ -101,6 +109,21 @@ ${select('undecided', 'Undecided items at the close', [['keep', 'keep'], ['revok
           const campaign = await ctx.deps.services.campaigns.activate(requestContext(ctx), form['id'] ?? '');
           return { notice: `Campaign "${campaign.name}" is active: ${campaign.items ?? 0} items to review.` };
         }),
+    },
+    'reviewer-token': {
+      scope: 'campaigns:manage',
+      handle: (ctx, form) =>
+        asAction(() =>
+          tokenAction(async () => {
+            const reviewer = form['reviewer']?.trim() ?? '';
+            if (reviewer === '') return { error: 'Reviewer user id: the id of the user who reviews is required', status: 400 };
+            const requestCtx = requestContext(ctx);
+            await ctx.deps.services.campaigns.requireReviewer(requestCtx, reviewer);
+            const lifetimeMs = optionalDuration(form, 'expiresIn', 'Expires in');
+            const issued = await issueReviewerToken(ctx.deps.storage.credentials, { tenant: ctx.session.tenant, reviewer, lifetimeMs, grantorExpiresAt: ctx.session.credentialExpiresAt }, requestCtx);
+            return shownOnce(ctx, 'issued', issued, { path: '/campaigns', text: 'Back to the campaigns' });
+          }),
+        ),
     },
     close: {
       scope: 'campaigns:manage',

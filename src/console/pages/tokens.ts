@@ -20,7 +20,7 @@ function grantorOf(ctx: PageContext): Grantor {
 const actorOf = (ctx: PageContext) => ({ actor: ctx.session.credential, requestId: ctx.requestId });
 
 /** token-admin's refusals, told to the person with the status the API gives them. */
-async function run(work: () => Promise<ActionResult>): Promise<ActionResult> {
+export async function tokenAction(work: () => Promise<ActionResult>): Promise<ActionResult> {
   try {
     return await work();
   } catch (error) {
@@ -30,19 +30,19 @@ async function run(work: () => Promise<ActionResult>): Promise<ActionResult> {
   }
 }
 
-function optionalDuration(form: FormFields, field: string, what: string): number | undefined {
+export function optionalDuration(form: FormFields, field: string, what: string): number | undefined {
   const value = form[field]?.trim() ?? '';
   return value === '' ? undefined : parseDuration(value, what);
 }
 
 /** The one page that shows a new token: it is never stored, so this is the only time it can be copied. */
-function shownOnce(ctx: PageContext, verb: string, issued: IssuedToken): ActionResult {
+export function shownOnce(ctx: PageContext, verb: string, issued: IssuedToken, back = { path: '/tokens', text: 'Back to the tokens' }): ActionResult {
   return {
     title: `Token ${verb}`,
     body: html`<p class="notice" role="status">Token <strong>${issued.info.name}</strong> ${verb}. Copy it now: it is shown only this once and cannot be read again.</p>
 <p><label for="new-token">The new token</label></p><p><output id="new-token" class="secret">${issued.token}</output></p>
 <p>Scopes: ${issued.info.scopes.join(', ')} · expires: ${dateTime(issued.info.expiresAt)}</p>
-<p><a href="${ctx.href('/tokens')}">Back to the tokens</a></p>`,
+<p><a href="${ctx.href(back.path)}">${back.text}</a></p>`,
   };
 }
 
@@ -97,7 +97,7 @@ ${textField('expiresIn', 'Expires in', { hint: 'e.g. 90d, 12h; empty: never (or 
     create: {
       scope: 'tokens:manage',
       handle: (ctx, form) =>
-        run(async () => {
+        tokenAction(async () => {
           const scopes = SCOPES.filter((scope: Scope) => form[`scope-${scope}`] === 'on');
           const issued = await createToken(
             ctx.deps.storage.credentials,
@@ -110,7 +110,7 @@ ${textField('expiresIn', 'Expires in', { hint: 'e.g. 90d, 12h; empty: never (or 
     rotate: {
       scope: 'tokens:manage',
       handle: (ctx, form) =>
-        run(async () => {
+        tokenAction(async () => {
           const issued = await rotateToken(ctx.deps.storage.credentials, ctx.session.tenant, form['name'] ?? '', { grantor: grantorOf(ctx), graceMs: optionalDuration(form, 'gracePeriod', 'The grace period') }, actorOf(ctx));
           return shownOnce(ctx, 'rotated', issued);
         }),
@@ -118,7 +118,7 @@ ${textField('expiresIn', 'Expires in', { hint: 'e.g. 90d, 12h; empty: never (or 
     revoke: {
       scope: 'tokens:manage',
       handle: (ctx, form) =>
-        run(async () => {
+        tokenAction(async () => {
           const name = form['name'] ?? '';
           const revoked = await revokeToken(ctx.deps.storage.credentials, ctx.session.tenant, name, actorOf(ctx));
           return { notice: revoked > 0 ? `Token "${name}" revoked: it no longer works.` : `Token "${name}" was revoked already.` };

@@ -1,5 +1,5 @@
 import express, { Router } from 'express';
-import { createToken, rotateToken, TokenAdminError } from '../../auth/token-admin.js';
+import { issueReviewerToken } from '../../auth/token-admin.js';
 import { ScimError } from '../../errors/scim-error.js';
 import type { CampaignService } from '../../services/campaigns.js';
 import { campaignReportCsv } from '../../services/campaign-report.js';
@@ -57,9 +57,6 @@ async function* withItemList(view: Record<string, unknown>, items: AsyncIterable
   yield ']}';
 }
 
-/** A reviewer credential's name: one per reviewer, so issuing again rotates it. */
-const reviewerTokenName = (reviewer: string) => `reviewer:${reviewer}`;
-
 /**
  * Access certification campaigns of the caller's tenant (campaigns:manage; docs/governance.md):
  * POST / creates a draft; GET / lists; GET /:id adds its items; POST /:id/activate snapshots the
@@ -94,17 +91,8 @@ export function campaignRoutes(campaigns: CampaignService, credentials: Credenti
     const ctx = contextOf(res);
     await campaigns.requireReviewer(ctx, reviewer);
     const principal = principalOf(res);
-    const grantor = { tenant: principal.tenant, scopes: ['campaigns:review' as const], expiresAt: principal.expiresAt };
     const lifetimeMs = await run(async () => duration(body as Record<string, unknown>, 'expiresIn'));
-    const name = reviewerTokenName(reviewer);
-    const issued = await run(async () => {
-      try {
-        return await createToken(credentials, { grantor, tenant: principal.tenant, name, scopes: ['campaigns:review'], lifetimeMs, reviewer }, ctx);
-      } catch (error) {
-        if (!(error instanceof TokenAdminError && error.kind === 'exists')) throw error;
-        return rotateToken(credentials, principal.tenant, name, { grantor, lifetimeMs }, ctx);
-      }
-    });
+    const issued = await run(() => issueReviewerToken(credentials, { tenant: principal.tenant, reviewer, lifetimeMs, grantorExpiresAt: principal.expiresAt }, ctx));
     res.status(201).json({ ...issued.info, token: issued.token });
   });
 
