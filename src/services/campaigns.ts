@@ -131,7 +131,7 @@ export function createCampaignService(storage: Storage, policy: Policy, lifecycl
   async function close(ctx: RequestContext, id: string): Promise<CampaignRecord> {
     const campaign = await require(ctx, id);
     if (campaign.state !== 'active') throw new ScimError('invalidState', `Campaign ${id} is ${campaign.state}: only an active campaign can be closed`);
-    // Undecided items are decided first, in one write, so no reviewer's decision lands between them and the close.
+    // Undecided items are decided first (a page per write, each conditional on the item being undecided), so a reviewer's decision and the close's never both land.
     const comment = `undecided at the close: the campaign's setting is "${campaign.undecided}"`;
     const decided = await store.decideUndecided(ctx.tenant, id, { decision: campaign.undecided, decidedBy: BY_CLOSE, decidedAt: new Date(), comment });
     const counts = { kept: campaign.undecided === 'keep' ? decided : 0, revoked: campaign.undecided === 'revoke' ? decided : 0 };

@@ -675,12 +675,12 @@ export interface CampaignStore {
   withPending(): Promise<CampaignRecord[]>;
   /** Active campaigns of every tenant, for the sweep (due closes, reminders). */
   active(): Promise<CampaignRecord[]>;
-  /** Removes the campaign's items (an activation interrupted before its state changed leaves some). */
+  /** Removes the campaign's undecided items (an activation interrupted before its state changed leaves some); a decided item is never removed. */
   clearItems(tenant: string, campaignId: string): Promise<void>;
   addItems(items: readonly CampaignItemRecord[]): Promise<void>;
   /** The campaign's items by userName (then id), `batch` at a time: index ranges, never the whole campaign in memory. */
   walkItems(tenant: string, campaignId: string, batch: number): AsyncGenerator<CampaignItemRecord[]>;
-  /** Decides every undecided item of the campaign at once (the close), as one write; how many it decided. */
+  /** Decides every undecided item of the campaign (the close), a page of items per write, each write conditional on the item being undecided; how many it decided. */
   decideUndecided(tenant: string, campaignId: string, decision: Required<Pick<CampaignItemRecord, 'decision' | 'decidedBy' | 'decidedAt' | 'comment'>>): Promise<number>;
   /** Items of active campaigns `reviewer` may decide, decided or not. */
   itemsOf(tenant: string, reviewer: string, campaignIds: readonly string[]): Promise<CampaignItemRecord[]>;

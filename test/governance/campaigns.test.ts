@@ -221,6 +221,7 @@ describe('access certification campaigns (issue 15 §4)', () => {
       assert.deepEqual((await max.get('/reviews')).body.items, []);
       const audit = await t.storage.audit.query({ tenant: TENANT, resourceId: campaign.id, limit: 10 });
       assert.deepEqual(audit.map((entry) => entry.operation), ['create', 'activate', 'close']);
+      assert.deepEqual([audit[2]?.after?.['undecidedKept'], audit[2]?.after?.['undecidedRevoked']], [1, 0], 'dave\'s item was the only one left');
     });
 
     it('the report lists every item with its decision, reviewer, comment and time', async () => {
@@ -239,6 +240,21 @@ describe('access certification campaigns (issue 15 §4)', () => {
         'dave@example.com policy:employee-baseline keep campaign undecided at the close: the campaign\'s setting is "keep"',
       ]);
       assert.ok(rows.every((row) => !Number.isNaN(Date.parse(row['decidedAt'] ?? ''))));
+    });
+  });
+
+  describe('concurrent administrators', () => {
+    it('two activations of one draft at once: one succeeds, the other is 409, and every item is stored once', async () => {
+      const created = await admin.post('/campaigns', { name: 'Twice', scope: { kind: 'all' }, reviewers: { kind: 'named', users: [ids['mia']] }, dueAt: inDays(7) });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const answers = await Promise.all([admin.post(`/campaigns/${created.body.id}/activate`), admin.post(`/campaigns/${created.body.id}/activate`)]);
+      assert.deepEqual(answers.map((answer) => answer.status).sort(), [200, 409], JSON.stringify(answers.map((answer) => answer.body)));
+      assertScimError(answers.find((answer) => answer.status === 409) as (typeof answers)[number], 409, 'mutability');
+      const read = await admin.get(`/campaigns/${created.body.id}`);
+      const itemIds = (read.body.itemList as Item[]).map((item) => item.id);
+      assert.ok(itemIds.length > 0);
+      assert.equal(new Set(itemIds).size, itemIds.length);
+      assert.equal(read.body.items, itemIds.length);
     });
   });
 

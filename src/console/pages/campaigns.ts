@@ -90,7 +90,7 @@ ${select('undecided', 'Undecided items at the close', [['keep', 'keep'], ['revok
 <p>A reviewer signs in here with a personal credential that opens only the Reviews page and decides only their own items. It is shown once; issuing another for the same reviewer replaces it at once.</p>
 <form class="stacked" method="post" action="${ctx.href('/campaigns/reviewer-token')}" aria-labelledby="reviewer-credential">${csrfField(ctx)}
 ${textField('reviewer', 'Reviewer user id', { required: true })}
-${textField('expiresIn', 'Expires in', { hint: 'e.g. 30d or 12h; empty: when your own credential expires, or never' })}
+${textField('expiresIn', 'Expires in', { hint: 'e.g. 30d or 12h; empty: a new credential lives as long as yours (or for good), a replaced one as long as it did' })}
 <div><button type="submit">Issue credential</button></div></form>`;
   },
   actions: {

@@ -1,5 +1,6 @@
 import type { Db, Filter } from 'mongodb';
 import type { CampaignItemRecord, CampaignRecord, CampaignStore } from '../contract.js';
+import { insertNew } from './insert-new.js';
 import { keysetFilter } from './keyset.js';
 import { hasEntries, loadPending, storePending, type StoredPending } from './pending-entries.js';
 
@@ -29,6 +30,8 @@ function toCampaignDocument({ pending, ...rest }: CampaignRecord): CampaignDocum
 }
 
 const INSERT_BATCH = 1000;
+/** Items the close decides per write. */
+const DECIDE_BATCH = 1000;
 
 /** A campaign's items in the order of the index `scalar_tenant_campaignId_userName_id`. */
 export const ITEM_ORDER = { userName: 1, _id: 1 } as const;
@@ -89,11 +92,12 @@ export function createCampaignStore(db: Db): CampaignStore & { ensureIndexes(): 
       return (await campaigns.find({ state: 'active' }).toArray()).map(toCampaign);
     },
     async clearItems(tenant, campaignId) {
-      await items.deleteMany({ tenant, campaignId });
+      await items.deleteMany({ tenant, campaignId, decision: { $exists: false } });
     },
     async addItems(list) {
+      // Item ids are stable: an item another activation of the same draft stored already is the same item.
       for (let start = 0; start < list.length; start += INSERT_BATCH) {
-        await items.insertMany(list.slice(start, start + INSERT_BATCH).map((item) => ({ ...item, _id: item.id })));
+        await insertNew(items, list.slice(start, start + INSERT_BATCH).map((item) => ({ ...item, _id: item.id })));
       }
     },
     async *walkItems(tenant, campaignId, batch) {
@@ -107,7 +111,17 @@ export function createCampaignStore(db: Db): CampaignStore & { ensureIndexes(): 
     },
     async decideUndecided(tenant, campaignId, { decision, decidedBy, decidedAt, comment }) {
       const set = { decision, decidedBy, decidedAt, comment, ...(decision === 'revoke' ? { unapplied: true } : {}) };
-      return (await items.updateMany({ tenant, campaignId, decision: { $exists: false } }, { $set: set })).modifiedCount;
+      // A page of items per write: the embedded engine locks the collection for a write, so one write
+      // of a whole campaign would hold every reviewer's decision back for as long as it runs.
+      let decided = 0;
+      let after: ItemDocument | undefined;
+      for (;;) {
+        const page = await items.find(itemPageFilter(tenant, campaignId, after), { projection: { _id: 1, userName: 1 } }).sort(ITEM_ORDER).limit(DECIDE_BATCH).toArray();
+        if (page.length === 0) return decided;
+        decided += (await items.updateMany({ _id: { $in: page.map((doc) => doc._id) }, tenant, decision: { $exists: false } }, { $set: set })).modifiedCount;
+        if (page.length < DECIDE_BATCH) return decided;
+        after = page.at(-1);
+      }
     },
     async itemsOf(tenant, reviewer, campaignIds) {
       if (campaignIds.length === 0) return [];
